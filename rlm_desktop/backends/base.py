@@ -1,0 +1,99 @@
+"""The one small protocol every language model backend implements."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, runtime_checkable
+
+Message = dict[str, str]
+"""A chat message: ``{"role": "system"|"user"|"assistant", "content": str}``."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token and time accounting for one call.
+
+    ``prompt_tokens`` is the whole prompt; ``prompt_tokens_evaluated`` is how many
+    of them the model actually had to process (fewer when a KV cache was reused).
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    prompt_tokens_evaluated: int | None = None
+    cached: bool = False  # answered from the sub-call cache, no model ran
+
+    def __add__(self, other: "Usage") -> "Usage":
+        pe_self = self.prompt_tokens if self.prompt_tokens_evaluated is None else self.prompt_tokens_evaluated
+        pe_other = other.prompt_tokens if other.prompt_tokens_evaluated is None else other.prompt_tokens_evaluated
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            seconds=self.seconds + other.seconds,
+            prompt_tokens_evaluated=pe_self + pe_other,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a model returned: text, why it stopped (``stop``, ``length``, ``cancelled``), usage."""
+
+    text: str
+    finish_reason: str
+    usage: Usage = field(default_factory=Usage)
+
+
+class CancelToken:
+    """Thread-safe cancellation flag shared by a run, its model calls and its sandbox."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds; True if cancelled meanwhile."""
+        return self._event.wait(timeout)
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    """A chat model. Implementations: llamacpp, openai_http, scripted.
+
+    ``chat`` must be safe to call from several threads (implementations serialise
+    internally where the underlying model is not), must stop within a second of
+    ``cancel.cancel()`` (returning ``finish_reason="cancelled"``), and must raise
+    :class:`~rlm_desktop.errors.ContextOverflowError` rather than truncate.
+    ``grammar`` is a llama.cpp GBNF grammar; backends that cannot apply one ignore it
+    and report so through ``supports_grammar``.
+    """
+
+    name: str
+    context_length: int
+    supports_grammar: bool
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,100 @@
+"""Trajectory events: every step of a run, emitted through one callback.
+
+Events are plain dataclasses so that the GUI, the CLI trace and the run log in
+SQLite can all listen; ``to_dict`` gives a JSON-safe form for storage.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Event:
+    """Base event. ``depth`` is 0 for the top-level run, 1 inside a depth-2 sub-RLM."""
+
+    kind: str = field(init=False, default="event")
+    at: float = field(default_factory=time.time, kw_only=True)
+    depth: int = field(default=0, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunStarted(Event):
+    question: str
+    context_summary: str
+    settings: dict[str, Any]
+    kind: str = field(init=False, default="run_started")
+
+
+@dataclass
+class RootTurn(Event):
+    iteration: int
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    prompt_tokens_evaluated: int
+    seconds: float
+    repaired: bool = False  # the turn needed repair (```python fence, FINAL in prose)
+    runnable: bool = True   # the turn held a code block or a FINAL
+    kind: str = field(init=False, default="root_turn")
+
+
+@dataclass
+class CodeCell(Event):
+    iteration: int
+    index: int
+    code: str
+    kind: str = field(init=False, default="code_cell")
+
+
+@dataclass
+class CellOutput(Event):
+    iteration: int
+    index: int
+    output: str           # what the model is shown (already truncated)
+    error: str | None
+    truncated: bool
+    seconds: float
+    restarted: bool = False  # the worker was killed (limit breach) and restarted
+    kind: str = field(init=False, default="cell_output")
+
+
+@dataclass
+class SubCallStarted(Event):
+    call_id: int
+    prompt_preview: str
+    prompt_chars: int
+    kind: str = field(init=False, default="sub_call_started")
+
+
+@dataclass
+class SubCallFinished(Event):
+    call_id: int
+    answer_preview: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    cached: bool = False
+    error: str | None = None
+    kind: str = field(init=False, default="sub_call_finished")
+
+
+@dataclass
+class FinalAnswer(Event):
+    answer: str
+    stopped_by: str | None  # None when the model gave FINAL; else the guard's name
+    kind: str = field(init=False, default="final")
+
+
+@dataclass
+class ErrorEvent(Event):
+    message: str
+    kind: str = field(init=False, default="error")
+
+
+EventCallback = Callable[[Event], None]

