@@ -1,0 +1,37 @@
+"""llama.cpp GBNF grammars that keep a root turn runnable.
+
+With :data:`ROOT_TURN_GRAMMAR` every root turn is a few lines of reasoning followed
+by exactly one well-formed ```repl block, or by ``FINAL(answer)`` /
+``FINAL_VAR(name)``. Generation can only stop once one of those is complete, so
+even a 135M-parameter model produces a turn the loop can run. Reasoning is bounded
+(lines and characters) so a rambling model reaches the code before its token limit.
+:data:`FINAL_TURN_GRAMMAR` is used for the one closing turn after a guard ends a
+run: it admits only a FINAL.
+"""
+
+from __future__ import annotations
+
+_COMMON = r"""
+line      ::= [^`\n]{1,240}
+final     ::= "FINAL(" [^\n] [^\n]{0,600} ")" | "FINAL_VAR(" ident ")"
+ident     ::= [A-Za-z_] [A-Za-z0-9_]{0,40}
+"""
+
+ROOT_TURN_GRAMMAR = r"""
+root      ::= reasoning ( block | final )
+reasoning ::= ( line "\n" ){0,6}
+block     ::= "```repl\n" code "```"
+code      ::= code-line+
+code-line ::= code-char* "\n"
+code-char ::= [^`\n] | "`" [^`\n] | "``" [^`\n]
+""" + _COMMON
+
+FINAL_TURN_GRAMMAR = r"""
+root      ::= reasoning final
+reasoning ::= ( line "\n" ){0,3}
+""" + _COMMON
+
+
+def root_grammar(enabled: bool, supports_grammar: bool) -> str | None:
+    """The grammar for a root turn, or None where it is off or the backend cannot apply it."""
+    return ROOT_TURN_GRAMMAR if enabled and supports_grammar else None

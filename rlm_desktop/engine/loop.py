@@ -1,0 +1,328 @@
+"""The RLM loop: root turns -> code cells in the sandbox -> FINAL.
+
+The spine is :meth:`RLM._loop`, in the shape of rlm-minimal: build the messages, call
+the root, extract the code blocks, run them, append their (truncated) output, check
+for FINAL. Guards, events, cancel and sub-call serving sit around it: the budget
+raises :class:`GuardHit` at the checks, the sandbox and models watch the budget's
+cancel token, and :mod:`rlm_desktop.engine.subcalls` serves llm_query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
+from rlm_desktop.documents import Citation, Context
+from rlm_desktop.engine import prompts
+from rlm_desktop.engine.budget import GuardHit, RunBudget
+from rlm_desktop.engine.citations import choose_citations
+from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
+                                       RootTurn, RunStarted)
+from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
+from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
+from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
+from rlm_desktop.errors import BackendError, ContextOverflowError, EngineError, SandboxError
+from rlm_desktop.sandbox import CellResult, SandboxLimits, SandboxSession
+
+_SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
+_ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
+_FALLBACK_CHARS = 2000
+
+
+@dataclass
+class RLMConfig:
+    """Budgets and knobs of a run (the user's settings map onto these)."""
+
+    max_iterations: int = 12
+    max_sub_calls: int = 200
+    max_tokens: int = 2_000_000
+    max_seconds: float = 1800.0
+    depth: int = 1                  # 1: llm_query is a plain sub-model call; 2: a full child RLM
+    parallel_sub_calls: int = 4     # bound for llm_query_batched
+    output_chars: int = 4000        # cell output shown to the root per cell (says so when cut)
+    grammar: bool = True            # GBNF-constrained root turns where the backend supports it
+    root_max_tokens: int = 1024
+    sub_max_tokens: int = 512
+    sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+
+
+@dataclass
+class RunResult:
+    """The answer, why the run ended (None = the model gave FINAL), and how it got there."""
+
+    answer: str
+    stopped_by: str | None  # "max_iterations"|"max_sub_calls"|"max_tokens"|"max_seconds"|"cancelled"|"error"
+    trajectory: list[Event]
+    usage: dict[str, Usage]
+    iterations: int
+    sub_calls: int
+    cache_hits: int
+    seconds: float
+    citations: list[Citation]
+
+
+@dataclass
+class _Run:
+    """State of one (possibly child) run: its budget, listener, messages and what it has seen."""
+
+    budget: RunBudget
+    emit: Callable[[Event], None]
+    depth: int = 0
+    role: str = "root"  # whose usage the root turns count as ("sub" inside a depth-2 child)
+    messages: list[Message] = field(default_factory=list)
+    iterations: int = 0
+    hits: list[dict] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass
+class _Outcome:
+    answer: str
+    stopped_by: str | None
+    run: _Run
+
+
+class RLM:
+    """A Recursive Language Model: a root model that explores ``context`` with code."""
+
+    def __init__(self, root: LanguageModel, sub: LanguageModel | None = None,
+                 config: RLMConfig | None = None, sub_call_cache: SubCallCache | None = None) -> None:
+        self.root = root
+        self.sub = sub or root
+        self.config = config or RLMConfig()
+        self.cache = sub_call_cache
+        self._system = prompts.system_prompt(self.sub.context_length, self.config.sub_max_tokens)
+
+    # --- public ---------------------------------------------------------------------
+    def run(self, question: str, context: Context, *, on_event: EventCallback | None = None,
+            cancel: CancelToken | None = None, tools: dict[str, Callable[..., Any]] | None = None) -> RunResult:
+        """Answer ``question`` over ``context``; never raises for guards, cancel or model errors."""
+        started = time.monotonic()
+        trajectory: list[Event] = []
+        lock = threading.Lock()
+
+        def emit(event: Event) -> None:
+            with lock:
+                trajectory.append(event)
+                if on_event is not None:
+                    on_event(event)
+
+        cfg = self.config
+        with RunBudget(max_sub_calls=cfg.max_sub_calls, max_tokens=cfg.max_tokens, max_seconds=cfg.max_seconds,
+                       user_cancel=cancel) as budget:
+            outcome = self._execute(question, context, _Run(budget=budget, emit=emit), tools or {})
+            return RunResult(
+                answer=outcome.answer, stopped_by=outcome.stopped_by, trajectory=trajectory, usage=budget.usage,
+                iterations=outcome.run.iterations, sub_calls=budget.sub_calls, cache_hits=budget.cache_hits,
+                seconds=time.monotonic() - started, citations=choose_citations(outcome.run.hits, outcome.answer),
+            )
+
+    # --- one run, with its sandbox, guards and events ---------------------------------
+    def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]]) -> _Outcome:
+        run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
+                            settings=_settings(self.config, self.root, self.sub), depth=run.depth))
+        subcalls = SubCallServer(self.sub, budget=run.budget, emit=run.emit, max_tokens=self.config.sub_max_tokens,
+                                 parallel=self.config.parallel_sub_calls, cache=self.cache,
+                                 child=self._child_runner(run) if self.config.depth >= 2 else None, depth=run.depth)
+        host = {**tools, **subcalls.host_functions()}
+        sandbox: SandboxSession | None = None
+        try:
+            with SandboxSession(context, limits=self.config.sandbox, host_functions=host,
+                                cancel=run.budget.token) as sandbox:
+                try:
+                    answer, stopped_by = self._loop(question, context, sandbox, run), None
+                except GuardHit as hit:
+                    stopped_by = hit.guard
+                    answer = self._best_answer(hit.guard, sandbox, run)
+        except (SandboxError, BackendError, EngineError) as exc:
+            guard = run.budget.tripped
+            stopped_by = guard if guard in ("cancelled", "max_seconds") else "error"
+            if stopped_by == "error":
+                run.emit(ErrorEvent(message=str(exc), depth=run.depth))
+            answer = self._answer_from_state(None, run)
+        run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, depth=run.depth))
+        return _Outcome(answer, stopped_by, run)
+
+    # --- the spine ------------------------------------------------------------------
+    def _loop(self, question: str, context: Context, sandbox: SandboxSession, run: _Run) -> str:
+        """Root turn -> run its code blocks -> feed back output; return the FINAL answer."""
+        run.messages = prompts.first_messages(question, context, self._system)
+        for iteration in range(1, self.config.max_iterations + 1):
+            run.budget.check()
+            run.iterations = iteration
+            turn = self._root_turn(run, iteration)
+            run.messages.append({"role": "assistant", "content": turn.text})
+            feedback = []
+            for index, code in enumerate(turn.code_blocks):
+                cell = self._run_cell(sandbox, code, iteration, index, run)
+                if cell.final is not None:
+                    return cell.final
+                feedback.append(self._feedback(index, cell))
+                if run.budget.tripped:
+                    break  # the check at the top of the loop ends the run, after the feedback is recorded
+            if turn.final is not None and not run.budget.tripped:
+                answer, problem = self._resolve_final(turn.final, sandbox, run)
+                if answer is not None:
+                    return answer
+                feedback.append(problem)
+            left = self.config.max_iterations - iteration
+            run.messages.append({"role": "user", "content": prompts.next_user_message(feedback, left)})
+        run.budget.check()
+        raise GuardHit("max_iterations")
+
+    # --- steps ----------------------------------------------------------------------
+    def _root_turn(self, run: _Run, iteration: int) -> ParsedTurn:
+        grammar = root_grammar(self.config.grammar, self.root.supports_grammar)
+        completion = self._call_root(run, grammar)
+        turn = parse_turn(completion.text)
+        usage = completion.usage
+        run.emit(RootTurn(iteration=iteration, text=completion.text, prompt_tokens=usage.prompt_tokens,
+                          completion_tokens=usage.completion_tokens,
+                          prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
+                          repaired=turn.repaired, runnable=turn.runnable, depth=run.depth))
+        if completion.finish_reason == "cancelled":
+            run.budget.check()
+        return turn
+
+    def _call_root(self, run: _Run, grammar: str | None, messages: list[Message] | None = None) -> Completion:
+        """One root completion; on a full window, drop the oldest exchanges once and retry."""
+        messages = messages if messages is not None else run.messages
+        try:
+            completion = self.root.chat(messages, max_tokens=self.config.root_max_tokens, temperature=0.0,
+                                        grammar=grammar, cancel=run.budget.token)
+        except ContextOverflowError:
+            compacted = _compact(messages)
+            if compacted is None:
+                raise
+            messages[:] = compacted
+            completion = self.root.chat(messages, max_tokens=self.config.root_max_tokens, temperature=0.0,
+                                        grammar=grammar, cancel=run.budget.token)
+        run.budget.add_usage(run.role, completion.usage)
+        run.usage = run.usage + completion.usage
+        return completion
+
+    def _run_cell(self, sandbox: SandboxSession, code: str, iteration: int, index: int, run: _Run) -> CellResult:
+        run.emit(CodeCell(iteration=iteration, index=index, code=code, depth=run.depth))
+        cell = sandbox.run(code)
+        run.hits.extend(cell.hits)
+        run.variables = list(cell.variables)
+        shown, cut_from = _truncate(cell.output, self.config.output_chars)
+        run.emit(CellOutput(iteration=iteration, index=index, output=shown, error=cell.error,
+                            truncated=cut_from is not None or cell.truncated, seconds=cell.seconds,
+                            restarted=cell.restarted, depth=run.depth))
+        if cell.output.strip():
+            run.outputs.append(cell.output)
+        return cell
+
+    def _feedback(self, index: int, cell: CellResult) -> str:
+        shown, cut_from = _truncate(cell.output, self.config.output_chars)
+        return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
+                                     restarted_after=cell.limit if cell.restarted else None)
+
+    def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
+        """The answer of a FINAL written in text, or (None, what to tell the model)."""
+        name = final.value
+        if final.is_variable or (name.isidentifier() and name in run.variables):
+            try:
+                return sandbox.get_variable(name), ""
+            except SandboxError:
+                shown = ", ".join(run.variables) or "none"
+                return None, f"FINAL_VAR({name}): no variable named {name!r} (defined: {shown})."
+        return final.value, ""
+
+    # --- when a guard ends the run ---------------------------------------------------
+    def _best_answer(self, guard: str, sandbox: SandboxSession, run: _Run) -> str:
+        """One closing root turn where the budget allows it, else what the REPL holds."""
+        budget = run.budget
+        if (guard in ("max_iterations", "max_sub_calls") and not budget.work_cancelled
+                and budget.tokens_left > self.config.root_max_tokens and len(run.messages) > 2):
+            answer = self._closing_turn(guard, sandbox, run)
+            if answer:
+                return answer
+        return self._answer_from_state(sandbox, run)
+
+    def _closing_turn(self, guard: str, sandbox: SandboxSession, run: _Run) -> str:
+        closing = prompts.closing_message(guard)
+        messages = list(run.messages)
+        if messages[-1]["role"] == "user":
+            messages[-1] = {"role": "user", "content": messages[-1]["content"] + "\n\n" + closing}
+        else:
+            messages.append({"role": "user", "content": closing})
+        grammar = FINAL_TURN_GRAMMAR if self.config.grammar and self.root.supports_grammar else None
+        try:
+            completion = self._call_root(run, grammar, messages)
+        except BackendError as exc:
+            run.emit(ErrorEvent(message=str(exc), depth=run.depth))
+            return ""
+        turn = parse_turn(completion.text)
+        usage = completion.usage
+        run.emit(RootTurn(iteration=run.iterations + 1, text=completion.text, prompt_tokens=usage.prompt_tokens,
+                          completion_tokens=usage.completion_tokens, prompt_tokens_evaluated=_evaluated(usage),
+                          seconds=usage.seconds, repaired=turn.repaired, runnable=turn.final is not None,
+                          depth=run.depth))
+        if turn.final is not None:
+            answer, _ = self._resolve_final(turn.final, sandbox, run)
+            if answer is not None:
+                return answer
+        return strip_code(completion.text)
+
+    def _answer_from_state(self, sandbox: SandboxSession | None, run: _Run) -> str:
+        """Without a model: an answer-like REPL variable, else the last printed output."""
+        if sandbox is not None and not run.budget.work_cancelled:
+            for name in _ANSWER_VARIABLES:
+                if name in run.variables:
+                    try:
+                        return sandbox.get_variable(name)
+                    except SandboxError:
+                        continue
+        if run.outputs:
+            return run.outputs[-1].strip()[-_FALLBACK_CHARS:]
+        return ""
+
+    # --- depth 2 ---------------------------------------------------------------------
+    def _child_runner(self, parent: _Run) -> Callable[[str], tuple[str, Usage]]:
+        """llm_query at depth 2: a child RLM (sub model as its root) over the prompt."""
+        child = RLM(self.sub, self.sub, dataclasses.replace(self.config, depth=1), self.cache)
+
+        def run_child(prompt: str) -> tuple[str, Usage]:
+            run = _Run(budget=parent.budget, emit=parent.emit, depth=parent.depth + 1, role="sub")
+            outcome = child._execute(prompts.child_question(prompt), prompt, run, {})
+            if outcome.stopped_by in _SHARED_GUARDS or outcome.stopped_by == "error":
+                raise RuntimeError(f"llm_query: the sub-RLM stopped ({outcome.stopped_by})")
+            return outcome.answer, run.usage
+
+        return run_child
+
+
+def _truncate(output: str, limit: int) -> tuple[str, int | None]:
+    """(what the root is shown, the full length when it was cut)."""
+    if len(output) <= limit:
+        return output, None
+    return output[:limit], len(output)
+
+
+def _evaluated(usage: Usage) -> int:
+    return usage.prompt_tokens if usage.prompt_tokens_evaluated is None else usage.prompt_tokens_evaluated
+
+
+def _compact(messages: list[Message]) -> list[Message] | None:
+    """Keep the system prompt, the question and the last exchange; None if nothing to drop."""
+    if len(messages) <= 4:
+        return None
+    note = {"role": "user", "content": messages[1]["content"] + "\n\n[Earlier turns were dropped to fit the "
+            "model's window; variables you defined are still in the REPL: use SHOW_VARS().]"}
+    return [messages[0], note, *messages[-2:]]
+
+
+def _settings(config: RLMConfig, root: LanguageModel, sub: LanguageModel) -> dict[str, Any]:
+    settings = dataclasses.asdict(config)
+    settings["root_model"] = root.name
+    settings["sub_model"] = sub.name
+    return settings

@@ -1,0 +1,169 @@
+"""Parse a root model turn: ```repl code blocks and FINAL(...) / FINAL_VAR(...).
+
+Well-behaved models write reasoning, one or more ```repl blocks, and end with
+``FINAL(answer)`` or ``FINAL_VAR(name)`` on a line of its own (inside a block or in
+the text). Small local models miss that format in predictable ways; each of these
+is repaired rather than wasting a turn, and the turn is marked ``repaired``:
+
+- a ```python / ```py / bare ``` fence instead of ```repl;
+- an unclosed last fence (the model stopped before the closing ```);
+- ``FINAL(...)`` in the middle of a sentence instead of on its own line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n?(.*?)```", re.DOTALL)
+_OPEN_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n?(.*)\Z", re.DOTALL)
+_CODE_LANGS = {"repl"}
+_REPAIRABLE_LANGS = {"python", "py", "python3", "", "repl_python", "pycon"}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FINAL_START = re.compile(r"\bFINAL(_VAR)?\s*\(")
+_LINE_FINAL = re.compile(r"^[ \t>*_]*FINAL(_VAR)?\s*\(", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class FinalDirective:
+    """``FINAL(value)`` (``is_variable`` False) or ``FINAL_VAR(name)`` (True)."""
+
+    value: str
+    is_variable: bool = False
+
+
+@dataclass
+class ParsedTurn:
+    """What one root turn asks the loop to do."""
+
+    text: str
+    code_blocks: list[str] = field(default_factory=list)
+    final: FinalDirective | None = None  # a FINAL written in the text, outside code
+    repaired: bool = False
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.code_blocks) or self.final is not None
+
+
+def parse_turn(text: str) -> ParsedTurn:
+    """Split a root model's reply into code blocks and a FINAL written outside them."""
+    blocks, prose, repaired = _extract_blocks(text)
+    final, final_repaired = _find_final(prose, have_code=bool(blocks))
+    return ParsedTurn(text=text, code_blocks=blocks, final=final, repaired=repaired or final_repaired)
+
+
+def _extract_blocks(text: str) -> tuple[list[str], str, bool]:
+    """Return (code blocks, the text outside them, whether a fence needed repair)."""
+    repl: list[str] = []
+    other: list[str] = []
+    prose_parts: list[str] = []
+    pos = 0
+    for match in _FENCE.finditer(text):
+        prose_parts.append(text[pos:match.start()])
+        pos = match.end()
+        lang, body = match.group(1).lower(), match.group(2)
+        if lang in _CODE_LANGS:
+            repl.append(body)
+        elif lang in _REPAIRABLE_LANGS:
+            other.append(body)
+        else:  # ```text, ```output and the like are not code
+            prose_parts.append(body)
+    rest = text[pos:]
+    repaired = False
+    unclosed = _OPEN_FENCE.search(rest)
+    if unclosed and unclosed.group(1).lower() in _CODE_LANGS | _REPAIRABLE_LANGS and unclosed.group(2).strip():
+        prose_parts.append(rest[:unclosed.start()])
+        (repl if unclosed.group(1).lower() in _CODE_LANGS else other).append(unclosed.group(2))
+        repaired = True
+    else:
+        prose_parts.append(rest)
+    if repl:
+        blocks = repl
+    else:
+        blocks = other
+        repaired = repaired or bool(other)
+    blocks = [b.strip("\n") for b in blocks if b.strip()]
+    return blocks, "".join(prose_parts), repaired
+
+
+def _find_final(prose: str, *, have_code: bool) -> tuple[FinalDirective | None, bool]:
+    """A FINAL on its own line counts; one inside a sentence counts only when there is no code."""
+    for match in _LINE_FINAL.finditer(prose):
+        directive = _read_final(prose, match.end() - 1, bool(match.group(1)))
+        if directive is not None:
+            return directive, False
+    if have_code:
+        return None, False
+    for match in _FINAL_START.finditer(prose):
+        directive = _read_final(prose, match.end() - 1, bool(match.group(1)))
+        if directive is not None:
+            return directive, True
+    return None, False
+
+
+def _read_final(text: str, open_paren: int, is_variable: bool) -> FinalDirective | None:
+    """Read the argument of FINAL( / FINAL_VAR( starting at ``open_paren``."""
+    argument = _balanced_argument(text, open_paren)
+    if argument is None:
+        return None
+    argument = argument.strip()
+    if is_variable:
+        name = _unquote(argument).strip()
+        return FinalDirective(name, is_variable=True) if _IDENT.fullmatch(name) else None
+    value = _unquote(argument)
+    return FinalDirective(value.strip()) if value.strip() else None
+
+
+def _balanced_argument(text: str, open_paren: int) -> str | None:
+    """Text between ``text[open_paren] == '('`` and its matching ')'.
+
+    Falls back to the end of the line when the parentheses never balance (a small
+    model that wrote ``FINAL(the answer is (a``); returns None for an empty call.
+    """
+    depth = 0
+    quote: str | None = None
+    i = open_paren
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = None
+                continue
+        elif text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i:i + 3]
+            i += 3
+            continue
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[open_paren + 1:i]
+        i += 1
+    line_end = text.find("\n", open_paren)
+    tail = text[open_paren + 1:line_end if line_end != -1 else len(text)].rstrip()
+    tail = tail[:-1] if tail.endswith(")") else tail
+    return tail or None
+
+
+def _unquote(value: str) -> str:
+    """Strip one layer of matching Python string quotes (``"x"``, ``'x'``, ``\"\"\"x\"\"\"``, f-less)."""
+    for q in ('"""', "'''", '"', "'"):
+        if len(value) >= 2 * len(q) and value.startswith(q) and value.endswith(q):
+            inner = value[len(q):-len(q)]
+            if q in ('"', "'"):
+                inner = inner.replace("\\" + q, q).replace("\\n", "\n")
+            return inner
+    return value
+
+
+def strip_code(text: str) -> str:
+    """The prose of a turn without its code blocks (for a best-effort answer)."""
+    return _extract_blocks(text)[1].strip()

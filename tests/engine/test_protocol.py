@@ -1,0 +1,114 @@
+"""Parsing root turns: repl blocks, FINAL / FINAL_VAR, and the repairs for small models."""
+
+from __future__ import annotations
+
+from rlm_desktop.engine.protocol import FinalDirective, parse_turn, strip_code
+
+
+def test_repl_block_is_extracted_with_reasoning_around_it():
+    turn = parse_turn("Let me look at the size first.\n```repl\nprint(len(context))\n```\nThen I search.")
+    assert turn.code_blocks == ["print(len(context))"]
+    assert turn.final is None
+    assert turn.runnable and not turn.repaired
+
+
+def test_several_repl_blocks_keep_their_order():
+    turn = parse_turn("```repl\na = 1\n```\ntext\n```repl\nprint(a)\n```")
+    assert turn.code_blocks == ["a = 1", "print(a)"]
+
+
+def test_final_on_its_own_line():
+    turn = parse_turn("I have checked it twice.\nFINAL(The price is EUR 48.5m (clause 3).)")
+    assert turn.final == FinalDirective("The price is EUR 48.5m (clause 3).")
+    assert not turn.code_blocks and not turn.repaired
+
+
+def test_final_var_on_its_own_line():
+    turn = parse_turn("Done.\nFINAL_VAR(answer)")
+    assert turn.final == FinalDirective("answer", is_variable=True)
+
+
+def test_final_var_with_quoted_name():
+    assert parse_turn('FINAL_VAR("summary")').final == FinalDirective("summary", is_variable=True)
+
+
+def test_final_with_quoted_string_is_unquoted():
+    assert parse_turn('FINAL("4821907")').final == FinalDirective("4821907")
+
+
+def test_final_inside_code_is_left_to_the_sandbox():
+    turn = parse_turn("```repl\nx = 2 + 2\nFINAL(x)\n```")
+    assert turn.code_blocks == ["x = 2 + 2\nFINAL(x)"]
+    assert turn.final is None
+
+
+def test_python_fence_is_repaired_into_code():
+    turn = parse_turn("Here is code:\n```python\nprint(context[:100])\n```")
+    assert turn.code_blocks == ["print(context[:100])"]
+    assert turn.repaired
+
+
+def test_bare_fence_is_repaired_into_code():
+    turn = parse_turn("```\nhits = grep('price')\nprint(hits)\n```")
+    assert turn.code_blocks == ["hits = grep('price')\nprint(hits)"]
+    assert turn.repaired
+
+
+def test_repl_blocks_win_over_other_fences():
+    turn = parse_turn("```python\nold()\n```\n```repl\nnew()\n```")
+    assert turn.code_blocks == ["new()"]
+    assert not turn.repaired
+
+
+def test_output_and_text_fences_are_not_code():
+    turn = parse_turn("The output was:\n```text\n42\n```\nFINAL(42)")
+    assert turn.code_blocks == []
+    assert turn.final == FinalDirective("42")
+
+
+def test_unclosed_last_fence_is_repaired():
+    turn = parse_turn("Searching now.\n```repl\nhits = grep('escrow')\nprint(len(hits))\n")
+    assert turn.code_blocks == ["hits = grep('escrow')\nprint(len(hits))"]
+    assert turn.repaired
+
+
+def test_final_inside_prose_is_repaired_when_there_is_no_code():
+    turn = parse_turn("After checking, the answer is FINAL(7) because it appears twice.")
+    assert turn.final == FinalDirective("7")
+    assert turn.repaired
+
+
+def test_final_inside_prose_is_ignored_next_to_code():
+    turn = parse_turn("I will call FINAL(x) once I know x.\n```repl\nx = 3\n```")
+    assert turn.final is None
+    assert turn.code_blocks == ["x = 3"]
+
+
+def test_final_on_own_line_next_to_code_counts():
+    turn = parse_turn("```repl\nprint(1)\n```\nFINAL(one)")
+    assert turn.code_blocks == ["print(1)"]
+    assert turn.final == FinalDirective("one")
+
+
+def test_final_with_nested_parentheses_and_quotes():
+    turn = parse_turn('FINAL("Kestrel (ends 2026) said: \\"no\\" (see memo)")')
+    assert turn.final == FinalDirective('Kestrel (ends 2026) said: "no" (see memo)')
+
+
+def test_unbalanced_final_takes_the_rest_of_the_line():
+    turn = parse_turn("FINAL(the answer is (a\nmore text")
+    assert turn.final == FinalDirective("the answer is (a")
+
+
+def test_empty_final_is_not_a_final():
+    turn = parse_turn("FINAL()")
+    assert turn.final is None and not turn.runnable
+
+
+def test_plain_prose_is_not_runnable():
+    turn = parse_turn("I think the answer might be in the lease.")
+    assert not turn.runnable and not turn.code_blocks and turn.final is None
+
+
+def test_strip_code_keeps_only_prose():
+    assert strip_code("Answer: 5\n```repl\nprint(5)\n```") == "Answer: 5"
