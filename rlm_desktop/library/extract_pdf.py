@@ -1,0 +1,94 @@
+"""PDF text per page with pypdfium2; OCR for pages that have no text layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pypdfium2 as pdfium
+
+from rlm_desktop.errors import ExtractionError
+from rlm_desktop.library.ocr import OCR_SCALE, PageOCR
+from rlm_desktop.library.pages import NO_TEXT_FLAG, Extracted, ExtractedPage, with_page_breaks
+
+MIN_TEXT_CHARS = 3
+"""A page with fewer visible characters than this is treated as having no text layer."""
+
+
+def _check_structure(path: Path) -> None:
+    with path.open("rb") as f:
+        head = f.read(1024)
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 2048))
+        tail = f.read()
+    if b"%PDF-" not in head:
+        raise ExtractionError(f"{path.name}: not a PDF file (no %PDF header)")
+    if b"%%EOF" not in tail:
+        raise ExtractionError(f"{path.name}: truncated or damaged PDF (no end-of-file marker)")
+
+
+def _open(path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        if "password" in message.lower():
+            raise ExtractionError(f"{path.name}: encrypted PDF (a password is needed to open it)") from exc
+        raise ExtractionError(f"{path.name}: damaged PDF ({message})") from exc
+
+
+def _page_text(page: Any) -> str:
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+    finally:
+        textpage.close()
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _ocr_page(page: Any, ocr: PageOCR) -> str:
+    bitmap = page.render(scale=OCR_SCALE)
+    try:
+        return ocr(bitmap.to_pil()).strip()
+    finally:
+        bitmap.close()
+
+
+def extract_pdf(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None,
+                cancelled: Callable[[], bool] = lambda: False) -> Extracted:
+    """Every page's text; pages without text are OCR'd, or flagged when OCR finds nothing.
+
+    ``ocr`` gives the OCR engine (None where unavailable); it is asked only when a page needs it.
+    """
+    _check_structure(path)
+    pdf = _open(path)
+    pages: list[ExtractedPage] = []
+    try:
+        count = len(pdf)
+        if count == 0:
+            raise ExtractionError(f"{path.name}: the PDF has no pages")
+        for index in range(count):
+            if cancelled():
+                raise ExtractionError(f"{path.name}: cancelled")
+            try:
+                page = pdf[index]
+            except pdfium.PdfiumError as exc:
+                raise ExtractionError(f"{path.name}: page {index + 1} cannot be read ({exc})") from exc
+            try:
+                text = _page_text(page)
+                if len("".join(text.split())) >= MIN_TEXT_CHARS:
+                    pages.append(ExtractedPage(text))
+                    continue
+                engine = ocr()
+                found = _ocr_page(page, engine) if engine is not None else ""
+                if found:
+                    pages.append(ExtractedPage(found, source="ocr"))
+                else:
+                    reason = NO_TEXT_FLAG if engine is not None else f"{NO_TEXT_FLAG}; OCR is not available"
+                    pages.append(ExtractedPage(f"[page {index + 1}: {reason}]", source="none", flag=reason))
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    return Extracted(format="pdf", unit="page", pages=with_page_breaks(pages))

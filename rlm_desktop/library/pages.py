@@ -1,0 +1,71 @@
+"""What extraction produces: a document's text cut into pages (or sections).
+
+Page texts are exact slices of the document text: joined with no separator they
+give the document back, so a page's start offset is the sum of the lengths before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECTION_CHARS = 4000
+"""Target size of a section when a format has no pages of its own (about one printed page)."""
+
+NO_TEXT_FLAG = "no text (scanned?)"
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    text: str
+    source: str = "text"        # "text" (text layer / file text), "ocr", or "none"
+    flag: str | None = None     # e.g. NO_TEXT_FLAG; shown to the user, never silent
+
+
+@dataclass
+class Extracted:
+    """One file's text: its format, what a page means for it, and the pages."""
+
+    format: str
+    unit: str                    # "page" (PDF), "section" (everything else)
+    pages: list[ExtractedPage] = field(default_factory=list)
+
+    @property
+    def chars(self) -> int:
+        return sum(len(p.text) for p in self.pages)
+
+
+def split_sections(text: str, size: int = SECTION_CHARS) -> list[str]:
+    """Cut ``text`` into pieces of about ``size`` chars at line (else word) breaks.
+
+    The pieces concatenate back to ``text`` exactly; an empty text gives ``[]``.
+    """
+    pieces: list[str] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        if n - pos <= size:
+            pieces.append(text[pos:])
+            break
+        window_end = pos + size
+        cut = text.rfind("\n", pos + size // 2, window_end)
+        if cut < 0:
+            cut = text.rfind(" ", pos + size // 2, window_end)
+        cut = window_end if cut < 0 else cut + 1
+        pieces.append(text[pos:cut])
+        pos = cut
+    return pieces
+
+
+def sections(text: str, size: int = SECTION_CHARS) -> list[ExtractedPage]:
+    return [ExtractedPage(piece) for piece in split_sections(text, size)]
+
+
+def with_page_breaks(pages: list[ExtractedPage], separator: str = "\n\n") -> list[ExtractedPage]:
+    """End every page but the last with ``separator`` so joined pages read as a document."""
+    out: list[ExtractedPage] = []
+    for i, page in enumerate(pages):
+        text = page.text.rstrip()
+        if i < len(pages) - 1:
+            text += separator
+        out.append(ExtractedPage(text, page.source, page.flag))
+    return out

@@ -1,0 +1,111 @@
+"""Values the library hands to its faces: documents, collections, ingest results, runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    name: str
+    path: str
+    sha256: str | None
+    size: int
+    format: str | None
+    unit: str                   # "page" or "section"
+    pages: int
+    chars: int
+    ocr_pages: int
+    empty_pages: int            # pages flagged "no text (scanned?)"
+    status: str                 # "stored" | "failed"
+    error: str | None
+    version: int
+    previous_id: int | None
+    current: bool
+    ingested: float
+    collections: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], collections: tuple[str, ...] = ()) -> "DocumentInfo":
+        return cls(
+            id=row["id"], name=row["name"], path=row["path"], sha256=row["sha256"], size=row["size"],
+            format=row["format"], unit=row["unit"], pages=row["pages"], chars=row["chars"],
+            ocr_pages=row["ocr_pages"], empty_pages=row["empty_pages"], status=row["status"],
+            error=row["error"], version=row["version"], previous_id=row["previous_id"],
+            current=bool(row["current"]), ingested=row["ingested"], collections=collections,
+        )
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    id: int
+    name: str
+    documents: int
+    chars: int
+    created: float
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file of a batch."""
+
+    path: Path
+    status: str                 # "stored" | "new_version" | "duplicate" | "unchanged" | "failed" | "skipped"
+    doc_id: int | None = None
+    reason: str | None = None   # why it failed or was skipped; a note for duplicates
+    pages: int = 0
+    ocr_pages: int = 0
+    empty_pages: int = 0
+    size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in ("failed", "skipped")
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult] = field(default_factory=list)
+    cancelled: bool = False
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for f in self.files if f.status in statuses)
+
+    @property
+    def all_failed(self) -> bool:
+        """True when there were files and none of them ended in the library."""
+        return bool(self.files) and not any(f.ok for f in self.files)
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """One progress report: a file started or finished, with byte counts over the batch."""
+
+    stage: str                  # "start" | "done"
+    path: Path
+    index: int                  # 0-based position of the file in the batch
+    total_files: int
+    bytes_done: int             # bytes of files finished so far (this one included when "done")
+    total_bytes: int
+    result: FileResult | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    question: str
+    collection: str | None
+    settings: dict[str, Any]
+    models: dict[str, Any]
+    answer: str | None
+    stopped_by: str | None
+    usage: dict[str, Any] | None
+    summary: dict[str, Any] | None
+    status: str                 # "running" | "finished"
+    started: float
+    finished: float | None
+    documents: list[dict[str, Any]] = field(default_factory=list)   # {"doc_id","name","sha256"}
+    events: list[dict[str, Any]] = field(default_factory=list)
