@@ -1,0 +1,116 @@
+"""Composition for the faces: turn model specs and settings into running objects.
+
+The CLI and the GUI both build their models and engine configuration here, so a
+spec means the same thing everywhere:
+
+- ``http://...`` / ``https://...``: an OpenAI-compatible server (``URL#model`` picks a model);
+- a path to a ``.gguf`` file;
+- a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``) or an installed model name;
+- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rlm_desktop.backends.base import LanguageModel
+from rlm_desktop.errors import ModelLoadError, ModelNotFound
+from rlm_desktop.hub import demo
+
+if TYPE_CHECKING:
+    from rlm_desktop.engine import RLMConfig
+    from rlm_desktop.settings import Settings
+
+DEFAULT_ROOT = demo.SMOLLM2.key
+DEFAULT_SUB = demo.SMOLLM2.key
+
+
+def default_models() -> tuple[str, str]:
+    """(root, sub) specs used when the user has chosen none: the demo pair that works best."""
+    return DEFAULT_ROOT, DEFAULT_SUB
+
+
+def is_demo_model(spec: str) -> bool:
+    """True for the demo keys and for paths of the demo GGUF files."""
+    if spec in {m.key for m in demo.DEMO_MODELS}:
+        return True
+    return Path(spec).name in {"SmolLM2-135M-Instruct.Q4_1.gguf"} or Path(spec).name.startswith("gemma-3-270m")
+
+
+def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None, n_gpu_layers: int = 0,
+               parallel: int = 1) -> LanguageModel:
+    """Open the model ``spec`` names (URL, .gguf path, demo key or installed name).
+
+    ``parallel`` gives an in-process model that many independent contexts, so that
+    concurrent sub-calls overlap. Raises ModelNotFound / ModelLoadError with a short message.
+    """
+    spec = spec.strip()
+    if spec.startswith("scripted:"):
+        return _scripted(Path(spec.removeprefix("scripted:")).expanduser())
+    if spec.startswith(("http://", "https://")):
+        from rlm_desktop.backends.openai_http import OpenAIHTTPModel
+
+        base_url, _, model = spec.partition("#")
+        return OpenAIHTTPModel(base_url, model=model or None, context_length=n_ctx)
+    path = Path(spec).expanduser()
+    if path.suffix.lower() == ".gguf" or path.is_file():
+        if not path.is_file():
+            raise ModelNotFound(f"No model file at {path}")
+        return _llamacpp(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel)
+    installed = _resolve_installed(spec)
+    if installed is not None:
+        return _llamacpp(Path(installed.path), n_ctx=n_ctx or getattr(installed, "n_ctx", None),
+                         n_threads=n_threads or getattr(installed, "n_threads", None),
+                         n_gpu_layers=n_gpu_layers or getattr(installed, "n_gpu_layers", 0), parallel=parallel)
+    return _llamacpp(demo.demo_model_path(spec), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                     parallel=parallel)
+
+
+def _scripted(path: Path) -> LanguageModel:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not read scripted model {path}: {exc}") from exc
+    if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
+        raise ModelLoadError(f"Scripted model {path} must hold a JSON list of strings")
+    return ScriptedModel(outputs, name=f"scripted:{path.name}")
+
+
+def _resolve_installed(spec: str) -> object | None:
+    """The hub's installed model of that name, or None where the hub cannot resolve it."""
+    try:
+        from rlm_desktop.hub.local import resolve_model
+    except ImportError:
+        if spec in {m.key for m in demo.DEMO_MODELS}:
+            return None
+        raise ModelNotFound(f"No model named {spec!r}: give a .gguf path, a server URL, or a demo model "
+                            f"({', '.join(m.key for m in demo.DEMO_MODELS)})") from None
+    return resolve_model(spec)
+
+
+def _llamacpp(path: Path, *, n_ctx: int | None, n_threads: int | None, n_gpu_layers: int,
+              parallel: int) -> LanguageModel:
+    from rlm_desktop.backends.llamacpp import LlamaCppModel
+
+    try:
+        return LlamaCppModel(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not load model {path.name}: {exc}") from exc
+
+
+def engine_config(settings: "Settings") -> "RLMConfig":
+    """The engine configuration the user's settings describe."""
+    from rlm_desktop.engine import RLMConfig
+    from rlm_desktop.sandbox import SandboxLimits
+
+    return RLMConfig(
+        max_iterations=settings.max_iterations, max_sub_calls=settings.max_sub_calls,
+        max_tokens=settings.max_tokens, max_seconds=settings.max_seconds, depth=settings.depth,
+        parallel_sub_calls=settings.parallel_sub_calls, output_chars=settings.output_chars,
+        grammar=settings.grammar,
+        sandbox=SandboxLimits(timeout_s=settings.cell_timeout, memory_mb=settings.cell_memory_mb),
+    )

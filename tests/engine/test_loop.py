@@ -1,0 +1,297 @@
+"""The RLM loop with scripted models and the real sandbox: FINAL, errors, guards, cancel, sub-calls."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from rlm_desktop.backends.base import CancelToken
+from rlm_desktop.backends.scripted import ScriptedModel
+from rlm_desktop.documents import Document
+from rlm_desktop.engine import RLM, RLMConfig
+from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
+from rlm_desktop.sandbox import SandboxLimits
+
+
+def repl(code: str, reasoning: str = "Next step.") -> str:
+    return f"{reasoning}\n```repl\n{code}\n```"
+
+
+def kinds(result) -> list[str]:
+    return [event.kind for event in result.trajectory]
+
+
+def user_messages(model: ScriptedModel, call: int) -> str:
+    return "\n".join(m["content"] for m in model.calls[call] if m["role"] == "user")
+
+
+def config(**overrides) -> RLMConfig:
+    overrides.setdefault("sandbox", SandboxLimits(timeout_s=20.0))
+    return RLMConfig(**overrides)
+
+
+def test_final_in_code_ends_the_run_after_seeing_output():
+    root = ScriptedModel([repl("print(len(context))"), repl("FINAL('length ' + str(len(context)))")])
+    result = RLM(root, config=config()).run("How long is it?", "abcdefg")
+    assert result.answer == "length 7"
+    assert result.stopped_by is None
+    assert result.iterations == 2
+    assert "7" in root.calls[1][-1]["content"]  # the second turn saw the first cell's output
+    assert kinds(result)[0] == "run_started" and kinds(result)[-1] == "final"
+    assert {"root_turn", "code_cell", "cell_output"} <= set(kinds(result))
+
+
+def test_root_sees_the_shape_of_the_context_never_its_text():
+    docs = [Document("lease.md", "SECRET-RENT-CLAUSE " * 50), Document("memo.md", "short memo")]
+    root = ScriptedModel(["FINAL(done)"])
+    RLM(root, config=config()).run("What is the rent?", docs)
+    prompt = user_messages(root, 0)
+    assert "What is the rent?" in prompt
+    assert "'lease.md'" in prompt and "'memo.md'" in prompt and "950" in prompt
+    assert "list of 2 documents" in prompt
+    assert "SECRET-RENT-CLAUSE" not in "".join(m["content"] for m in root.calls[0])
+
+
+def test_final_var_in_text_reads_the_repl_variable():
+    root = ScriptedModel([repl("summary = context.upper()"), "I stored it.\nFINAL_VAR(summary)"])
+    result = RLM(root, config=config()).run("Shout it", "quiet words")
+    assert result.answer == "QUIET WORDS"
+    assert result.stopped_by is None
+
+
+def test_final_in_text_ends_the_run():
+    root = ScriptedModel(["The context is tiny, so:\nFINAL(nothing to find)"])
+    result = RLM(root, config=config()).run("Anything?", "x")
+    assert result.answer == "nothing to find"
+    assert result.iterations == 1
+
+
+def test_missing_final_var_is_reported_and_the_run_goes_on():
+    root = ScriptedModel(["FINAL_VAR(nope)", "FINAL(recovered)"])
+    result = RLM(root, config=config()).run("q", "x")
+    assert result.answer == "recovered"
+    assert "no variable named 'nope'" in user_messages(root, 1)
+
+
+def test_cell_error_is_shown_and_the_model_recovers():
+    def script(messages):
+        last = messages[-1]["content"]
+        if "ZeroDivisionError" in last:
+            return repl("FINAL('fixed after ' + str(1 + 1) + ' tries')")
+        return repl("print(1 / 0)")
+
+    root = ScriptedModel(script)
+    result = RLM(root, config=config()).run("q", "x")
+    assert result.answer == "fixed after 2 tries"
+    errors = [e for e in result.trajectory if e.kind == "cell_output" and e.error]
+    assert len(errors) == 1 and "ZeroDivisionError" in errors[0].error
+
+
+def test_repaired_python_fence_is_run():
+    root = ScriptedModel(["Let me check.\n```python\nFINAL(str(len(context)))\n```"])
+    result = RLM(root, config=config()).run("q", "12345")
+    assert result.answer == "5"
+    turn = next(e for e in result.trajectory if e.kind == "root_turn")
+    assert turn.repaired and turn.runnable
+
+
+def test_turn_without_code_gets_a_format_reminder():
+    root = ScriptedModel(["I am thinking about it.", "FINAL(ok)"])
+    result = RLM(root, config=config()).run("q", "x")
+    assert result.answer == "ok"
+    assert "no ```repl block" in user_messages(root, 1)
+    assert [e.runnable for e in result.trajectory if e.kind == "root_turn"] == [False, True]
+
+
+def test_long_output_is_cut_and_the_model_is_told():
+    root = ScriptedModel([repl("print('y' * 5000)"), "FINAL(ok)"])
+    result = RLM(root, config=config(output_chars=300)).run("q", "x")
+    shown = root.calls[1][-1]["content"]
+    assert "output cut" in shown and "5,001" in shown
+    assert "y" * 301 not in shown
+    assert next(e for e in result.trajectory if e.kind == "cell_output").truncated
+
+
+def test_max_iterations_ends_with_a_closing_answer():
+    root = ScriptedModel([repl("print(1)")] * 3 + ["Best I have:\nFINAL(probably 1)"])
+    result = RLM(root, config=config(max_iterations=3)).run("q", "x")
+    assert result.stopped_by == "max_iterations"
+    assert result.answer == "probably 1"
+    assert len(root.calls) == 4
+    assert "limit (max iterations)" in root.calls[3][-1]["content"]
+    assert result.trajectory[-1].kind == "final" and result.trajectory[-1].stopped_by == "max_iterations"
+
+
+def test_closing_turn_is_grammar_constrained_when_supported():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    root = GrammarModel([repl("print(1)"), "FINAL(1)"])
+    RLM(root, config=config(max_iterations=1)).run("q", "x")
+    assert root.options[0]["grammar"] == ROOT_TURN_GRAMMAR
+    assert root.options[1]["grammar"] == FINAL_TURN_GRAMMAR
+    plain = ScriptedModel(["FINAL(1)"])
+    RLM(plain, config=config()).run("q", "x")
+    assert plain.options[0]["grammar"] is None
+
+
+def test_grammar_can_be_turned_off():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    root = GrammarModel(["FINAL(1)"])
+    RLM(root, config=config(grammar=False)).run("q", "x")
+    assert root.options[0]["grammar"] is None
+
+
+def test_max_sub_calls_stops_after_the_cell_and_names_the_guard():
+    root = ScriptedModel([repl("a = [llm_query('q' + str(i)) for i in range(5)]"), "FINAL(partial)"])
+    sub = ScriptedModel(lambda messages: "sub answer")
+    result = RLM(root, sub, config(max_sub_calls=2)).run("q", "x")
+    assert result.stopped_by == "max_sub_calls"
+    assert result.answer == "partial"
+    assert len(sub.calls) == 2
+    assert result.sub_calls == 2
+    cell = next(e for e in result.trajectory if e.kind == "cell_output")
+    assert "budget of 2 sub-calls" in cell.error
+
+
+def test_max_tokens_ends_with_the_answer_variable():
+    root = ScriptedModel([repl("answer = 'from the repl'\nprint('stored')"), repl("print('never runs')")])
+    result = RLM(root, config=config(max_tokens=200)).run("q", "x")
+    assert result.stopped_by == "max_tokens"
+    assert result.answer == "from the repl"
+    assert len(root.calls) == 1
+
+
+def test_max_seconds_stops_a_slow_sub_call_and_keeps_earlier_output():
+    root = ScriptedModel([repl("print('partial: 42')"), repl("x = llm_query('slow')")])
+    sub = ScriptedModel(["never"], delay=60.0)
+    result = RLM(root, sub, config(max_seconds=1.5)).run("q", "x")
+    assert result.stopped_by == "max_seconds"
+    assert result.answer == "partial: 42"
+    assert result.seconds < 30  # returned long before the sub-call's 60 s would have ended
+
+
+def test_cancel_from_another_thread_stops_a_sub_call():
+    cancel = CancelToken()
+    root = ScriptedModel([repl("x = llm_query('slow')")])
+    sub = ScriptedModel(["never"], delay=60.0)
+    threading.Timer(0.5, cancel.cancel).start()
+    result = RLM(root, sub, config()).run("q", "x", cancel=cancel)
+    assert result.stopped_by == "cancelled"
+    assert result.seconds < 30
+
+
+def test_cancel_stops_a_busy_cell():
+    cancel = CancelToken()
+    root = ScriptedModel([repl("while True:\n    pass")])
+    threading.Timer(0.5, cancel.cancel).start()
+    result = RLM(root, config=config(sandbox=SandboxLimits(timeout_s=120, cpu_s=120))).run("q", "x", cancel=cancel)
+    assert result.stopped_by == "cancelled"
+    assert result.seconds < 60
+
+
+def test_batched_sub_calls_keep_order_and_overlap():
+    root = ScriptedModel([repl("r = llm_query_batched(['p' + str(i) for i in range(8)])\nFINAL('|'.join(r))")])
+    sub = ScriptedModel(lambda messages: "echo " + messages[-1]["content"], delay=0.3)
+    result = RLM(root, sub, config(parallel_sub_calls=4)).run("q", "x")
+    assert result.answer == "|".join(f"echo p{i}" for i in range(8))
+    assert result.sub_calls == 8
+    running, most = 0, 0
+    for event in result.trajectory:  # events are recorded in the order they happened
+        if event.kind == "sub_call_started":
+            running += 1
+            most = max(most, running)
+        elif event.kind == "sub_call_finished":
+            running -= 1
+    assert 2 <= most <= 4
+
+
+def test_sub_call_usage_is_counted_per_model():
+    root = ScriptedModel([repl("FINAL(llm_query('hello there'))")])
+    sub = ScriptedModel(["general kenobi"])
+    result = RLM(root, sub, config()).run("q", "x")
+    assert result.answer == "general kenobi"
+    assert result.usage["root"].completion_tokens > 0
+    assert result.usage["sub"].completion_tokens == 2
+    assert result.usage["sub"].prompt_tokens == 2
+
+
+def test_sub_call_cache_answers_repeated_prompts():
+    class DictCache:
+        def __init__(self):
+            self.store = {}
+
+        def get(self, model_id, prompt, settings):
+            return self.store.get((model_id, prompt))
+
+        def put(self, model_id, prompt, settings, answer):
+            self.store[(model_id, prompt)] = answer
+
+    cache = DictCache()
+    sub = ScriptedModel(["first answer"])
+    for _ in range(2):
+        root = ScriptedModel([repl("FINAL(llm_query('same prompt'))")])
+        result = RLM(root, sub, config(), sub_call_cache=cache).run("q", "x")
+        assert result.answer == "first answer"
+    assert len(sub.calls) == 1
+    assert result.cache_hits == 1
+    assert any(e.kind == "sub_call_finished" and e.cached for e in result.trajectory)
+
+
+def test_depth_two_runs_a_child_rlm_with_its_own_sandbox():
+    def child_root(messages):
+        if "holds a request" not in messages[1]["content"]:
+            raise AssertionError("the child was not given the prompt as its context")
+        return repl("FINAL(context.split('=')[1].strip())")
+
+    root = ScriptedModel([repl("FINAL('child says ' + llm_query('the secret = 7'))")])
+    sub = ScriptedModel(child_root)
+    result = RLM(root, sub, config(depth=2)).run("q", "unrelated parent context")
+    assert result.answer == "child says 7"
+    child_events = [e for e in result.trajectory if e.depth == 1]
+    assert {"run_started", "root_turn", "code_cell", "final"} <= {e.kind for e in child_events}
+    assert result.usage["sub"].completion_tokens > 0
+
+
+def test_explicit_cite_becomes_the_citation():
+    docs = [Document.from_pages("lease.md", ["intro", "The rent is GBP 212,000 a year."]), Document("memo.md", "x")]
+    code = "h = grep('rent is')[0]\ncite(h.document, h.page, h.snippet)\nFINAL('GBP 212,000')"
+    result = RLM(ScriptedModel([repl(code)]), config=config()).run("Rent?", docs)
+    assert [(c.document, c.page) for c in result.citations] == [("lease.md", 2)]
+
+
+def test_hits_supporting_the_answer_are_cited_without_cite():
+    docs = [Document("lease.md", "The annual rent is GBP 212,000."), Document("spa.md", "Price EUR 48,500,000.")]
+    code = "hits = grep('rent|Price')\nprint(hits)\nFINAL('The rent is GBP 212,000')"
+    result = RLM(ScriptedModel([repl(code)]), config=config()).run("Rent?", docs)
+    assert [c.document for c in result.citations] == ["lease.md"]
+
+
+def test_extra_tools_are_callable_from_the_repl():
+    calls = []
+
+    def lookup(term: str) -> str:
+        calls.append(term)
+        return term.upper()
+
+    root = ScriptedModel([repl("FINAL(lookup('abc'))")])
+    result = RLM(root, config=config()).run("q", "x", tools={"lookup": lookup})
+    assert result.answer == "ABC" and calls == ["abc"]
+
+
+def test_events_reach_the_callback_as_they_happen():
+    seen = []
+    root = ScriptedModel([repl("print(2)"), "FINAL(2)"])
+    result = RLM(root, config=config()).run("q", "x", on_event=seen.append)
+    assert seen == result.trajectory
+    assert seen[-1].kind == "final" and seen[-1].stopped_by is None
+
+
+@pytest.mark.parametrize("context", ["one string", ["first", "second"], [Document("a.txt", "doc a")]])
+def test_every_context_type_reaches_the_repl(context):
+    root = ScriptedModel([repl("FINAL(str(isinstance(context, str)) + ':' + str(len(context)))")])
+    result = RLM(root, config=config()).run("q", context)
+    assert result.answer == f"{isinstance(context, str)}:{len(context)}"
