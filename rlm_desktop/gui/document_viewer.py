@@ -1,0 +1,180 @@
+"""Read a document page by page, with a cited span highlighted."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QTextEdit, QVBoxLayout, QWidget,
+)
+
+from rlm_desktop.documents import Document
+from rlm_desktop.gui.theme import app_icon, current_colors
+
+
+def locate_span(document: Document, page: int, start: int, end: int, snippet: str = "") -> tuple[int, int] | None:
+    """The cited span as offsets within ``page``'s text, or None if it cannot be found.
+
+    Citations carry document-wide offsets; a span that does not fall on the page
+    (or does not match its snippet) is looked up by its snippet instead.
+    """
+    page_start = document.page_starts[page - 1] if document.page_starts else 0
+    text = document.page_text(page)
+    wanted = " ".join(snippet.split())
+    candidates = [(start - page_start, end - page_start), (start, end)]
+    for a, b in candidates:
+        if 0 <= a < b <= len(text):
+            if not wanted or _loosely_equal(text[a:b], wanted) or wanted[:40] in " ".join(text[a:b].split()):
+                return a, b
+    if wanted:
+        index = text.find(snippet.strip())
+        if index >= 0:
+            return index, index + len(snippet.strip())
+        flat = " ".join(text.split())
+        probe = wanted[:60].strip(" …")
+        if probe and probe in flat:
+            return _map_flat_offset(text, flat.index(probe), len(probe))
+    return None
+
+
+def _loosely_equal(a: str, b: str) -> bool:
+    a = " ".join(a.split())
+    b = b.strip(" …")
+    return a == b or (bool(b) and (a.startswith(b) or b.startswith(a) or b in a))
+
+
+def _map_flat_offset(text: str, flat_start: int, length: int) -> tuple[int, int]:
+    """Map an offset in whitespace-collapsed text back to the original text."""
+    positions: list[int] = []
+    previous_space = True
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if not previous_space:
+                positions.append(i)
+            previous_space = True
+        else:
+            positions.append(i)
+            previous_space = False
+    a = positions[min(flat_start, len(positions) - 1)]
+    b = positions[min(flat_start + length - 1, len(positions) - 1)] + 1
+    return a, b
+
+
+def _utf16_offset(text: str, index: int) -> int:
+    """Qt counts positions in UTF-16 code units; Python in code points."""
+    return len(text[:index].encode("utf-16-le")) // 2
+
+
+class DocumentViewer(QWidget):
+    """A separate window: one page of one document, the cited span highlighted and in view."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Document viewer")
+        self.setWindowIcon(app_icon())
+        self.resize(760, 820)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        top = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prev_button = QPushButton("◀ Previous")
+        self.next_button = QPushButton("Next ▶")
+        self.page_box = QSpinBox()
+        self.page_box.setMinimum(1)
+        self.page_box.setKeyboardTracking(False)
+        self.page_count_label = QLabel()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.prev_button)
+        top.addWidget(QLabel("Page"))
+        top.addWidget(self.page_box)
+        top.addWidget(self.page_count_label)
+        top.addWidget(self.next_button)
+        layout.addLayout(top)
+        self.citation_label = QLabel()
+        self.citation_label.setObjectName("muted")
+        self.citation_label.setWordWrap(True)
+        layout.addWidget(self.citation_label)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        layout.addWidget(self.text, 1)
+        self.prev_button.clicked.connect(lambda: self.go_to_page(self.page - 1))
+        self.next_button.clicked.connect(lambda: self.go_to_page(self.page + 1))
+        self.page_box.valueChanged.connect(self.go_to_page)
+        QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, activated=lambda: self.go_to_page(self.page + 1))
+        QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, activated=lambda: self.go_to_page(self.page - 1))
+        QShortcut(QKeySequence.StandardKey.Close, self, activated=self.close)
+        self.document: Document | None = None
+        self.page = 1
+        self._cited: tuple[int, int, int, str] | None = None  # (page, start, end, snippet)
+        self.highlight: tuple[int, int] | None = None
+
+    def show_document(self, document: Document, page: int = 1, *, start: int | None = None,
+                      end: int | None = None, snippet: str = "") -> None:
+        """Open ``document`` at ``page``; with a span, highlight it and scroll to it."""
+        self.document = document
+        self._cited = (page, start or 0, end or 0, snippet) if (start is not None or snippet) else None
+        self.title.setText(document.name)
+        self.setWindowTitle(f"{document.name} — Document viewer")
+        self.page_box.blockSignals(True)
+        self.page_box.setMaximum(document.page_count)
+        self.page_box.blockSignals(False)
+        self.page_count_label.setText(f"of {document.page_count}")
+        self.page = 0
+        self.go_to_page(page)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def go_to_page(self, page: int) -> None:
+        if self.document is None:
+            return
+        page = max(1, min(int(page), self.document.page_count))
+        if page == self.page:
+            return
+        self.page = page
+        self.page_box.blockSignals(True)
+        self.page_box.setValue(page)
+        self.page_box.blockSignals(False)
+        self.prev_button.setEnabled(page > 1)
+        self.next_button.setEnabled(page < self.document.page_count)
+        self.text.setPlainText(self.document.page_text(page))
+        self.highlight = None
+        self.text.setExtraSelections([])
+        if self._cited and self._cited[0] == page:
+            self._highlight_cited()
+        else:
+            self.citation_label.setText("")
+
+    def _highlight_cited(self) -> None:
+        assert self.document is not None and self._cited is not None
+        page, start, end, snippet = self._cited
+        span = locate_span(self.document, page, start, end, snippet)
+        if span is None:
+            self.citation_label.setText(f"Cited: page {page}. The quoted passage could not be located on this page; "
+                                        f"quote: “{' '.join(snippet.split())[:200]}”")
+            return
+        self.highlight = span
+        page_text = self.document.page_text(page)
+        q_start, q_end = _utf16_offset(page_text, span[0]), _utf16_offset(page_text, span[1])
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(q_start)
+        cursor.setPosition(q_end, QTextCursor.MoveMode.KeepAnchor)
+        selection = QTextEdit.ExtraSelection()
+        fmt = QTextCharFormat()
+        fmt.setBackground(QColor(current_colors().highlight))
+        selection.format = fmt
+        selection.cursor = cursor
+        self.text.setExtraSelections([selection])
+        view_cursor = QTextCursor(self.text.document())
+        view_cursor.setPosition(q_start)
+        self.text.setTextCursor(view_cursor)
+        self.text.centerCursor()
+        self.citation_label.setText(f"Cited passage on page {page} is highlighted.")
+
+    def highlighted_text(self) -> str:
+        """The text of the highlighted span ('' when nothing is highlighted)."""
+        if self.highlight is None or self.document is None:
+            return ""
+        return self.document.page_text(self.page)[self.highlight[0]:self.highlight[1]]
