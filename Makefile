@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) $(PY) -m pip install -e '.[test,eval]'
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) $(PY) -m pip install -e '.[test,eval,package]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/rlm bench core
+
+# The Linux artifacts (tar.gz, AppDir; AppImage where appimagetool exists): see packaging/INSTALL.md.
+package: $(STAMP)
+	PYTHON=$(PY) packaging/linux/build.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
