@@ -1,0 +1,310 @@
+"""What the REPL offers besides ``context``: documents, hits, grep/search/chunk/cite,
+SHOW_VARS, FINAL/FINAL_VAR and proxies for the host's functions (llm_query, ...).
+
+Runs inside the worker process. Every function handed to cell code is a plain
+closure, so cell code sees no object that leads back to the worker's pipe.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from rlm_desktop.sandbox.bm25 import BM25Index
+
+MAX_SNIPPET_REPR = 160
+
+
+class Doc(str):
+    """One document of the context: its text (a ``str``) plus name, id and pages."""
+
+    name: str
+    doc_id: int | None
+    page_starts: tuple[int, ...]
+
+    def __new__(cls, text: str, name: str, page_starts: tuple[int, ...] = (0,),
+                doc_id: int | None = None) -> "Doc":
+        self = super().__new__(cls, text)
+        self.name = name
+        self.doc_id = doc_id
+        self.page_starts = tuple(page_starts) or (0,)
+        return self
+
+    @property
+    def pages(self) -> list[str]:
+        """The text of each page, in order (page 1 is ``pages[0]``)."""
+        bounds = list(self.page_starts) + [len(self)]
+        return [str.__getitem__(self, slice(a, b)) for a, b in zip(bounds, bounds[1:])]
+
+    def page(self, number: int) -> str:
+        """Text of 1-based page ``number``."""
+        if not 1 <= number <= len(self.page_starts):
+            raise IndexError(f"{self.name} has {len(self.page_starts)} pages, not {number}")
+        return self.pages[number - 1]
+
+    def page_at(self, offset: int) -> int:
+        """1-based page number holding character ``offset``."""
+        return page_at(self.page_starts, offset)
+
+    def __repr__(self) -> str:
+        return f"Doc(name={self.name!r}, chars={len(self)}, pages={len(self.page_starts)})"
+
+
+def page_at(page_starts: tuple[int, ...], offset: int) -> int:
+    return max(1, bisect.bisect_right(page_starts, offset))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A span of a document handed to the code: where it is and what it says."""
+
+    document: str
+    page: int
+    start: int
+    end: int
+    snippet: str
+    doc_id: int | None = None
+
+    def __repr__(self) -> str:
+        snippet = self.snippet if len(self.snippet) <= MAX_SNIPPET_REPR else self.snippet[:MAX_SNIPPET_REPR] + "..."
+        return f"Hit(doc={self.document!r}, page={self.page}, span=({self.start}, {self.end}), snippet={snippet!r})"
+
+    def to_dict(self, source: str) -> dict[str, Any]:
+        return {"document": self.document, "doc_id": self.doc_id, "page": self.page, "start": self.start,
+                "end": self.end, "snippet": self.snippet, "source": source}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text that grep/search/cite look through (shares the string with ``context``)."""
+
+    name: str
+    text: str
+    page_starts: tuple[int, ...]
+    doc_id: int | None
+
+
+def build_context(payload: tuple[str, Any]) -> tuple[Any, list[Source]]:
+    """Turn the host's context payload into the REPL's ``context`` and the searchable sources."""
+    kind, data = payload
+    if kind == "str":
+        return data, [Source("context", data, (0,), None)]
+    if kind == "strs":
+        return data, [Source(f"context[{i}]", text, (0,), None) for i, text in enumerate(data)]
+    docs = [Doc(text, name, tuple(starts), doc_id) for name, text, starts, doc_id in data]
+    return docs, [Source(d.name, d, d.page_starts, d.doc_id) for d in docs]
+
+
+def plain_str(value: Any) -> str:
+    """``str(value)`` as an exact ``str`` (never a subclass)."""
+    text = value if isinstance(value, str) else str(value)
+    return text if type(text) is str else str.__str__(text)
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """Plain JSON-able data for the host; Doc -> str, Hit -> dict; anything else refused."""
+    if depth > 20:
+        raise ValueError("data nested more than 20 levels deep cannot be sent to the host")
+    if value is None or type(value) in (bool, int, float):
+        return value
+    if isinstance(value, str):
+        return plain_str(value)
+    if isinstance(value, Hit):
+        return value.to_dict("code")
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {plain_str(k) if isinstance(k, str) else _bad_key(k): to_plain(v, depth + 1) for k, v in value.items()}
+    raise TypeError(f"only plain data (str, int, float, bool, None, list, dict) can be passed to host functions, "
+                    f"not {type(value).__name__}")
+
+
+def _bad_key(key: Any) -> str:
+    raise TypeError(f"dict keys passed to host functions must be str, not {type(key).__name__}")
+
+
+class HostFunctionError(Exception):
+    """A host function (llm_query, search, ...) failed; the message says why."""
+
+
+def chunk(text: Any, size: int, overlap: int = 0) -> list[str]:
+    """Cut ``text`` (or each text of a list) into pieces of ``size`` characters overlapping by ``overlap``."""
+    if not isinstance(size, int) or size <= 0:
+        raise ValueError("chunk(text, size, overlap=0): size must be a positive int")
+    if not isinstance(overlap, int) or not 0 <= overlap < size:
+        raise ValueError("chunk(text, size, overlap=0): overlap must be an int with 0 <= overlap < size")
+    if isinstance(text, (list, tuple)):
+        return [piece for item in text for piece in chunk(item, size, overlap)]
+    if not isinstance(text, str):
+        raise TypeError(f"chunk() needs a str or a list of str, not {type(text).__name__}")
+    step = size - overlap
+    last = max(len(text) - overlap, 1)
+    return [str.__getitem__(text, slice(i, i + size)) for i in range(0, last, step)]
+
+
+class ReplHelpers:
+    """Builds the helper functions of one worker; they report hits and answers to the worker."""
+
+    def __init__(self, sources: list[Source], *, call_host: Callable[[str, list, dict], Any],
+                 host_names: list[str], on_hit: Callable[[dict], None], on_final: Callable[[str], None],
+                 namespace: dict[str, Any], writer: Callable[[], Any]) -> None:
+        self._sources = sources
+        self._call_host = call_host
+        self._host_names = list(host_names)
+        self._on_hit = on_hit
+        self._on_final = on_final
+        self._namespace = namespace
+        self._writer = writer
+        self._index: BM25Index | None = None
+
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """The names the REPL gets: helpers plus one proxy per host function."""
+        funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
+        funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
+                     SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
+                     Doc=Doc, Hit=Hit)
+        return funcs
+
+    # --- host proxies --------------------------------------------------------
+    def _proxy(self, name: str) -> Callable[..., Any]:
+        call_host = self._call_host
+
+        def proxy(*args: Any, **kwargs: Any) -> Any:
+            return call_host(name, to_plain(list(args)), to_plain(kwargs))
+        proxy.__name__ = proxy.__qualname__ = name
+        return proxy
+
+    # --- grep / search / cite -------------------------------------------------
+    def _hit(self, source: Source, start: int, end: int, snippet: str, origin: str) -> Hit:
+        hit = Hit(source.name, page_at(source.page_starts, start), start, end, snippet, source.doc_id)
+        self._on_hit(hit.to_dict(origin))
+        return hit
+
+    def _grep_fn(self) -> Callable[..., list[Hit]]:
+        def grep(pattern: Any, context_chars: int = 80, max_hits: int = 200, ignore_case: bool = True) -> list[Hit]:
+            """Regex ``pattern`` over every document (case-insensitive unless ignore_case=False)."""
+            flags = re.IGNORECASE if ignore_case else 0
+            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(plain_str(pattern), flags)
+            hits: list[Hit] = []
+            for source in self._sources:
+                text = source.text
+                for match in regex.finditer(text):
+                    if len(hits) >= max_hits:
+                        return hits
+                    start, end = match.span()
+                    snippet = str.__getitem__(text, slice(max(0, start - context_chars), end + context_chars))
+                    hits.append(self._hit(source, start, end, snippet, "grep"))
+            return hits
+        return grep
+
+    def _search_fn(self) -> Callable[..., list[Hit]]:
+        host_search = "search" in self._host_names
+
+        def search(query: str, k: int = 10) -> list[Hit]:
+            """The ``k`` passages that best match ``query`` (keyword ranking), best first."""
+            if host_search:
+                rows = self._call_host("search", [plain_str(query)], {"k": int(k)})
+                return [self._hit_from_row(row) for row in rows]
+            return self._local_search(plain_str(query), int(k))
+        return search
+
+    def _hit_from_row(self, row: dict[str, Any]) -> Hit:
+        hit = Hit(str(row.get("document", "")), int(row.get("page") or 1), int(row.get("start") or 0),
+                  int(row.get("end") or 0), str(row.get("snippet", "")), row.get("doc_id"))
+        self._on_hit(hit.to_dict("search"))
+        return hit
+
+    def _local_search(self, query: str, k: int) -> list[Hit]:
+        if self._index is None:
+            self._index = BM25Index([s.text for s in self._sources], [s.page_starts for s in self._sources])
+        hits = []
+        terms = [t for t in re.findall(r"\w+", query.lower())]
+        for passage, _score in self._index.query(query, k):
+            source = self._sources[passage.doc_index]
+            text = str.__getitem__(source.text, slice(passage.start, passage.end))
+            hits.append(self._hit(source, passage.start, passage.end, _excerpt(text, terms), "search"))
+        return hits
+
+    def _source_named(self, document: Any) -> Source:
+        if isinstance(document, Doc):
+            document = document.name
+        for source in self._sources:
+            if source.name == document:
+                return source
+        names = ", ".join(repr(s.name) for s in self._sources[:10])
+        raise ValueError(f"cite(): no document named {document!r}; documents: {names}"
+                         + (" ..." if len(self._sources) > 10 else ""))
+
+    def _cite_fn(self) -> Callable[..., Hit]:
+        def cite(document: Any, page: int | None = None, quote: str = "") -> Hit:
+            """Record that the answer rests on ``document`` (a name, Doc or Hit), ``page`` and ``quote``."""
+            if isinstance(document, Hit):
+                self._on_hit(document.to_dict("cite"))
+                return document
+            source = self._source_named(document)
+            bounds = list(source.page_starts) + [len(source.text)]
+            number = page if page is not None else 1
+            if not 1 <= number < len(bounds):
+                raise ValueError(f"cite(): {source.name} has {len(bounds) - 1} pages, not {number}")
+            lo, hi = (bounds[number - 1], bounds[number]) if page is not None else (0, len(source.text))
+            quote = plain_str(quote)
+            found = source.text.find(quote, lo, hi) if quote else -1
+            start, end = (found, found + len(quote)) if found >= 0 else (lo, hi)
+            snippet = quote if found >= 0 else str.__getitem__(source.text, slice(lo, min(hi, lo + 200)))
+            hit = Hit(source.name, page_at(source.page_starts, start), start, end, snippet, source.doc_id)
+            self._on_hit(hit.to_dict("cite"))
+            return hit
+        return cite
+
+    # --- variables and answers ------------------------------------------------
+    def _show_vars_fn(self) -> Callable[[], None]:
+        def SHOW_VARS() -> None:  # noqa: N802 - the REPL's name for it
+            """Print the variables defined so far with their type and size."""
+            lines = [describe(name, value) for name, value in user_variables(self._namespace).items()]
+            self._writer().write(("Variables:\n" + "\n".join(lines) if lines else "No variables defined yet.") + "\n")
+        return SHOW_VARS
+
+    def _final_fn(self) -> Callable[[Any], None]:
+        def FINAL(value: Any) -> None:  # noqa: N802
+            """Give ``value`` as the final answer."""
+            self._on_final(plain_str(value))
+        return FINAL
+
+    def _final_var_fn(self) -> Callable[[str], None]:
+        def FINAL_VAR(name: Any) -> None:  # noqa: N802
+            """Give the variable called ``name`` as the final answer, e.g. FINAL_VAR('answer')."""
+            if not isinstance(name, str):
+                raise TypeError("FINAL_VAR takes the variable's name as a string, e.g. FINAL_VAR('answer'); "
+                                "use FINAL(value) to answer with a value")
+            variables = user_variables(self._namespace)
+            if name not in variables:
+                known = ", ".join(variables) or "none"
+                raise NameError(f"FINAL_VAR({name!r}): no variable named {name!r}; defined: {known}")
+            self._on_final(plain_str(variables[name]))
+        return FINAL_VAR
+
+
+def user_variables(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The names cell code defined: no '_' names, no imported modules."""
+    return {k: v for k, v in namespace.items() if not k.startswith("_") and not isinstance(v, types.ModuleType)}
+
+
+def describe(name: str, value: Any) -> str:
+    kind = type(value).__name__
+    if isinstance(value, str):
+        return f"  {name}: {kind}, {len(value)} chars"
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return f"  {name}: {kind}, {len(value)} items"
+    if isinstance(value, (int, float, bool)) or value is None:
+        return f"  {name}: {kind} = {value!r}"
+    return f"  {name}: {kind}"
+
+
+def _excerpt(text: str, terms: list[str], width: int = 300) -> str:
+    lower = text.lower()
+    positions = [p for p in (lower.find(t) for t in terms) if p >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    return text[start:start + width]
