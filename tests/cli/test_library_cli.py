@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rlm_desktop.cli import main
+from rlm_desktop.library import Library
+
+
+def _docs(folder: Path) -> list[Path]:
+    folder.mkdir()
+    (folder / "lease.txt").write_text("The tenant pays rent of 900 per month.\n", encoding="utf-8")
+    (folder / "loan.md").write_text("# Loan\n\nInterest accrues at 5 percent.\n", encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(os.urandom(500))
+    return sorted(folder.iterdir())
+
+
+def test_ingest_prints_a_summary_per_file_and_succeeds_if_any_file_did(tmp_path: Path, capsys):
+    db = tmp_path / "lib.db"
+    _docs(tmp_path / "room")
+    code = main(["ingest", str(tmp_path / "room"), "--collection", "deal", "--library", str(db)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "stored" in out and "lease.txt" in out and "loan.md" in out
+    assert "FAILED" in out and "broken.pdf: not a PDF file" in out
+    assert "2 stored, 1 FAILED." in out
+
+
+def test_ingest_fails_when_every_file_failed(tmp_path: Path, capsys):
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    assert main(["ingest", str(bad), "--library", str(tmp_path / "lib.db"), "-q"]) == 1
+    assert "empty file" in capsys.readouterr().out
+
+
+def test_list_show_collections_remove(tmp_path: Path, capsys):
+    db = str(tmp_path / "lib.db")
+    _docs(tmp_path / "room")
+    main(["ingest", str(tmp_path / "room"), "--collection", "deal", "--library", db, "-q"])
+    capsys.readouterr()
+
+    assert main(["library", "list", "--collection", "deal", "--library", db]) == 0
+    listing = capsys.readouterr().out
+    assert "lease.txt" in listing and "failed" in listing and "not a PDF file" in listing
+
+    assert main(["library", "collections", "--library", db]) == 0
+    assert "deal: 2 documents" in capsys.readouterr().out
+
+    assert main(["library", "show", "lease.txt", "--library", db]) == 0
+    shown = capsys.readouterr().out
+    assert "collections: deal" in shown and "section    1: The tenant pays rent of 900" in shown
+    assert main(["library", "show", "lease.txt", "--page", "1", "--library", db]) == 0
+    assert capsys.readouterr().out.strip().endswith("The tenant pays rent of 900 per month.")
+
+    assert main(["library", "search", "interest", "--library", db]) == 0
+    assert "loan.md, page 1" in capsys.readouterr().out
+
+    assert main(["library", "remove", "lease.txt", "--yes", "--library", db]) == 0
+    assert "Removed lease.txt" in capsys.readouterr().out
+    assert main(["library", "show", "lease.txt", "--library", db]) == 1
+    assert "No document named or numbered 'lease.txt'" in capsys.readouterr().err
+
+
+def test_clear_cache(tmp_path: Path, capsys):
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        lib.sub_call_cache.put("m", "p", {}, "a")
+        lib.sub_call_cache.put("m", "q", {}, "b")
+    assert main(["library", "clear-cache", "--library", str(db)]) == 0
+    assert "Removed 2 cached sub-call answers." in capsys.readouterr().out
+
+
+def test_runs_list_and_show_read_the_trajectory_back(tmp_path: Path, capsys):
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        run_id = lib.start_run("How many leases?", collection="deal", doc_ids=[], models={"root": "demo"})
+        lib.add_event(run_id, {"kind": "code_cell", "iteration": 1, "index": 0, "code": "print(len(context))"})
+        lib.add_event(run_id, {"kind": "cell_output", "iteration": 1, "index": 0, "output": "3", "error": None})
+        lib.add_event(run_id, {"kind": "final", "answer": "Three leases.", "stopped_by": None})
+        lib.finish_run(run_id, {"answer": "Three leases.", "stopped_by": None,
+                                "citations": [{"document": "lease.txt", "page": 1}]})
+    assert main(["runs", "list", "--library", str(db)]) == 0
+    assert "How many leases?" in capsys.readouterr().out
+    assert main(["runs", "show", str(run_id), "--library", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "print(len(context))" in shown and "[final] Three leases." in shown
+    assert "cited: lease.txt, page 1" in shown
+    assert main(["runs", "show", "99", "--library", str(db)]) == 1
+
+
+def test_bench_library_prints_the_figures(tmp_path: Path, capsys):
+    assert main(["bench", "library", "--scale", "0.005", "--workdir", str(tmp_path / "bench")]) == 0
+    out = capsys.readouterr().out
+    assert "MB/s" in out and "pages/s" in out and "median" in out and "Database size" in out
