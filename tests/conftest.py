@@ -28,3 +28,30 @@ def gemma3_path() -> Path:
     from rlm_desktop.hub.demo import gemma3_path as find
 
     return find()
+
+
+@pytest.fixture
+def loopback_hub(monkeypatch):
+    """A stand-in Hugging Face hub on 127.0.0.1 (tests/hub/hub_server.py), with HF_ENDPOINT pointed at it.
+
+    Add files with ``loopback_hub.add_file(repo, path, source)``; ``loopback_hub.requests`` logs
+    every request (method, path, Range, status, body bytes). Offline mode is lifted for the test.
+    """
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("rlm_tests_hub_server")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("rlm_tests_hub_server",
+                                                      Path(__file__).parent / "hub" / "hub_server.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+        spec.loader.exec_module(module)
+    hub = module.LoopbackHub().start()
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    yield hub
+    hub.stop()
