@@ -164,7 +164,7 @@ def write_contracts(tmp_path: Path) -> Callable[[int], tuple[Path, dict[str, int
         for i in range(n):
             state = states[(i * 7 + i // 5) % len(states)]
             counts[state] = counts.get(state, 0) + 1
-            filler = "\n".join(f"Clause {j}. The parties agree to obligation {i}-{j}." for j in range(40))
+            filler = "\n".join(f"Clause {j}. The parties agree to obligation {i}-{j}." for j in range(120))
             (folder / f"contract-{i:03d}.txt").write_text(
                 f"CONTRACT {i:03d}\n{filler}\n\nGoverning law. This agreement is governed by the laws of "
                 f"the State of {state}.\n", encoding="utf-8")
