@@ -102,6 +102,12 @@ class SandboxSession:
                 raise SandboxError(f"The sandbox worker did not start within {START_TIMEOUT_S:.0f} s "
                                    f"(exit code {code}).")
 
+    @property
+    def worker_pid(self) -> int | None:
+        """Process id of the running worker (None when none runs)."""
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
+
     def _wait_ready(self) -> dict | None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -1,0 +1,119 @@
+"""What the REPL offers: Doc objects, grep/search/cite hits with pages, chunk, SHOW_VARS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from rlm_desktop.documents import Document
+from rlm_desktop.sandbox import SandboxSession
+
+LEASE = Document.from_pages("lease.pdf", [
+    "Lease agreement between Alpha GmbH and Beta Ltd.",
+    "The monthly rent is 4,200 EUR, payable in advance.",
+    "Termination requires six months notice in writing.",
+], doc_id=11)
+NOTES = Document("notes.txt", "Call Beta about the rent review in March.", doc_id=12)
+
+
+@pytest.fixture(scope="module")
+def repl() -> Iterator[SandboxSession]:
+    with SandboxSession([LEASE, NOTES]) as session:
+        yield session
+
+
+def test_documents_are_str_objects_with_name_and_pages(repl: SandboxSession) -> None:
+    result = repl.run(
+        "d = context[0]\n"
+        "print(isinstance(d, str), isinstance(d, Doc), d.name, d.doc_id, len(d.pages))\n"
+        "print(d.count('rent'), d.pages[1].strip())\n"
+        "print(d.page_at(d.find('Termination')), d.page(3)[:11])\n"
+        "context"
+    )
+    assert result.error is None, result.error
+    lines = result.output.splitlines()
+    assert lines[0] == "True True lease.pdf 11 3"
+    assert lines[1] == "1 The monthly rent is 4,200 EUR, payable in advance."
+    assert lines[2] == "3 Termination"
+    assert lines[3] == "[Doc(name='lease.pdf', chars=%d, pages=3), Doc(name='notes.txt', chars=%d, pages=1)]" % (
+        len(LEASE.text), len(NOTES.text))
+
+
+def test_grep_returns_hits_on_the_right_page(repl: SandboxSession) -> None:
+    result = repl.run("hits = grep(r'rent')\nhits")
+    assert result.error is None
+    assert [(h["document"], h["page"], h["source"]) for h in result.hits] == [
+        ("lease.pdf", 2, "grep"), ("notes.txt", 1, "grep")]
+    first = result.hits[0]
+    assert LEASE.text[first["start"]:first["end"]] == "rent"
+    assert first["doc_id"] == 11 and "4,200 EUR" in first["snippet"]
+    assert "Hit(doc='lease.pdf', page=2, span=(" in result.output
+
+
+def test_grep_hit_attributes_and_limits(repl: SandboxSession) -> None:
+    result = repl.run("h = grep('BETA', context_chars=5)[0]\n"
+                      "print(h.document, h.page, h.snippet)\n"
+                      "print(len(grep('e', max_hits=3)), len(grep('BETA', ignore_case=False)))")
+    assert result.output.splitlines() == ["lease.pdf 1  and Beta Ltd.", "3 0"]
+
+
+def test_search_ranks_passages_and_reports_pages(repl: SandboxSession) -> None:
+    result = repl.run("best = search('termination notice', k=2)\nbest[0].document, best[0].page")
+    assert result.error is None
+    assert result.output.strip() == "('lease.pdf', 3)"
+    assert result.hits[0]["source"] == "search" and result.hits[0]["page"] == 3
+
+
+def test_search_uses_the_host_search_when_given() -> None:
+    calls: list = []
+
+    def library_search(query: str, k: int = 10) -> list[dict]:
+        calls.append((query, k))
+        return [{"document": "lease.pdf", "doc_id": 11, "page": 2, "start": 5, "end": 9,
+                 "snippet": "rent", "score": 3.5}]
+
+    with SandboxSession([LEASE], host_functions={"search": library_search}) as session:
+        result = session.run("search('rent', k=3)")
+    assert calls == [("rent", 3)]
+    assert result.output.strip() == "[Hit(doc='lease.pdf', page=2, span=(5, 9), snippet='rent')]"
+    assert result.hits[0]["page"] == 2
+
+
+def test_cite_records_a_hit(repl: SandboxSession) -> None:
+    result = repl.run("c = cite('lease.pdf', 2, quote='4,200 EUR')\n"
+                      "h = grep('six months')[0]\n"
+                      "cite(h)\n"
+                      "c")
+    cited = [h for h in result.hits if h["source"] == "cite"]
+    assert len(cited) == 2
+    assert cited[0]["page"] == 2 and LEASE.text[cited[0]["start"]:cited[0]["end"]] == "4,200 EUR"
+    assert cited[1]["page"] == 3
+    assert "Hit(doc='lease.pdf', page=2" in result.output
+
+
+def test_cite_of_an_unknown_document_lists_the_known_ones(repl: SandboxSession) -> None:
+    result = repl.run("cite('contract.pdf', 1)")
+    assert "no document named 'contract.pdf'" in result.error and "'lease.pdf'" in result.error
+
+
+def test_chunk_cuts_with_overlap(repl: SandboxSession) -> None:
+    result = repl.run("chunk('abcdefghij', 4, overlap=1)")
+    assert result.output.strip() == "['abcd', 'defg', 'ghij']"
+    whole = repl.run("pieces = chunk(context, 20)\n''.join(pieces[:len(chunk(context[0], 20))]) == context[0]")
+    assert whole.output.strip() == "True"
+    assert "size must be a positive int" in repl.run("chunk('abc', 0)").error
+
+
+def test_show_vars_lists_user_variables(repl: SandboxSession) -> None:
+    repl.run("rows = [1, 2, 3]\nlabel = 'rent'")
+    result = repl.run("SHOW_VARS()")
+    assert "rows: list, 3 items" in result.output
+    assert "label: str, 4 chars" in result.output
+    assert "context" not in result.variables and "rows" in result.variables
+
+
+def test_list_of_strings_context() -> None:
+    with SandboxSession(["alpha beta", "gamma beta"]) as session:
+        result = session.run("[(h.document, h.start) for h in grep('beta')]")
+    assert result.output.strip() == "[('context[0]', 6), ('context[1]', 6)]"
