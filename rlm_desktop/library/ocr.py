@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-OCR_SCALE = 2.5
-"""Render scale for OCR (PDF points * 2.5 = 180 dpi): legible for the detector, not too slow."""
+OCR_SCALE = 2.0
+"""Render scale for OCR (PDF points * 2 = 144 dpi): legible for the detector; 2.5 was ~1.6x slower."""
 
 
 class PageOCR(Protocol):

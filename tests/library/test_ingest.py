@@ -125,3 +125,26 @@ def test_reopening_keeps_everything(tmp_path: Path, good_files):
         assert [c.name for c in lib.collections()] == ["deal"]
         assert lib.db.journal_mode == "wal"
         assert "Gamma GmbH" in lib.load_context("deal")[0].text
+
+
+def test_library_opened_on_one_thread_ingests_on_another(tmp_path: Path, good_files):
+    import threading
+
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    with Library.open(tmp_path / "lib.db") as lib:
+        def work() -> None:
+            try:
+                lib.ingest(list(good_files.values()), collection="deal",
+                           on_progress=lambda e: seen.append(len(lib.documents())))
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        while worker.is_alive():
+            lib.collections()  # the GUI thread keeps reading meanwhile
+        worker.join()
+        assert errors == []
+        assert len(lib.documents("deal")) == len(good_files)
+        assert seen == sorted(seen)
