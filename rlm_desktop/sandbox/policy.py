@@ -50,6 +50,11 @@ ALLOWED_MODULES: tuple[str, ...] = (
     "functools", "string", "textwrap", "datetime",
 )
 _ALLOWED_SUBMODULES = frozenset({"collections.abc"})
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+"""Imported by C code of allowed modules (datetime.strftime/strptime) through the cell's
+``__import__``; cell code itself cannot name them (the compile step checks every import)."""
+READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__"})
+"""Plain strings that analysis code reads (``type(x).__name__``); readable, never writable."""
 DISPLAY_NAME = "_display_"
 """Builtin the trailing expression of a cell is passed to (notebook-style display)."""
 
@@ -104,6 +109,19 @@ class SandboxTransformer(RestrictingNodeTransformer):
         else:
             self._check_module(node, node.module or "")
         return super().visit_ImportFrom(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        if node.attr in READABLE_DUNDERS and isinstance(node.ctx, ast.Load):
+            node = self.node_contents_visit(node)
+            return ast.copy_location(_call("_getattr_", node.value, ast.Constant(node.attr)), node)
+        return super().visit_Attribute(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        """``total: int = 0`` runs as ``total = 0``; a bare annotation does nothing."""
+        if node.value is None:
+            return ast.copy_location(ast.Pass(), node)
+        assign = ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        return self.visit(assign)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         """Allow ``counts[word] += 1`` and ``self.total += x`` (RestrictedPython refuses both):
@@ -177,7 +195,7 @@ def refuse(what: str, why: str) -> SandboxPolicyError:
 def _check_attribute(obj: Any, name: Any) -> None:
     if not isinstance(name, str):
         raise TypeError("attribute name must be a string")
-    if name.startswith("_"):
+    if name.startswith("_") and name not in READABLE_DUNDERS:
         raise refuse(f"attribute {name!r}", _PRIVATE_WHY)
     if name in INSPECT_ATTRIBUTES:
         raise refuse(f"attribute {name!r}", "it exposes interpreter frames or code objects")
@@ -299,13 +317,20 @@ class _ReadOnly:
     __setattr__ = __delattr__ = __setitem__ = __delitem__ = _refuse
 
 
+def _check_write_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError("attribute name must be a string")
+    if name.startswith("_"):
+        raise refuse(f"setting attribute {name!r}", _PRIVATE_WHY)
+
+
 def guarded_setattr(obj: Any, name: str, value: Any) -> None:
-    _check_attribute(obj, name)
+    _check_write_name(name)
     setattr(write_guard(obj), name, value)
 
 
 def guarded_delattr(obj: Any, name: str) -> None:
-    _check_attribute(obj, name)
+    _check_write_name(name)
     delattr(write_guard(obj), name)
 
 
@@ -323,6 +348,8 @@ def inplace_var(op: str, target: Any, value: Any) -> Any:
 
 def guarded_import(name: str, globals: Any = None, locals: Any = None,  # noqa: A002 - __import__ signature
                    fromlist: Any = (), level: int = 0) -> types.ModuleType:
+    if not level and name in _INTERNAL_IMPORTS and not fromlist:
+        return __import__(name)
     if level or not _module_allowed(name):
         raise refuse(f"import of '{name}'", f"allowed modules: {_ALLOWED_TEXT}")
     for item in fromlist or ():

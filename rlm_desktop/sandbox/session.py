@@ -67,6 +67,7 @@ class SandboxSession:
         self._process: Any = None
         self._conn: Any = None
         self._last_exit_code: int | None = None
+        self._closed = False
 
     def __enter__(self) -> "SandboxSession":
         self.start()
@@ -79,6 +80,7 @@ class SandboxSession:
     def start(self) -> None:
         """Spawn the worker and send it the context (once). No-op when it is running."""
         with self._lock:
+            self._closed = False
             if self._process is not None and self._process.is_alive():
                 return
             self._stop_process()
@@ -120,6 +122,7 @@ class SandboxSession:
 
     def close(self) -> None:
         """Stop the worker. Safe to call twice, and from another thread during run()."""
+        self._closed = True
         if not self._lock.acquire(timeout=1.0):
             self._kill_quietly()  # a cell is running: run() sees the worker die and returns
             return
@@ -254,6 +257,9 @@ class SandboxSession:
                      + (", probably killed by the system for lack of memory." if code == -9 else "."),
             "cancelled": "Cancelled: the cell was stopped because the run was cancelled.",
         }
+        if self._closed:
+            return CellResult(output="", error="The sandbox was closed while the cell ran.", seconds=seconds,
+                              restarted=False, limit="cancelled")
         if breach == "cancelled":
             error = reasons[breach] + " The sandbox restarts with `context` on the next cell; variables are lost."
             return CellResult(output="", error=error, seconds=seconds, restarted=False, limit="cancelled")

@@ -41,6 +41,8 @@ REFUSED = [
     ("type('X', (), {})", ["type(name, bases, dict) is not allowed"]),
     ("print('x', file=None)\nprint('y', file=context)", ["print(file=...) is not allowed"]),
     ("h = grep('rent')[0]\nh.page = 9", ["changing a Hit object in place is not allowed"]),
+    ("setattr(FINAL, '__doc__', 'x')", ["setting attribute '__doc__' is not allowed"]),
+    ("import time", ["import of 'time' is not allowed"]),
 ]
 
 
@@ -86,3 +88,18 @@ def test_allowed_analysis_code_runs(repl: SandboxSession) -> None:
     assert result.error is None
     assert result.output.strip() == "'   3.1|{\"a\": [1]}|5|6'"
 
+
+
+def test_idioms_restricted_python_refuses_by_default_are_supported(repl: SandboxSession) -> None:
+    code = (
+        "import datetime\n"
+        "total: int = 0\n"
+        "seen: dict = {}\n"
+        "seen['a'] = 1\n"
+        "seen['a'] += 1\n"
+        "day = datetime.datetime.strptime('2024-02-03', '%Y-%m-%d')\n"
+        "type(seen).__name__, seen, day.strftime('%d %B %Y')\n"
+    )
+    result = repl.run(code)
+    assert result.error is None, result.error
+    assert result.output.strip() == "('dict', {'a': 2}, '03 February 2024')"

@@ -206,3 +206,12 @@ def test_cancel_stops_a_running_cell() -> None:
 def test_context_of_the_wrong_type_is_refused() -> None:
     with pytest.raises(SandboxError, match="list of Document"):
         SandboxSession(42)
+
+
+def test_close_from_another_thread_ends_a_running_cell_without_restart() -> None:
+    session = SandboxSession("ctx", limits=SandboxLimits(timeout_s=60))
+    session.start()
+    threading.Timer(0.5, session.close).start()
+    result = session.run("while True:\n    pass")
+    assert result.limit == "cancelled" and not result.restarted
+    assert session.worker_pid is None
