@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rlm_desktop.errors import ChecksumMismatch, DownloadCancelled, DownloadError
-from rlm_desktop.hub import download
+from rlm_desktop.hub import remote, transfer
 from rlm_desktop.hub.download import download_file, list_gguf_files
 from rlm_desktop.hub.local import ModelRegistry
 from rlm_desktop.hub.pull import pull_model
@@ -107,7 +107,7 @@ def test_unknown_repo_and_file_give_clear_errors(loopback_hub, smollm2_path: Pat
 
 def test_gated_repo_needs_a_token(loopback_hub, smollm2_path: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setattr(download, "_has_stored_token", lambda: False)
+    monkeypatch.setattr(remote, "_has_stored_token", lambda: False)
     monkeypatch.setattr("huggingface_hub.utils._headers.get_token", lambda: None)
     loopback_hub.add_file(REPO, FILE, smollm2_path)
     loopback_hub.gate(REPO)
@@ -142,7 +142,7 @@ def test_offline_mode_touches_no_network(loopback_hub, smollm2_path: Path, tmp_p
 
 def test_not_enough_disk_space(loopback_hub, smollm2_path: Path, tmp_path: Path, monkeypatch) -> None:
     loopback_hub.add_file(REPO, FILE, smollm2_path)
-    monkeypatch.setattr(download.shutil, "disk_usage", lambda path: type("U", (), {"free": 10 * 2**20})())
+    monkeypatch.setattr(transfer.shutil, "disk_usage", lambda path: type("U", (), {"free": 10 * 2**20})())
     with pytest.raises(DownloadError, match="Not enough disk space"):
         download_file(REPO, FILE, tmp_path)
     assert loopback_hub.downloads(FILE) == []
