@@ -1,1 +1,22 @@
-"""eval/tasks package."""
+"""Registry of evaluation tasks: deterministic generators (length, seed) -> Instance, with scorers."""
+
+from __future__ import annotations
+
+from rlm_desktop.eval.tasks import codeqa, multihop, oolong, oolong_pairs, sniah
+from rlm_desktop.eval.tasks.base import (CHARS_PER_TOKEN, Instance, TaskSpec, format_length, parse_length,
+                                         target_chars)
+
+TASKS: dict[str, TaskSpec] = {t.name: t for t in (sniah.TASK, oolong.TASK, oolong_pairs.TASK, multihop.TASK,
+                                                   codeqa.TASK)}
+
+
+def get_task(name: str) -> TaskSpec:
+    """The task registered as ``name``; ValueError naming the known tasks otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"No evaluation task named {name!r}; known: {', '.join(TASKS)}") from None
+
+
+__all__ = ["CHARS_PER_TOKEN", "Instance", "TASKS", "TaskSpec", "format_length", "get_task", "parse_length",
+           "target_chars"]
