@@ -252,6 +252,8 @@ class ReplHelpers:
             lo, hi = (bounds[number - 1], bounds[number]) if page is not None else (0, len(source.text))
             quote = plain_str(quote)
             found = source.text.find(quote, lo, hi) if quote else -1
+            if found < 0 and quote:  # a snippet may run over a page break, or the page was wrong
+                found = source.text.find(quote)
             start, end = (found, found + len(quote)) if found >= 0 else (lo, hi)
             snippet = quote if found >= 0 else str.__getitem__(source.text, slice(lo, min(hi, lo + 200)))
             hit = Hit(source.name, page_at(source.page_starts, start), start, end, snippet, source.doc_id)

@@ -117,3 +117,10 @@ def test_list_of_strings_context() -> None:
     with SandboxSession(["alpha beta", "gamma beta"]) as session:
         result = session.run("[(h.document, h.start) for h in grep('beta')]")
     assert result.output.strip() == "[('context[0]', 6), ('context[1]', 6)]"
+
+
+def test_cite_finds_a_quote_that_runs_over_a_page_break(repl: SandboxSession) -> None:
+    result = repl.run("cite('lease.pdf', 1, quote='Beta Ltd.\\n\\nThe monthly rent')")
+    cited = result.hits[-1]
+    assert result.error is None
+    assert cited["page"] == 1 and LEASE.text[cited["start"]:cited["end"]].endswith("The monthly rent")
