@@ -30,6 +30,16 @@ def gemma3_path() -> Path:
     return find()
 
 
+@pytest.fixture(scope="session")
+def smollm2_model(smollm2_path: Path):
+    """One in-process SmolLM2 (n_ctx 8192, 2 threads) shared by the whole session."""
+    from rlm_desktop.backends.llamacpp import LlamaCppModel
+
+    model = LlamaCppModel(smollm2_path, n_ctx=8192, n_threads=2)
+    yield model
+    model.close()
+
+
 @pytest.fixture
 def loopback_hub(monkeypatch):
     """A stand-in Hugging Face hub on 127.0.0.1 (tests/hub/hub_server.py), with HF_ENDPOINT pointed at it.

@@ -1,0 +1,148 @@
+"""One generation on one llama.cpp context: reuse the cached prefix, evaluate the rest
+in cancellable chunks, sample with streaming, stop strings and cancellation.
+
+The caller owns the context exclusively for the duration of :func:`generate`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from typing import Callable, Sequence
+
+import llama_cpp
+import numpy as np
+
+from rlm_desktop.backends.base import CancelToken, Completion, Usage
+
+# Prompt chunks adapt so that a cancel check comes about every half second:
+# halved after a slow chunk, doubled (up to n_batch) after a quick one.
+_SLOW_CHUNK_S = 0.5
+_QUICK_CHUNK_S = 0.15
+_MIN_CHUNK = 32
+
+
+class StopFilter:
+    """Streams text through, holding back what might be the start of a stop string."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self.stops = [s for s in stops if s]
+        self._held = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        """Text that can be released now; sets :attr:`stopped` once a stop string appears."""
+        if self.stopped:
+            return ""
+        buffer = self._held + text
+        cut = min((i for i in (buffer.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.stopped = True
+            self._held = ""
+            return buffer[:cut]
+        keep = max((_overlap(buffer, s) for s in self.stops), default=0)
+        self._held = buffer[len(buffer) - keep :] if keep else ""
+        return buffer[: len(buffer) - keep]
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return "" if self.stopped else held
+
+
+def _overlap(text: str, stop: str) -> int:
+    """Length of the longest suffix of ``text`` that is a proper prefix of ``stop``."""
+    for n in range(min(len(text), len(stop) - 1), 0, -1):
+        if text.endswith(stop[:n]):
+            return n
+    return 0
+
+
+def common_prefix_length(cached: np.ndarray, tokens: Sequence[int]) -> int:
+    """How many leading tokens of ``tokens`` the context already holds."""
+    n = min(len(cached), len(tokens))
+    if n == 0:
+        return 0
+    diff = np.nonzero(cached[:n] != np.asarray(tokens[:n], dtype=cached.dtype))[0]
+    return int(diff[0]) if len(diff) else n
+
+
+def prefill(llama: llama_cpp.Llama, tokens: list[int], cancel: CancelToken | None) -> tuple[int, bool]:
+    """Make the context hold exactly ``tokens``, evaluating only what is not cached.
+
+    Returns ``(tokens evaluated, cancelled)``. At least the last token is evaluated so
+    that fresh logits exist for sampling. Evaluation runs in chunks with a cancel
+    check between them; chunk size adapts to keep checks about half a second apart.
+    """
+    reuse = min(common_prefix_length(llama._input_ids, tokens), len(tokens) - 1)
+    if reuse < llama.n_tokens and not llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
+        llama.reset()  # this memory type cannot drop a suffix: start over
+        reuse = 0
+    llama.n_tokens = reuse
+    chunk = llama.n_batch
+    position = reuse
+    while position < len(tokens):
+        if cancel is not None and cancel.cancelled:
+            return position - reuse, True
+        started = time.perf_counter()
+        llama.eval(tokens[position : position + chunk])
+        position = min(len(tokens), position + chunk)
+        took = time.perf_counter() - started
+        if took > _SLOW_CHUNK_S:
+            chunk = max(_MIN_CHUNK, chunk // 2)
+        elif took < _QUICK_CHUNK_S:
+            chunk = min(llama.n_batch, chunk * 2)
+    return len(tokens) - reuse, False
+
+
+def generate(
+    llama: llama_cpp.Llama,
+    tokens: list[int],
+    *,
+    max_tokens: int,
+    temperature: float,
+    stops: Sequence[str],
+    grammar: llama_cpp.LlamaGrammar | None,
+    on_token: Callable[[str], None] | None,
+    cancel: CancelToken | None,
+) -> Completion:
+    """Complete ``tokens`` on ``llama``: text, finish reason and honest usage."""
+    started = time.perf_counter()
+    evaluated, cancelled = prefill(llama, tokens, cancel)
+    pieces: list[str] = []
+    produced = 0
+    finish = "cancelled" if cancelled else "length"
+    if not cancelled and max_tokens > 0:
+        vocab = llama._model.vocab
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stop_filter = StopFilter(stops)
+
+        def emit(text: str) -> None:
+            if text:
+                pieces.append(text)
+                if on_token is not None:
+                    on_token(text)
+
+        # generate() finds the whole prompt cached by prefill() and samples at once.
+        for token in llama.generate(tokens, temp=temperature, repeat_penalty=1.0, grammar=grammar):
+            if cancel is not None and cancel.cancelled:
+                finish = "cancelled"
+                break
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            produced += 1
+            emit(stop_filter.feed(decoder.decode(llama.detokenize([token]))))
+            if stop_filter.stopped:
+                finish = "stop"
+                break
+            if produced >= max_tokens:
+                break
+        emit(stop_filter.feed(decoder.decode(b"", final=True)))
+        emit(stop_filter.flush())
+    usage = Usage(
+        prompt_tokens=len(tokens),
+        completion_tokens=produced,
+        seconds=time.perf_counter() - started,
+        prompt_tokens_evaluated=evaluated,
+    )
+    return Completion(text="".join(pieces), finish_reason=finish, usage=usage)

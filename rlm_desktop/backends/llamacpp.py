@@ -1,0 +1,276 @@
+"""In-process llama.cpp through llama-cpp-python, one loaded model per GGUF file.
+
+Each :class:`LlamaCppModel` keeps its evaluated tokens between calls, so a root model
+whose conversation only grows evaluates just the new turn. With ``parallel=N`` it
+keeps N independent contexts over the same memory-mapped weights (one KV cache
+each) so that concurrent ``chat`` calls overlap; a call goes to the free context
+whose cache shares the longest prefix with its prompt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import llama_cpp
+from llama_cpp import _internals as llama_internals
+
+from rlm_desktop.backends.base import CancelToken, Completion, Message, Usage
+from rlm_desktop.backends.chat_format import ChatTemplate
+from rlm_desktop.backends.llama_generation import common_prefix_length, generate
+from rlm_desktop.errors import BackendError, ContextOverflowError, ModelLoadError
+
+DEFAULT_MAX_CONTEXT = 8192
+_GGUF_MAGIC = b"GGUF"
+_verbose_models = 0  # llama.cpp's log goes to stderr only while a verbose model is loaded
+
+
+@llama_cpp.llama_log_callback
+def _llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    if _verbose_models > 0:
+        print(text.decode("utf-8", errors="replace"), end="", flush=True, file=sys.stderr)
+
+
+llama_cpp.llama_log_set(_llama_log, ctypes.c_void_p(0))  # replaces llama-cpp-python's, which lets some through
+
+
+class _Slot:
+    """One llama.cpp context (with its own KV cache) and whether a call holds it."""
+
+    def __init__(self, llama: llama_cpp.Llama) -> None:
+        self.llama = llama
+        self.busy = False
+        self.last_used = 0.0
+
+
+class LlamaCppModel:
+    """A GGUF model run in this process. Implements :class:`~rlm_desktop.backends.base.LanguageModel`."""
+
+    supports_grammar = True
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        seed: int = 0,
+        verbose: bool = False,
+        parallel: int = 1,
+        n_batch: int = 512,
+    ) -> None:
+        self.path = Path(path)
+        self.name = self.path.stem
+        if parallel < 1:
+            raise BackendError(f"parallel must be at least 1 for {self.name}, got {parallel}.")
+        metadata, bos, eos = _read_metadata(self.path)
+        self.metadata = metadata
+        trained = _trained_context(metadata)
+        self.trained_context_length = trained
+        self.context_length = int(n_ctx) if n_ctx else min(trained or DEFAULT_MAX_CONTEXT, DEFAULT_MAX_CONTEXT)
+        self.template = ChatTemplate.from_metadata(metadata, bos_token=bos, eos_token=eos, model=self.name)
+        self._add_bos_tokens = metadata.get("tokenizer.ggml.add_bos_token", "true") == "true"
+        self._options = dict(
+            n_ctx=self.context_length,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_gpu_layers=n_gpu_layers,
+            seed=seed,
+            n_batch=min(n_batch, self.context_length),
+            verbose=verbose,
+            swa_full=True,  # sliding-window models (Gemma 3) can then drop a suffix and reuse the prefix
+        )
+        self._cond = threading.Condition()
+        self._closed = False
+        self._verbose = verbose
+        self._grammars: dict[str, llama_cpp.LlamaGrammar] = {}
+        _set_verbose(verbose, +1)
+        try:
+            self._slots = [_Slot(self._load()) for _ in range(parallel)]
+        except BaseException:
+            _set_verbose(verbose, -1)
+            raise
+
+    # --- LanguageModel -------------------------------------------------------
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        on_token: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion:
+        """Complete a conversation; raises ContextOverflowError when prompt + max_tokens do not fit."""
+        prompt = self.template.render(messages)
+        tokens = self.tokenize(prompt.text, add_bos=not prompt.starts_with_bos)
+        if len(tokens) + max_tokens > self.context_length:
+            raise _overflow(self.name, len(tokens), max_tokens, self.context_length)
+        compiled = self._grammar(grammar) if grammar else None
+        waited = time.perf_counter()
+        slot = self._acquire(tokens, cancel)
+        if slot is None:
+            usage = Usage(prompt_tokens=len(tokens), seconds=time.perf_counter() - waited, prompt_tokens_evaluated=0)
+            return Completion(text="", finish_reason="cancelled", usage=usage)
+        try:
+            return generate(
+                slot.llama,
+                tokens,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stops=[*(stop or []), *prompt.stops],
+                grammar=compiled,
+                on_token=on_token,
+                cancel=cancel,
+            )
+        except (RuntimeError, ValueError) as exc:  # llama_decode failures surface as RuntimeError
+            raise BackendError(f"{self.name} failed while generating: {exc}") from exc
+        finally:
+            self._release(slot)
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes in this model's vocabulary (no BOS)."""
+        return len(self.tokenize(text, add_bos=False))
+
+    def close(self) -> None:
+        """Free the contexts and weights; waits for running calls to finish."""
+        with self._cond:
+            self._closed = True
+            while any(slot.busy for slot in self._slots):
+                self._cond.wait()
+            for slot in self._slots:
+                slot.llama.close()
+            if self._slots:
+                _set_verbose(self._verbose, -1)
+            self._slots = []
+
+    # --- extras ----------------------------------------------------------------
+    @property
+    def parallel(self) -> int:
+        return len(self._slots)
+
+    def tokenize(self, text: str, *, add_bos: bool = True) -> list[int]:
+        """Tokens of ``text``, special tokens parsed, BOS added when the model wants one."""
+        llama = self._any_llama()
+        return llama.tokenize(text.encode("utf-8"), add_bos=add_bos and self._add_bos_tokens, special=True)
+
+    def __enter__(self) -> "LlamaCppModel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LlamaCppModel({str(self.path)!r}, n_ctx={self.context_length}, parallel={self.parallel})"
+
+    # --- internals -------------------------------------------------------------
+    def _load(self) -> llama_cpp.Llama:
+        try:
+            return llama_cpp.Llama(str(self.path), **self._options)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(f"Could not load model {self.path}: {exc}") from exc
+
+    def _any_llama(self) -> llama_cpp.Llama:
+        if self._closed or not self._slots:
+            raise BackendError(f"Model {self.name} is closed.")
+        return self._slots[0].llama
+
+    def _grammar(self, text: str) -> llama_cpp.LlamaGrammar:
+        with self._cond:
+            compiled = self._grammars.get(text)
+        if compiled is None:
+            compiled = _compile_grammar(text, self._any_llama(), self.name)
+            with self._cond:
+                self._grammars[text] = compiled
+        return compiled
+
+    def _acquire(self, tokens: list[int], cancel: CancelToken | None) -> _Slot | None:
+        """The free context sharing the longest cached prefix with ``tokens`` (then least recently used)."""
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise BackendError(f"Model {self.name} is closed.")
+                free = [slot for slot in self._slots if not slot.busy]
+                if free:
+                    best = max(free, key=lambda s: (common_prefix_length(s.llama._input_ids, tokens), -s.last_used))
+                    best.busy = True
+                    return best
+                if cancel is not None and cancel.cancelled:
+                    return None
+                self._cond.wait(timeout=0.1)
+
+    def _release(self, slot: _Slot) -> None:
+        with self._cond:
+            slot.busy = False
+            slot.last_used = time.monotonic()
+            self._cond.notify_all()
+
+
+def _set_verbose(verbose: bool, change: int) -> None:
+    global _verbose_models
+    if verbose:
+        _verbose_models += change
+
+
+def _read_metadata(path: Path) -> tuple[dict[str, str], str, str]:
+    """GGUF metadata and BOS/EOS token texts, from a vocabulary-only load (no weights)."""
+    if not path.is_file():
+        raise ModelLoadError(f"Model file not found: {path}")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelLoadError(f"Could not read model file {path}: {exc}") from exc
+    if magic != _GGUF_MAGIC:
+        raise ModelLoadError(f"{path} is not a GGUF model file (it does not start with 'GGUF').")
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    try:
+        vocab = llama_internals.LlamaModel(path_model=str(path), params=params, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(f"Could not load model {path}: {exc}") from exc
+    try:
+        metadata = vocab.metadata()
+        bos_id, eos_id = vocab.token_bos(), vocab.token_eos()
+        bos = vocab.token_get_text(bos_id) if bos_id != -1 else ""
+        eos = vocab.token_get_text(eos_id) if eos_id != -1 else ""
+    finally:
+        vocab.close()
+    return metadata, bos, eos
+
+
+def _trained_context(metadata: dict[str, str]) -> int | None:
+    architecture = metadata.get("general.architecture", "")
+    try:
+        return int(metadata[f"{architecture}.context_length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _compile_grammar(text: str, llama: llama_cpp.Llama, model: str) -> llama_cpp.LlamaGrammar:
+    """A checked GBNF grammar: llama.cpp parses it once here, so a bad one fails clearly."""
+    grammar = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+    sampler = llama_cpp.llama_sampler_init_grammar(
+        llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+    if not sampler:
+        raise BackendError(f"Invalid GBNF grammar for {model} (llama.cpp could not parse it).")
+    llama_cpp.llama_sampler_free(sampler)
+    return grammar
+
+
+def _overflow(model: str, prompt_tokens: int, max_tokens: int, context_length: int) -> ContextOverflowError:
+    error = ContextOverflowError(model, prompt_tokens, context_length)
+    if prompt_tokens <= context_length:  # the prompt fits, but not with room for the answer
+        error.args = (
+            f"Prompt of {prompt_tokens} tokens plus {max_tokens} tokens for the answer does not fit "
+            f"the context window of {model} ({context_length} tokens).",
+        )
+    return error
