@@ -215,3 +215,11 @@ def test_close_from_another_thread_ends_a_running_cell_without_restart() -> None
     result = session.run("while True:\n    pass")
     assert result.limit == "cancelled" and not result.restarted
     assert session.worker_pid is None
+
+
+def test_a_host_result_that_cannot_be_sent_is_a_clear_cell_error() -> None:
+    with SandboxSession("ctx", host_functions={"llm_query": lambda prompt: threading.Lock()}) as session:
+        result = session.run("llm_query('x')")
+        after = session.run("len(context)")
+    assert "llm_query() failed: its result could not be sent to the sandbox" in result.error
+    assert after.output.strip() == "3"
