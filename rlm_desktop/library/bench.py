@@ -141,7 +141,7 @@ def run_library_bench(scale: float = 1.0, workdir: Path | None = None,
     maker = _TextMaker()
     try:
         # 1. Mixed text files.
-        text_bytes = write_text_corpus(root / "text", int(200 * 2**20 * scale), maker)
+        write_text_corpus(root / "text", int(200 * 2**20 * scale), maker)
         with Library.open(root / "text.db") as lib:
             seconds, pages, size = _timed_ingest(lib, root / "text")
         figures.update(text_mb=size / 2**20, text_seconds=seconds, text_mb_s=size / 2**20 / seconds,

@@ -144,7 +144,7 @@ class Library:
                 order = {doc_id: i for i, doc_id in enumerate(doc_ids)}
                 rows.sort(key=lambda r: order[r[0]])
             else:
-                where, args = fts._scope(None, collection)
+                where, args = fts.scope_clause(None, collection)
                 if collection is not None:
                     self._collection_id(collection)
                 rows = self.db.execute(f"SELECT d.id, d.name FROM documents d WHERE d.status = 'stored' AND {where} "

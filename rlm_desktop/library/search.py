@@ -57,7 +57,8 @@ def _span(text: str, terms: list[str]) -> tuple[int, int]:
     return found.start(), end
 
 
-def _scope(doc_ids: list[int] | None, collection: str | None) -> tuple[str, list[Any]]:
+def scope_clause(doc_ids: list[int] | None, collection: str | None) -> tuple[str, list[Any]]:
+    """SQL condition on documents `d` (and its args): given ids, a collection's current ones, or all current."""
     if doc_ids is not None:
         marks = ",".join("?" * len(doc_ids)) or "NULL"
         return f"d.id IN ({marks})", list(doc_ids)
@@ -73,7 +74,7 @@ def search(db: sqlite_utils.Database, query: str, k: int = 10, *, doc_ids: list[
     terms = _terms(query)
     if not terms or k <= 0:
         return []
-    where, args = _scope(doc_ids, collection)
+    where, args = scope_clause(doc_ids, collection)
     sql = (
         "SELECT p.id, p.doc_id, p.page, p.start, p.text, d.name, bm25(pages_fts) AS rank "
         "FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid JOIN documents d ON d.id = p.doc_id "
@@ -101,7 +102,7 @@ def grep(db: sqlite_utils.Database, pattern: str, *, doc_ids: list[int] | None =
          context_chars: int = SNIPPET_CHARS) -> list[dict[str, Any]]:
     """Regex matches over whole document texts (so a match may cross a page break)."""
     regex = re.compile(pattern, flags)
-    where, args = _scope(doc_ids, collection)
+    where, args = scope_clause(doc_ids, collection)
     docs = db.execute(f"SELECT d.id, d.name FROM documents d WHERE d.status = 'stored' AND {where} ORDER BY d.id",
                       args).fetchall()
     hits: list[dict[str, Any]] = []
