@@ -251,6 +251,21 @@ def _start_watchdog(runtime: CellRuntime, memory_mb: int, cpu_s: float) -> None:
     threading.Thread(target=watch, name="sandbox-watchdog", daemon=True).start()
 
 
+def _exit_with_parent() -> None:
+    """End the worker when the app that started it is gone (no orphan running a cell)."""
+    import psutil
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent or not psutil.pid_exists(parent):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="sandbox-parent-watch", daemon=True).start()
+
+
 def _harden_process() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the host's to handle
     if sys.platform != "win32":
@@ -270,6 +285,7 @@ def worker_main(conn: Any, config: dict[str, Any]) -> None:
 
 def _serve(conn: Any, config: dict[str, Any]) -> None:
     _harden_process()
+    _exit_with_parent()
     kind, payload = conn.recv()
     assert kind == "context"
     runtime = CellRuntime(conn, config, payload)
