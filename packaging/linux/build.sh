@@ -11,6 +11,9 @@
 #   PYTHON        interpreter with the project and PyInstaller installed (default: .venv/bin/python)
 #   APPIMAGETOOL  path of appimagetool (default: `appimagetool` on PATH); without it the
 #                 AppImage step is skipped with a note (the release workflow provides it)
+#   RLM_GPU       cpu | cuda | vulkan: first reinstall llama-cpp-python with that backend
+#                 (packaging/llama_build.py, see packaging/GPU.md) and add -<variant> to the
+#                 artifact names (none for cpu). Unset: package the llama-cpp-python installed.
 #   RLM_PACKAGE_GEMMA, RLM_PACKAGE_OCR   see packaging/rlm_desktop.spec
 set -euo pipefail
 
@@ -32,6 +35,13 @@ if ! "$PYTHON" -c "import PyInstaller" 2>/dev/null; then
     exit 1
 fi
 
+SUFFIX=""
+if [ -n "${RLM_GPU:-}" ]; then
+    echo "==> llama-cpp-python ($RLM_GPU)"
+    "$PYTHON" packaging/llama_build.py "$RLM_GPU"
+    [ "$RLM_GPU" = cpu ] || SUFFIX="-$RLM_GPU"
+fi
+
 VERSION="$("$PYTHON" -c "import importlib.metadata as m; print(m.version('rlm-desktop'))")"
 ARCH="$(uname -m)"
 DIST="$ROOT/dist"
@@ -50,7 +60,7 @@ echo "==> smoke check"
 
 if [ "$MAKE_TAR" = 1 ]; then
     echo "==> tar.gz"
-    TARBALL="$DIST/rlm-desktop-$VERSION-linux-$ARCH.tar.gz"
+    TARBALL="$DIST/rlm-desktop-$VERSION-linux-$ARCH$SUFFIX.tar.gz"
     tar -C "$DIST" -czf "$TARBALL.part" rlm-desktop
     mv "$TARBALL.part" "$TARBALL"
 fi
@@ -75,7 +85,7 @@ if [ "$MAKE_APPDIR" = 1 ]; then
         echo "==> AppImage"
         # APPIMAGE_EXTRACT_AND_RUN lets a downloaded appimagetool run where FUSE is absent (CI).
         ARCH="$ARCH" APPIMAGE_EXTRACT_AND_RUN=1 "$TOOL" --no-appstream "$APPDIR" \
-            "$DIST/RLM_Desktop-$VERSION-$ARCH.AppImage"
+            "$DIST/RLM_Desktop-$VERSION-$ARCH$SUFFIX.AppImage"
     else
         echo "==> AppImage skipped: appimagetool not found (set APPIMAGETOOL; see packaging/INSTALL.md)"
     fi
