@@ -1,0 +1,181 @@
+"""The evaluation grid: method x task x length x seed, one JSONL row per instance, resumable.
+
+Rows are appended (and flushed) as each instance finishes, so an interrupted grid
+resumes where it stopped: cells whose row is already in ``results.jsonl`` (same
+task, length, seed, method and models) are skipped, and a half-written last line
+is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rlm_desktop.backends.base import CancelToken, LanguageModel, Usage
+from rlm_desktop.engine import RLMConfig, RunResult
+from rlm_desktop.errors import RLMDesktopError
+from rlm_desktop.eval.methods import check_methods, run_method
+from rlm_desktop.eval.tasks import Instance, format_length, get_task
+
+RESULTS_FILE = "results.jsonl"
+PREDICTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What to run: every method on every task at every length for every seed."""
+
+    tasks: list[str]
+    lengths: list[int]
+    methods: list[str]
+    seeds: list[int]
+
+    def __post_init__(self) -> None:
+        for task in self.tasks:
+            get_task(task)
+        check_methods(self.methods)
+
+    def cells(self) -> Iterator[tuple[str, int, int, str]]:
+        """(task, length, seed, method), methods innermost so one instance serves them all."""
+        for task in self.tasks:
+            for length in self.lengths:
+                for seed in self.seeds:
+                    for method in self.methods:
+                        yield task, length, seed, method
+
+    @property
+    def size(self) -> int:
+        return len(self.tasks) * len(self.lengths) * len(self.seeds) * len(self.methods)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a grid: ``row`` is None when the cell was already in the results (resumed)."""
+
+    done: int
+    total: int
+    cell: tuple[str, int, int, str]
+    row: dict[str, Any] | None
+
+
+def load_results(out_dir: Path) -> list[dict[str, Any]]:
+    """Rows of ``out_dir/results.jsonl`` (empty when absent); a torn last line is skipped."""
+    path = Path(out_dir) / RESULTS_FILE
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            continue  # an interrupted write: that cell runs again
+    return rows
+
+
+def _key(task: str, length: int, seed: int, method: str, root: str, sub: str) -> tuple:
+    return task, length, seed, method, root, sub
+
+
+def _row_key(row: dict[str, Any]) -> tuple:
+    return _key(row["task"], row["length"], row["seed"], row["method"], row["root_model"], row["sub_model"])
+
+
+def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMConfig, out_dir: Path, *,
+             on_progress: Callable[[Progress], None] | None = None,
+             cancel: CancelToken | None = None) -> list[dict[str, Any]]:
+    """Run every cell not yet in ``out_dir/results.jsonl``; returns all rows of the file."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    done_keys = {_row_key(r) for r in load_results(out_dir)}
+    instances: dict[tuple[str, int, int], Instance] = {}
+    path = out_dir / RESULTS_FILE
+    _repair_torn_tail(path)
+    with path.open("a", encoding="utf-8") as results:
+        for done, cell in enumerate(grid.cells(), start=1):
+            task, length, seed, method = cell
+            if cancel is not None and cancel.cancelled:
+                break
+            if _key(task, length, seed, method, root.name, sub.name) in done_keys:
+                if on_progress:
+                    on_progress(Progress(done, grid.size, cell, None))
+                continue
+            instance = instances.get((task, length, seed))
+            if instance is None:
+                instances.clear()  # one instance at a time: long contexts are large
+                instance = instances[(task, length, seed)] = get_task(task).generate(length, seed)
+            row = evaluate(instance, method, root, sub, config, cancel=cancel)
+            if row["stopped_by"] == "cancelled":
+                break  # a cancelled run is not a result: it runs again on resume
+            results.write(json.dumps(row) + "\n")
+            results.flush()
+            if on_progress:
+                on_progress(Progress(done, grid.size, cell, row))
+    return load_results(out_dir)
+
+
+def _repair_torn_tail(path: Path) -> None:
+    """End the file with a newline so a row appended after an interrupted write starts its own line."""
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as f:
+            f.seek(-1, 2)
+            last = f.read(1)
+        if last != b"\n":
+            with path.open("a", encoding="utf-8") as f:
+                f.write("\n")
+
+
+def evaluate(instance: Instance, method: str, root: LanguageModel, sub: LanguageModel, config: RLMConfig, *,
+             cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Run ``method`` on ``instance`` and score it: one result row."""
+    started = time.monotonic()
+    error = None
+    try:
+        result = run_method(method, instance, root, sub, config, cancel=cancel)
+    except RLMDesktopError as exc:  # e.g. the sandbox could not start: a failed instance, not a crash
+        result, error = None, str(exc)
+    task = get_task(instance.task)
+    prediction = result.answer if result is not None else ""
+    row: dict[str, Any] = {
+        "task": instance.task, "length": instance.length, "length_label": format_length(instance.length),
+        "seed": instance.seed, "method": method, "root_model": root.name,
+        "sub_model": sub.name,  # part of the key: a resumed grid never mixes model pairs
+        "score": task.score(instance, prediction),
+        "prediction": prediction[:PREDICTION_CHARS], "gold": _gold(instance),
+        "answer_kind": instance.kind, "question_kind": instance.meta.get("question_kind"),
+        "context_chars": instance.context_chars,
+        "seconds": result.seconds if result is not None else time.monotonic() - started,
+        "error": error,
+    }
+    row.update(_run_figures(result))
+    return row
+
+
+def _gold(instance: Instance) -> str:
+    if instance.kind == "pairs":
+        return "\n".join(f"({a}, {b})" for a, b in instance.answer)
+    return str(instance.answer)
+
+
+def _usage(usage: Usage | None) -> dict[str, int]:
+    usage = usage or Usage()
+    evaluated = usage.prompt_tokens if usage.prompt_tokens_evaluated is None else usage.prompt_tokens_evaluated
+    return {"prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "evaluated": evaluated}
+
+
+def _run_figures(result: RunResult | None) -> dict[str, Any]:
+    if result is None:
+        return {"stopped_by": "error", "iterations": 0, "sub_calls": 0, "cache_hits": 0, "context_cut": False,
+                "tokens": {"root": _usage(None), "sub": _usage(None)}, "tokens_total": 0}
+    tokens = {role: _usage(result.usage.get(role)) for role in ("root", "sub")}
+    settings = next((e.settings for e in result.trajectory if getattr(e, "kind", "") == "run_started"), {})
+    return {
+        "stopped_by": result.stopped_by, "iterations": result.iterations, "sub_calls": result.sub_calls,
+        "cache_hits": result.cache_hits, "context_cut": bool(settings.get("context_cut", False)),
+        "tokens": tokens, "tokens_total": sum(t["prompt"] + t["completion"] for t in tokens.values()),
+    }

@@ -1,0 +1,121 @@
+"""The grid runs every cell once, resumes after an interruption, and reports as Table 1 / Figures 1 and 3."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rlm_desktop.backends.base import CancelToken
+from rlm_desktop.backends.scripted import ScriptedModel
+from rlm_desktop.cli import main
+from rlm_desktop.engine import RLMConfig
+from rlm_desktop.eval.report import COST_PLOT, REPORT_FILE, SCORE_PLOT, percentile, write_report
+from rlm_desktop.eval.runner import RESULTS_FILE, Grid, load_results, run_grid
+from rlm_desktop.eval.tasks import get_task
+
+CONFIG = RLMConfig(max_iterations=2, root_max_tokens=64, sub_max_tokens=32, max_seconds=60)
+
+
+def _oracle(messages) -> str:
+    """Answers an S-NIAH question right when the needle is in its prompt, else guesses."""
+    import re
+
+    found = re.search(r"magic number for [\w-]+ is: (\d+)", messages[-1]["content"])
+    return found.group(1) if found else "1234567"
+
+
+def _grid() -> Grid:
+    return Grid(tasks=["sniah", "oolong"], lengths=[1024, 2048], methods=["base", "summary"], seeds=[0])
+
+
+def test_grid_writes_one_scored_row_per_cell(tmp_path):
+    model = ScriptedModel(_oracle, context_length=8192)
+    rows = run_grid(_grid(), model, model, CONFIG, tmp_path)
+    assert len(rows) == _grid().size == 8
+    sniah_rows = [r for r in rows if r["task"] == "sniah"]
+    assert all(r["score"] == 1.0 for r in sniah_rows)
+    assert {r["length_label"] for r in rows} == {"1K", "2K"}
+    first = rows[0]
+    for field in ("score", "tokens", "sub_calls", "iterations", "seconds", "stopped_by", "context_cut", "gold"):
+        assert field in first
+    assert set(first["tokens"]) == {"root", "sub"}
+
+
+def test_interrupted_grid_resumes_without_repeating_cells(tmp_path):
+    model = ScriptedModel(_oracle, context_length=8192)
+    cancel = CancelToken()
+    seen = []
+
+    def stop_after_three(progress):
+        seen.append(progress)
+        if len(seen) == 3:
+            cancel.cancel()
+
+    run_grid(_grid(), model, model, CONFIG, tmp_path, on_progress=stop_after_three, cancel=cancel)
+    assert len(load_results(tmp_path)) == 3
+    with (tmp_path / RESULTS_FILE).open("a") as f:
+        f.write('{"task": "sniah", "len')  # a write cut short by a crash
+    calls_before = len(model.calls)
+    resumed = []
+    rows = run_grid(_grid(), model, model, CONFIG, tmp_path, on_progress=resumed.append)
+    assert len(rows) == 8
+    assert len({(r["task"], r["length"], r["seed"], r["method"]) for r in rows}) == 8
+    assert sum(1 for p in resumed if p.row is None) == 3
+    assert len(model.calls) > calls_before
+
+
+def test_other_models_are_new_cells_not_resumed_ones(tmp_path):
+    grid = Grid(tasks=["sniah"], lengths=[1024], methods=["base"], seeds=[0])
+    run_grid(grid, ScriptedModel(_oracle, name="a"), ScriptedModel(_oracle, name="a"), CONFIG, tmp_path)
+    rows = run_grid(grid, ScriptedModel(_oracle, name="b"), ScriptedModel(_oracle, name="b"), CONFIG, tmp_path)
+    assert [r["root_model"] for r in rows] == ["a", "b"]
+
+
+def test_grid_rejects_unknown_names():
+    with pytest.raises(ValueError, match="No evaluation method named 'gpt'"):
+        Grid(tasks=["sniah"], lengths=[1024], methods=["gpt"], seeds=[0])
+    with pytest.raises(ValueError, match="No evaluation task named 'ruler'"):
+        Grid(tasks=["ruler"], lengths=[1024], methods=["base"], seeds=[0])
+
+
+def test_report_has_table1_length_table_cost_quartiles_and_plots(tmp_path):
+    model = ScriptedModel(_oracle, context_length=8192)
+    run_grid(_grid(), model, model, CONFIG, tmp_path)
+    report = write_report(tmp_path).read_text()
+    assert "| Method | sniah | oolong |" in report
+    assert "| Base model | 100.0 (" in report
+    assert "### sniah" in report and "| Method | 1K | 2K |" in report
+    assert "tokens p25" in report and "How runs ended" in report
+    for name in (SCORE_PLOT, COST_PLOT):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_percentile_interpolates():
+    assert percentile([1, 2, 3, 4, 5], 50) == 3
+    assert percentile([0, 10], 25) == 2.5
+
+
+def test_cli_runs_a_grid_then_reports(tmp_path):
+    sniah_instance = get_task("sniah").generate(1024, 0)
+    script = tmp_path / "root.json"
+    script.write_text(json.dumps([sniah_instance.answer]))
+    out = tmp_path / "out"
+    code = main(["eval", "--task", "sniah", "--lengths", "1k", "--methods", "base", "--root", f"scripted:{script}",
+                 "--sub", f"scripted:{script}", "--out", str(out), "--no-report"])
+    assert code == 0
+    rows = load_results(out)
+    assert len(rows) == 1 and rows[0]["score"] == 1.0
+    assert main(["eval", "report", str(out)]) == 0
+    assert (out / REPORT_FILE).is_file() and (out / SCORE_PLOT).is_file()
+    # Run again: the cell is resumed, the scripted model (which has one output only) is not called.
+    assert main(["eval", "run", "--task", "sniah", "--lengths", "1k", "--methods", "base", "--root",
+                 f"scripted:{script}", "--sub", f"scripted:{script}", "--out", str(out), "--no-report"]) == 0
+    assert len(load_results(out)) == 1
+
+
+def test_cli_reports_bad_input_briefly(tmp_path, capsys):
+    assert main(["eval", "run", "--task", "nope", "--out", str(tmp_path)]) != 0
+    assert "No evaluation task named 'nope'" in capsys.readouterr().err
+    assert main(["eval", "report", str(tmp_path)]) != 0
+    assert "No results in" in capsys.readouterr().err
