@@ -15,32 +15,33 @@ from rlm_desktop.gui.theme import app_icon, current_colors
 def locate_span(document: Document, page: int, start: int, end: int, snippet: str = "") -> tuple[int, int] | None:
     """The cited span as offsets within ``page``'s text, or None if it cannot be found.
 
-    Citations carry document-wide offsets; a span that does not fall on the page
-    (or does not match its snippet) is looked up by its snippet instead.
+    Citations carry document-wide offsets (page-relative ones are accepted too) and a
+    snippet around the span; a span that does not fall on the page, or does not agree
+    with its snippet, is looked up by the snippet instead.
     """
     page_start = document.page_starts[page - 1] if document.page_starts else 0
     text = document.page_text(page)
-    wanted = " ".join(snippet.split())
-    candidates = [(start - page_start, end - page_start), (start, end)]
-    for a, b in candidates:
+    flat_snippet = _flat(snippet)
+    for a, b in ((start - page_start, end - page_start), (start, end)):
         if 0 <= a < b <= len(text):
-            if not wanted or _loosely_equal(text[a:b], wanted) or wanted[:40] in " ".join(text[a:b].split()):
+            span = _flat(text[a:b])
+            if not flat_snippet or span in flat_snippet or flat_snippet.strip(" …") in span:
                 return a, b
-    if wanted:
-        index = text.find(snippet.strip())
-        if index >= 0:
-            return index, index + len(snippet.strip())
-        flat = " ".join(text.split())
-        probe = wanted[:60].strip(" …")
-        if probe and probe in flat:
-            return _map_flat_offset(text, flat.index(probe), len(probe))
+    if not flat_snippet:
+        return None
+    index = text.find(snippet.strip())
+    if index >= 0:
+        return index, index + len(snippet.strip())
+    flat_text = _flat(text)
+    # the snippet may run over the page edge: find its longest line that is on this page
+    for piece in sorted((_flat(line).strip(" …") for line in snippet.splitlines()), key=len, reverse=True):
+        if len(piece) >= 12 and piece in flat_text:
+            return _map_flat_offset(text, flat_text.index(piece), len(piece))
     return None
 
 
-def _loosely_equal(a: str, b: str) -> bool:
-    a = " ".join(a.split())
-    b = b.strip(" …")
-    return a == b or (bool(b) and (a.startswith(b) or b.startswith(a) or b in a))
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _map_flat_offset(text: str, flat_start: int, length: int) -> tuple[int, int]:

@@ -115,7 +115,8 @@ class Section(QFrame):
         self.toggle.setChecked(expanded)
         self.toggle.blockSignals(False)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.body.setVisible(expanded)
+        if self.body.isVisibleTo(self) != expanded:  # showing a child of an unshown card can steal focus
+            self.body.setVisible(expanded)
 
     def set_title(self, title: str) -> None:
         self.toggle.setText(title)
@@ -253,7 +254,8 @@ class TurnCard(Section):
         self.reasoning.setWordWrap(True)
         self.reasoning.setTextFormat(Qt.TextFormat.PlainText)
         self.reasoning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.reasoning.setVisible(bool(prose))
+        if not prose:
+            self.reasoning.hide()
         self.body_layout.addWidget(self.reasoning)
         self.cells: list[CellWidget] = []
 
