@@ -277,9 +277,10 @@ class MainWindow(QMainWindow):
         self.models_dialog.raise_()
 
     def _models_chosen(self, settings: Settings) -> None:
+        if isinstance(self.models, DefaultModels):
+            self.models.invalidate()
         self.apply_settings(dataclasses.replace(self.settings, root_model=settings.root_model,
-                                                sub_model=settings.sub_model,
-                                                model_overrides=settings.model_overrides))
+                                                sub_model=settings.sub_model))
 
     # --- drag and drop anywhere on the window -------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override

@@ -62,9 +62,19 @@ class DefaultModels:
         self._loader = loader
         self._loaded: dict[str, tuple[tuple[Any, ...], LanguageModel]] = {}
         self._lock = threading.Lock()
+        self._stale = False
+
+    def invalidate(self) -> None:
+        """Reload every model at the next run (their load settings changed); safe during a run."""
+        self._stale = True
 
     def __call__(self, settings: Settings) -> tuple[LanguageModel, LanguageModel]:
         with self._lock:
+            if self._stale:
+                for _key, model in self._loaded.values():
+                    _close(model)
+                self._loaded.clear()
+                self._stale = False
             root = self._get("root", settings.root_model, settings, parallel=1)
             sub = self._get("sub", settings.sub_model, settings, parallel=max(1, settings.parallel_sub_calls))
             return root, sub
