@@ -404,7 +404,8 @@ class TrajectoryView(QScrollArea):
         stopped_by = event.get("stopped_by")
         title = "Final answer" if not stopped_by else f"Run ended by {describe_stop(stopped_by)}"
         card = Section(title, meta="model gave FINAL" if not stopped_by else "best answer available")
-        answer = QLabel(_preview(event.get("answer", ""), 600) or "(no answer)")
+        answer = QLabel(str(event.get("answer", "")).strip()[:1200] or "(no answer)")
+        answer.setTextFormat(Qt.TextFormat.MarkdownText)
         answer.setWordWrap(True)
         answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         card.body_layout.addWidget(answer)
