@@ -106,7 +106,8 @@ def cost_quartiles(rows: list[Row]) -> str:
 
 def endings(rows: list[Row]) -> str:
     """Markdown: how runs ended (FINAL or which guard) and how often the context was cut, per method."""
-    lines = ["| Method | instances | FINAL given | stopped by | context cut to fit |", "|---" * 5 + "|"]
+    lines = ["| Method | instances | answered (no guard) | stopped by a guard | context cut to fit |",
+             "|---" * 5 + "|"]
     for method in _methods(rows):
         group = [r for r in rows if r["method"] == method]
         stops = Counter(r["stopped_by"] for r in group if r["stopped_by"])
@@ -127,14 +128,16 @@ def plot_score_vs_length(rows: list[Row], path: Path) -> Path:
     for ax, task in zip(axes.flat, tasks):
         group = [r for r in rows if r["task"] == task]
         lengths = sorted({r["length"] for r in group})
-        for method in _methods(group):
+        for number, method in enumerate(_methods(group)):
             xs, ys = [], []
             for length in lengths:
                 scores = [r["score"] for r in group if r["method"] == method and r["length"] == length]
                 if scores:
                     xs.append(length)
                     ys.append(100 * statistics.fmean(scores))
-            ax.plot(xs, ys, marker="o", label=_title(method))
+            # distinct markers and dashes keep methods with equal scores visible on top of each other
+            ax.plot(xs, ys, marker="osD^v"[number % 5], linestyle=("-", "--", ":", "-.")[number % 4],
+                    markersize=9 - 1.5 * (number % 4), label=_title(method))
         ax.set_xscale("log", base=2)
         ax.set_xticks(lengths, [format_length(n) for n in lengths])
         ax.set_ylim(-3, 103)
