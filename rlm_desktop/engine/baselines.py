@@ -14,10 +14,11 @@ Built from the engine's own parts (budget, protocol, grammar, events) and the sa
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
-from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
+from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message
 from rlm_desktop.documents import Context, Document
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
@@ -202,8 +203,6 @@ class ReplOnlyRLM(RLM):
     """
 
     def __init__(self, root: LanguageModel, config: RLMConfig | None = None) -> None:
-        import dataclasses
-
         super().__init__(root, root, dataclasses.replace(config or RLMConfig(), max_sub_calls=0))
         self._system = NOSUB_SYSTEM_NOTE
 

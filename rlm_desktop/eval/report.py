@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rlm_desktop.eval.methods import METHOD_TITLES
-from rlm_desktop.eval.runner import load_results
+from rlm_desktop.eval.runner import load_results, load_settings
 from rlm_desktop.eval.tasks import CHARS_PER_TOKEN, format_length
 
 REPORT_FILE = "report.md"
@@ -205,6 +205,13 @@ def write_report(out_dir: Path, *, plots: bool = True) -> Path:
         sections += [f"### {task}", "", score_by_length(rows, task), ""]
     sections += ["## Cost quartiles per method (Figure 3)", "", cost_quartiles(rows), "",
                  "## How runs ended", "", endings(rows), ""]
+    settings = load_settings(out_dir)
+    if settings:
+        last = settings[-1]
+        config = ", ".join(f"{k}={v}" for k, v in last["config"].items() if k != "sandbox")
+        sections += ["## Settings of the last invocation", "",
+                     f"Started {last['started']}; windows: root {last['root_context_length']:,} tokens, "
+                     f"sub {last['sub_context_length']:,} tokens.", "", f"Engine: {config}.", ""]
     if plots:
         plot_score_vs_length(rows, out_dir / SCORE_PLOT)
         plot_cost_quartiles(rows, out_dir / COST_PLOT)

@@ -8,6 +8,7 @@ is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from rlm_desktop.eval.methods import check_methods, run_method
 from rlm_desktop.eval.tasks import Instance, format_length, get_task
 
 RESULTS_FILE = "results.jsonl"
+SETTINGS_FILE = "settings.jsonl"  # one line per invocation: models, grid and engine configuration
 PREDICTION_CHARS = 2000
 
 
@@ -96,6 +98,7 @@ def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMCon
     instances: dict[tuple[str, int, int], Instance] = {}
     path = out_dir / RESULTS_FILE
     _repair_torn_tail(path)
+    _record_settings(out_dir, grid, root, sub, config)
     with path.open("a", encoding="utf-8") as results:
         for done, cell in enumerate(grid.cells(), start=1):
             task, length, seed, method = cell
@@ -117,6 +120,28 @@ def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMCon
             if on_progress:
                 on_progress(Progress(done, grid.size, cell, row))
     return load_results(out_dir)
+
+
+def _record_settings(out_dir: Path, grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMConfig) -> None:
+    entry = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "root_model": root.name, "sub_model": sub.name,
+             "root_context_length": root.context_length, "sub_context_length": sub.context_length,
+             "grid": dataclasses.asdict(grid), "config": dataclasses.asdict(config)}
+    with (out_dir / SETTINGS_FILE).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(entry, default=str) + "\n")
+
+
+def load_settings(out_dir: Path) -> list[dict[str, Any]]:
+    """Every recorded invocation of the grid in ``out_dir``, oldest first."""
+    path = Path(out_dir) / SETTINGS_FILE
+    if not path.is_file():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
 
 
 def _repair_torn_tail(path: Path) -> None:

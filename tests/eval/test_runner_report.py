@@ -87,6 +87,7 @@ def test_report_has_table1_length_table_cost_quartiles_and_plots(tmp_path):
     assert "| Base model | 100.0 (" in report
     assert "### sniah" in report and "| Method | 1K | 2K |" in report
     assert "tokens p25" in report and "How runs ended" in report
+    assert "Engine: max_iterations=2" in report  # the settings of the grid are recorded with it
     for name in (SCORE_PLOT, COST_PLOT):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
