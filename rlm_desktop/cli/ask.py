@@ -62,13 +62,13 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
 
     with ExitStack() as stack:
         source = stack.enter_context(_open_context(docs, collection, library_path))
-        if runtime.is_demo_model(root_spec) or runtime.is_demo_model(sub_spec):
-            click.secho(DEMO_WARNING, fg="yellow", err=True)
         root = runtime.load_model(root_spec, n_threads=threads)
         stack.callback(root.close)
         # A separate sub model object even for the same file: sub-calls must not evict the root's KV cache.
         sub = runtime.load_model(sub_spec, n_threads=threads, parallel=config.parallel_sub_calls)
         stack.callback(sub.close)
+        if runtime.is_demo_model(root_spec) or runtime.is_demo_model(sub_spec):
+            click.secho(DEMO_WARNING, fg="yellow", err=True)
         rlm = RLM(root, sub, config, sub_call_cache=source.cache)
         run_id = source.start_run(question, settings=asdict(config), models={"root": root_spec, "sub": sub_spec})
         listeners: list[Callable[[Any], None]] = []

@@ -1,0 +1,95 @@
+"""Engine figures for ``rlm bench``: functions that measure and return dicts (no printing).
+
+- :func:`batched_vs_sequential`: N sub-calls through ``llm_query_batched`` against N ``llm_query``.
+- :func:`turn_runnability`: the share of a root model's turns the loop could run, with and
+  without the root-turn grammar (and how many needed a protocol repair).
+- :func:`try_pairing`: one short run of a root/sub pair on a question with a known answer.
+
+Models are handed in (the engine never loads a backend itself).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from rlm_desktop.backends.base import LanguageModel
+from rlm_desktop.documents import Context
+from rlm_desktop.engine.budget import RunBudget
+from rlm_desktop.engine.loop import RLM, RLMConfig, RunResult
+from rlm_desktop.engine.subcalls import SubCallServer
+
+_SUB_PROMPT = "In one short sentence, what does clause {n} of a commercial lease usually cover?"
+
+
+def batched_vs_sequential(sub: LanguageModel, *, calls: int = 8, parallel: int = 4,
+                          max_tokens: int = 32) -> dict[str, Any]:
+    """Wall time of ``calls`` sub-calls run sequentially vs through llm_query_batched (ratio > 1: batched faster)."""
+    prompts = [_SUB_PROMPT.format(n=i + 1) for i in range(calls)]
+    budget_args = dict(max_sub_calls=10 * calls, max_tokens=10**9, max_seconds=3600.0)
+    with RunBudget(**budget_args) as budget:
+        server = SubCallServer(sub, budget=budget, emit=lambda event: None, max_tokens=max_tokens, parallel=parallel)
+        server.llm_query("Say hello.")  # warm-up, not counted
+        started = time.perf_counter()
+        for prompt in prompts:
+            server.llm_query(prompt)
+        sequential = time.perf_counter() - started
+        started = time.perf_counter()
+        answers = server.llm_query_batched(prompts)
+        batched = time.perf_counter() - started
+    return {
+        "calls": calls,
+        "parallel": parallel,
+        "sequential_s": round(sequential, 3),
+        "batched_s": round(batched, 3),
+        "ratio": round(sequential / batched, 3),
+        "answers": len(answers),
+    }
+
+
+def turn_runnability(root: LanguageModel, sub: LanguageModel, questions: Sequence[str], context: Context, *,
+                     iterations: int = 3, grammar: bool, config: RLMConfig | None = None) -> dict[str, Any]:
+    """Run each question for up to ``iterations`` root turns; count runnable and repaired turns."""
+    base = config or RLMConfig(root_max_tokens=200, sub_max_tokens=48, max_sub_calls=40)
+    rlm = RLM(root, sub, replace(base, max_iterations=iterations, grammar=grammar))
+    turns = runnable = repaired = 0
+    for question in questions:
+        result = rlm.run(question, context)
+        for event in result.trajectory:
+            if event.kind == "root_turn" and event.depth == 0 and event.iteration <= iterations:
+                turns += 1
+                runnable += int(event.runnable)
+                repaired += int(event.repaired and event.runnable)
+    return {
+        "model": root.name,
+        "grammar": grammar and root.supports_grammar,
+        "turns": turns,
+        "runnable": runnable,
+        "repaired": repaired,
+        "runnable_share": round(runnable / turns, 3) if turns else None,
+    }
+
+
+def try_pairing(root: LanguageModel, sub: LanguageModel, question: str, context: Context, expected: Sequence[str],
+                *, config: RLMConfig | None = None) -> dict[str, Any]:
+    """One run; ``correct`` when every expected fragment is in the answer."""
+    result: RunResult = RLM(root, sub, config or RLMConfig(max_iterations=4, root_max_tokens=200,
+                                                           sub_max_tokens=64)).run(question, context)
+    turns = [e for e in result.trajectory if e.kind == "root_turn" and e.depth == 0]
+    cells = [e for e in result.trajectory if e.kind == "cell_output" and e.depth == 0]
+    normal = result.answer.replace(" ", "").lower()
+    return {
+        "root": root.name,
+        "sub": sub.name,
+        "answer": result.answer[:200],
+        "correct": all(fragment.replace(" ", "").lower() in normal for fragment in expected),
+        "stopped_by": result.stopped_by,
+        "turns": len(turns),
+        "runnable_turns": sum(1 for t in turns if t.runnable),
+        "cells_without_error": sum(1 for c in cells if not c.error),
+        "cells": len(cells),
+        "sub_calls": result.sub_calls,
+        "seconds": round(result.seconds, 1),
+    }

@@ -1,0 +1,94 @@
+"""The loop with the real SmolLM2 through llama.cpp: needle search by sub-calls, and SmolLM2 as root."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from rlm_desktop.backends.llamacpp import LlamaCppModel
+from rlm_desktop.backends.scripted import ScriptedModel
+from rlm_desktop.documents import Document
+from rlm_desktop.engine import RLM, RLMConfig
+from rlm_desktop.sandbox import SandboxLimits
+
+pytestmark = pytest.mark.slow
+
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+NEEDLE = "4821907"
+
+# The root's code: uniform chunks, one batched sub-call per chunk with a prompt a 135M model can
+# follow (copy the number or say NONE), then verify every candidate against the text itself.
+NEEDLE_CODE = '''import re
+pieces = chunk(context, 6000)
+prompts = ["Text:\\n" + p + "\\n\\nWhat is the secret access code in the text above? "
+           "Answer with the number only. If there is no code, answer NONE." for p in pieces]
+answers = llm_query_batched(prompts)
+candidates = []
+for a in answers:
+    for number in re.findall(r"\\b\\d{7}\\b", a):
+        if number in context and number not in candidates:
+            candidates.append(number)
+print(len(pieces), "chunks;", "candidates:", candidates)
+'''
+
+
+def haystack(size: int, seed: int = 7) -> str:
+    """Plain English filler without digits, ``size`` characters long."""
+    rng = random.Random(seed)
+    subjects = ["The committee", "Our team", "The auditor", "A visitor", "The harbour master", "The tenant"]
+    verbs = ["reviewed", "discussed", "noted", "approved", "described", "questioned", "filed"]
+    objects = ["the quarterly report", "a new safety plan", "the shipping schedule", "the budget for repairs",
+               "the minutes of the meeting", "several invoices", "the lease renewal"]
+    tails = ["on Monday.", "after lunch.", "without comment.", "in some detail.", "before the deadline."]
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        sentence = f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)} {rng.choice(tails)}"
+        parts.append(sentence)
+        length += len(sentence) + 1
+    return " ".join(parts)[:size]
+
+
+@pytest.fixture(scope="module")
+def smollm2_sub(smollm2_path: Path):
+    model = LlamaCppModel(smollm2_path, n_threads=1, parallel=2)
+    yield model
+    model.close()
+
+
+def test_real_sub_model_finds_a_needle_in_200k_characters(smollm2_sub):
+    text = haystack(200_000)
+    at = 131_000
+    context = text[:at] + f" The secret access code is {NEEDLE}. " + text[at:]
+    root = ScriptedModel([
+        "I will chunk the text and ask the helper about every chunk.\n```repl\n" + NEEDLE_CODE + "```",
+        "I verify the candidate.\n```repl\nFINAL(candidates[0] if len(candidates) == 1 else 'unsure')\n```",
+    ])
+    config = RLMConfig(parallel_sub_calls=2, sub_max_tokens=24, sandbox=SandboxLimits(timeout_s=60))
+    result = RLM(root, smollm2_sub, config).run("What is the secret access code?", context)
+    assert result.stopped_by is None
+    assert result.answer == NEEDLE
+    assert result.sub_calls == 34  # ceil(200,036 / 6000) chunks, each read by the real sub-model
+    assert result.usage["sub"].prompt_tokens > 30_000
+    assert f"candidates: ['{NEEDLE}']" in root.calls[1][-1]["content"]
+
+
+def test_real_root_with_grammar_always_writes_runnable_turns(smollm2_path: Path):
+    root = LlamaCppModel(smollm2_path, n_threads=2)
+    sub = LlamaCppModel(smollm2_path, n_threads=2)
+    try:
+        docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.iterdir())]
+        config = RLMConfig(max_iterations=2, root_max_tokens=160, sub_max_tokens=64, max_sub_calls=4,
+                           sandbox=SandboxLimits(timeout_s=30))
+        result = RLM(root, sub, config).run("What is the purchase price for the shares?", docs)
+    finally:
+        root.close()
+        sub.close()
+    assert result.stopped_by in (None, "max_iterations", "max_sub_calls")
+    turns = [e for e in result.trajectory if e.kind == "root_turn" and e.depth == 0]
+    assert turns and all(turn.runnable for turn in turns)
+    assert result.trajectory[-1].kind == "final"
+    if len(turns) > 1:  # the root's KV cache carried over: turn 2 evaluated only its new tokens
+        assert turns[1].prompt_tokens_evaluated < turns[1].prompt_tokens
