@@ -1,5 +1,5 @@
 """One generation on one llama.cpp context: reuse the cached prefix, evaluate the rest
-in cancellable chunks, sample with streaming, stop strings and cancellation.
+with an abortable prompt evaluation, sample with streaming, stop strings and cancellation.
 
 The caller owns the context exclusively for the duration of :func:`generate`.
 """
@@ -7,6 +7,7 @@ The caller owns the context exclusively for the duration of :func:`generate`.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import time
 from typing import Callable, Sequence
 
@@ -15,11 +16,13 @@ import numpy as np
 
 from rlm_desktop.backends.base import CancelToken, Completion, Usage
 
-# Prompt chunks adapt so that a cancel check comes about every half second:
-# halved after a slow chunk, doubled (up to n_batch) after a quick one.
-_SLOW_CHUNK_S = 0.5
-_QUICK_CHUNK_S = 0.15
-_MIN_CHUNK = 32
+# llama.cpp asks this callback between graph nodes (CPU backend) whether to abort a decode:
+# a long prompt evaluation then stops within a fraction of a second of a cancel, while the
+# prompt still goes through in full n_batch batches (small batches cost throughput).
+_set_abort_callback = llama_cpp.llama_cpp._lib.llama_set_abort_callback
+_set_abort_callback.argtypes = [ctypes.c_void_p, llama_cpp.ggml_abort_callback, ctypes.c_void_p]
+_set_abort_callback.restype = None
+_NO_ABORT_CALLBACK = llama_cpp.ggml_abort_callback()
 
 
 class StopFilter:
@@ -70,27 +73,32 @@ def prefill(llama: llama_cpp.Llama, tokens: list[int], cancel: CancelToken | Non
     """Make the context hold exactly ``tokens``, evaluating only what is not cached.
 
     Returns ``(tokens evaluated, cancelled)``. At least the last token is evaluated so
-    that fresh logits exist for sampling. Evaluation runs in chunks with a cancel
-    check between them; chunk size adapts to keep checks about half a second apart.
+    that fresh logits exist for sampling. With a cancel token, llama.cpp checks it
+    during evaluation and aborts the decode at once.
     """
     reuse = min(common_prefix_length(llama._input_ids, tokens), len(tokens) - 1)
     if reuse < llama.n_tokens and not llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
         llama.reset()  # this memory type cannot drop a suffix: start over
         reuse = 0
     llama.n_tokens = reuse
-    chunk = llama.n_batch
-    position = reuse
-    while position < len(tokens):
-        if cancel is not None and cancel.cancelled:
-            return position - reuse, True
-        started = time.perf_counter()
-        llama.eval(tokens[position : position + chunk])
-        position = min(len(tokens), position + chunk)
-        took = time.perf_counter() - started
-        if took > _SLOW_CHUNK_S:
-            chunk = max(_MIN_CHUNK, chunk // 2)
-        elif took < _QUICK_CHUNK_S:
-            chunk = min(llama.n_batch, chunk * 2)
+    if cancel is None:
+        llama.eval(tokens[reuse:])
+        return len(tokens) - reuse, False
+    if cancel.cancelled:
+        return 0, True
+    abort = llama_cpp.ggml_abort_callback(lambda _data: cancel.cancelled)
+    _set_abort_callback(llama.ctx, abort, None)
+    try:
+        llama.eval(tokens[reuse:])
+    except RuntimeError:
+        if not cancel.cancelled:
+            raise
+        # Batches before the aborted one stay cached (llama.n_tokens counts them); the
+        # aborted one is dropped from the KV cache by the next eval.
+        llama._requires_eval = True
+        return llama.n_tokens - reuse, True
+    finally:
+        _set_abort_callback(llama.ctx, _NO_ABORT_CALLBACK, None)
     return len(tokens) - reuse, False
 
 
