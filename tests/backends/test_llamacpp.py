@@ -81,7 +81,6 @@ def test_cancel_from_another_thread_stops_generation(smollm2_model: LlamaCppMode
     assert completion.usage.completion_tokens < 2000
 
 
-@pytest.mark.slow
 def test_cancel_during_a_long_prompt_evaluation(smollm2_model: LlamaCppModel) -> None:
     cancel = ObservedCancelToken()
     canceller = threading.Thread(target=lambda: cancel.checked.wait(60) and cancel.cancel())
