@@ -84,7 +84,8 @@ if [ "$MAKE_APPDIR" = 1 ]; then
     if [ -n "$TOOL" ]; then
         echo "==> AppImage"
         # APPIMAGE_EXTRACT_AND_RUN lets a downloaded appimagetool run where FUSE is absent (CI).
-        ARCH="$ARCH" APPIMAGE_EXTRACT_AND_RUN=1 "$TOOL" --no-appstream "$APPDIR" \
+        export ARCH  # appimagetool reads the target architecture from it
+        APPIMAGE_EXTRACT_AND_RUN=1 "$TOOL" --no-appstream "$APPDIR" \
             "$DIST/RLM_Desktop-$VERSION-$ARCH$SUFFIX.AppImage"
     else
         echo "==> AppImage skipped: appimagetool not found (set APPIMAGETOOL; see packaging/INSTALL.md)"

@@ -51,7 +51,7 @@ def frozen_app() -> Path:
     """dist/rlm-desktop, built now unless a build newer than every input is there."""
     tarball = _tarball()
     fresh = (tarball is not None and (APP / "rlm").is_file() and (APP / "rlm-desktop").is_file()
-             and tarball.stat().st_mtime > _newest_input())
+             and (DIST / "RLM_Desktop.AppDir" / "AppRun").is_file() and tarball.stat().st_mtime > _newest_input())
     if fresh and os.environ.get("RLM_PACKAGE_REBUILD") != "1":
         print(f"\nreusing the fresh build {tarball.name}")
         return APP
@@ -82,6 +82,16 @@ def test_frozen_cli_starts_and_knows_its_commands(frozen_app: Path, tmp_path: Pa
     version = subprocess.run([str(frozen_app / "rlm"), "--version"], env=_frozen_env(tmp_path),
                              capture_output=True, text=True, timeout=120)
     assert version.returncode == 0 and "0." in version.stdout
+
+
+def test_appdir_entry_runs_the_cli_or_the_app(frozen_app: Path, tmp_path: Path) -> None:
+    """AppRun (what the AppImage starts) runs the CLI with `rlm` as first argument or as its name."""
+    app_run = DIST / "RLM_Desktop.AppDir" / "AppRun"
+    for argv, extra in (([str(app_run), "rlm", "--version"], {}),
+                        ([str(app_run), "--version"], {"ARGV0": "/home/user/bin/rlm"})):
+        done = subprocess.run(argv, env={**_frozen_env(tmp_path), **extra}, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0 and done.stdout.startswith("rlm, version"), done.stderr
 
 
 ROOT_TURNS = [
