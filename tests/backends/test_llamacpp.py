@@ -181,3 +181,19 @@ def test_default_context_is_the_trained_one_capped_at_8192(smollm2_path: Path) -
     with LlamaCppModel(smollm2_path, n_threads=1) as model:
         assert model.trained_context_length == 8192
         assert model.context_length == 8192
+
+
+@pytest.mark.slow
+def test_gemma3_base_without_template_uses_the_transcript_and_reuses_its_sliding_window_cache(
+    gemma3_path: Path,
+) -> None:
+    with LlamaCppModel(gemma3_path, n_ctx=2048, n_threads=2) as model:
+        assert "tokenizer.chat_template" not in model.metadata
+        assert model.template.kind == "transcript"
+        turn1 = [{"role": "user", "content": "The lease starts on 1 March 2024. When does the lease start?"}]
+        first = model.chat(turn1, max_tokens=24)
+        assert first.usage.completion_tokens > 0
+        assert "### User:" not in first.text  # the transcript's stop strings end the turn
+        turn2 = turn1 + [{"role": "assistant", "content": first.text}, {"role": "user", "content": "And ends?"}]
+        second = model.chat(turn2, max_tokens=8)
+        assert second.usage.prompt_tokens_evaluated < second.usage.prompt_tokens
