@@ -211,3 +211,68 @@ def test_artifact_size(frozen_app: Path, capsys: pytest.CaptureFixture[str]) -> 
     # The SmolLM2 GGUF alone is 94 MiB and barely compresses; over 1 GiB means something heavy
     # (a second Qt, torch, the test extras) slipped into the bundle.
     assert 100 * 2**20 < packed < 2**30
+
+
+def _make_office_files(folder: Path) -> None:
+    """One PDF, DOCX, XLSX and HTML file, each with a word only it contains."""
+    import docx
+    import openpyxl
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(folder / "memo.pdf"))
+    pdf.drawString(72, 720, "Page one: the escrow amount is EUR 4,250,000.")
+    pdf.showPage()
+    pdf.drawString(72, 720, "Page two: closing on 30 June.")
+    pdf.save()
+    document = docx.Document()
+    document.add_paragraph("The supplier warrants delivery within 14 days.")
+    document.save(str(folder / "terms.docx"))
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["customer", "revenue"])
+    workbook.active.append(["Kestrel", 1200000])
+    workbook.save(str(folder / "revenue.xlsx"))
+    (folder / "notice.html").write_text("<html><body><h1>Notice</h1><p>Termination needs 90 days.</p></body></html>",
+                                        encoding="utf-8")
+
+
+def test_frozen_ingest_reads_pdf_docx_xlsx_html_with_the_bundled_extractors(frozen_app: Path,
+                                                                           tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _make_office_files(docs)
+    env = _frozen_env(tmp_path / "home")
+    rlm = str(frozen_app / "rlm")
+    ingest = subprocess.run([rlm, "ingest", "-q", str(docs)], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    assert "4 stored" in ingest.stdout and "memo.pdf  (2 pages)" in ingest.stdout, ingest.stdout
+    for word, document in (("escrow", "memo.pdf, page 1"), ("Kestrel", "revenue.xlsx"),
+                           ("warrants", "terms.docx"), ("Termination", "notice.html")):
+        found = subprocess.run([rlm, "library", "search", word], env=env, capture_output=True, text=True, timeout=120)
+        assert found.returncode == 0 and document in found.stdout, (word, found.stdout, found.stderr)
+
+
+def test_frozen_ocr_reads_a_scanned_pdf_when_ocr_is_bundled(frozen_app: Path, tmp_path: Path) -> None:
+    if not (frozen_app / "_internal" / "rapidocr_onnxruntime").is_dir():
+        pytest.skip("this build has no OCR (rapidocr-onnxruntime was not installed when it was built)")
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.pdfgen import canvas
+
+    image = Image.new("RGB", (1200, 300), "white")
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 48)
+    except OSError:
+        font = ImageFont.load_default(size=48)
+    ImageDraw.Draw(image).text((40, 100), "Indemnity cap is 2 million", fill="black", font=font)
+    image.save(tmp_path / "page.png")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = canvas.Canvas(str(docs / "scanned.pdf"))  # a page with no text layer, only the picture
+    pdf.drawImage(str(tmp_path / "page.png"), 36, 500, width=540, height=135)
+    pdf.save()
+    env = _frozen_env(tmp_path / "home")
+    rlm = str(frozen_app / "rlm")
+    ingest = subprocess.run([rlm, "ingest", "-q", str(docs)], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0 and "1 OCR" in ingest.stdout, (ingest.stdout, ingest.stderr)
+    found = subprocess.run([rlm, "library", "search", "indemnity"], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert "scanned.pdf" in found.stdout and "2 million" in found.stdout, found.stdout
