@@ -213,6 +213,23 @@ def test_artifact_size(frozen_app: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert 100 * 2**20 < packed < 2**30
 
 
+def test_frozen_models_pull_downloads_from_a_hub_and_registers_the_model(
+        frozen_app: Path, tmp_path: Path, loopback_hub, smollm2_path: Path) -> None:
+    """The bundled hub client (huggingface-hub, httpx) against the loopback hub on 127.0.0.1."""
+    repo, name = "test-org/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct.Q4_1.gguf"
+    served = loopback_hub.add_file(repo, name, smollm2_path)
+    env = {**_frozen_env(tmp_path / "home"), "HF_ENDPOINT": loopback_hub.url, "HF_HUB_OFFLINE": "0"}
+    rlm = str(frozen_app / "rlm")
+    pulled = subprocess.run([rlm, "models", "pull", repo, name, "--name", "smol-pulled"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert pulled.returncode == 0, pulled.stderr[-3000:]
+    files = [p for p in (tmp_path / "home" / "models").rglob("*.gguf")]
+    assert [f.stat().st_size for f in files] == [served.size]
+    info = subprocess.run([rlm, "models", "info", "smol-pulled"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert info.returncode == 0 and "llama" in info.stdout, (info.stdout, info.stderr)
+
+
 def _make_office_files(folder: Path) -> None:
     """One PDF, DOCX, XLSX and HTML file, each with a word only it contains."""
     import docx
