@@ -21,7 +21,7 @@ NEEDLE = "4821907"
 # The root's code: uniform chunks, one batched sub-call per chunk with a prompt a 135M model can
 # follow (copy the number or say NONE), then verify every candidate against the text itself.
 NEEDLE_CODE = '''import re
-pieces = chunk(context, 6000)
+pieces = chunk(context, 10000)
 prompts = ["Text:\\n" + p + "\\n\\nWhat is the secret access code in the text above? "
            "Answer with the number only. If there is no code, answer NONE." for p in pieces]
 answers = llm_query_batched(prompts)
@@ -35,13 +35,18 @@ print(len(pieces), "chunks;", "candidates:", candidates)
 
 
 def haystack(size: int, seed: int = 7) -> str:
-    """Plain English filler without digits, ``size`` characters long."""
+    """Plain English filler without digits, ``size`` characters long.
+
+    Long common words keep it near 10 characters per token, so the real sub-model reads
+    200,000 characters in about 19,000 tokens.
+    """
     rng = random.Random(seed)
-    subjects = ["The committee", "Our team", "The auditor", "A visitor", "The harbour master", "The tenant"]
-    verbs = ["reviewed", "discussed", "noted", "approved", "described", "questioned", "filed"]
-    objects = ["the quarterly report", "a new safety plan", "the shipping schedule", "the budget for repairs",
-               "the minutes of the meeting", "several invoices", "the lease renewal"]
-    tails = ["on Monday.", "after lunch.", "without comment.", "in some detail.", "before the deadline."]
+    subjects = ["The administration", "Management", "The organisation", "International shareholders",
+                "The representatives", "Government departments"]
+    verbs = ["considered", "understood", "recommended", "acknowledged", "investigated", "implemented"]
+    objects = ["environmental responsibilities", "infrastructure improvements", "professional development",
+               "international relationships", "communication requirements", "transportation arrangements"]
+    tails = ["immediately.", "successfully.", "independently.", "throughout December.", "accordingly."]
     parts: list[str] = []
     length = 0
     while length < size:
@@ -70,8 +75,8 @@ def test_real_sub_model_finds_a_needle_in_200k_characters(smollm2_sub):
     result = RLM(root, smollm2_sub, config).run("What is the secret access code?", context)
     assert result.stopped_by is None
     assert result.answer == NEEDLE
-    assert result.sub_calls == 34  # ceil(200,036 / 6000) chunks, each read by the real sub-model
-    assert result.usage["sub"].prompt_tokens > 30_000
+    assert result.sub_calls == 21  # ceil(200,036 / 10,000) chunks, each read by the real sub-model
+    assert result.usage["sub"].prompt_tokens > 15_000
     assert f"candidates: ['{NEEDLE}']" in root.calls[1][-1]["content"]
 
 
