@@ -1,0 +1,68 @@
+"""The root's first message (context shape, never content), the grammars, and citation choice."""
+
+from __future__ import annotations
+
+import llama_cpp
+
+from rlm_desktop.documents import Document
+from rlm_desktop.engine.citations import choose_citations
+from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR, root_grammar
+from rlm_desktop.engine.prompts import describe_context, first_messages, system_prompt
+
+
+def test_shape_of_a_single_string():
+    assert describe_context("x" * 1234) == "`context` is a single str of 1,234 characters."
+
+
+def test_shape_lists_the_first_documents_of_many():
+    docs = [Document(f"contract_{i:03}.pdf", "clause " * (i + 1), page_starts=(0, 3)) for i in range(45)]
+    shape = describe_context(docs)
+    assert "list of 45 documents" in shape
+    assert "'contract_000.pdf' (7 chars, 2 pages)" in shape
+    assert "'contract_019.pdf'" in shape and "'contract_020.pdf'" not in shape
+    assert "... and 25 more" in shape
+
+
+def test_first_messages_hold_question_and_shape_but_not_the_text():
+    messages = first_messages("Who is the landlord?", ["Granite Quay Properties is the landlord."], system_prompt())
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "Who is the landlord?" in messages[1]["content"]
+    assert "list of 1 strings" in messages[1]["content"]
+    assert "Granite Quay" not in messages[0]["content"] + messages[1]["content"]
+
+
+def test_system_prompt_chunk_sizes_follow_the_sub_model_window():
+    small, large = system_prompt(4096), system_prompt(32768)
+    assert "chunk(d, 7000)" in small and "chunk(d, 40000)" in large
+    assert "llm_query_batched" in small and "FINAL_VAR" in small
+
+
+def test_grammars_compile_in_llama_cpp():
+    for grammar in (ROOT_TURN_GRAMMAR, FINAL_TURN_GRAMMAR):
+        assert llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) is not None
+    assert root_grammar(True, True) == ROOT_TURN_GRAMMAR
+    assert root_grammar(True, False) is None and root_grammar(False, True) is None
+
+
+def hit(document, page, snippet, **extra):
+    return {"document": document, "doc_id": None, "page": page, "start": 0, "end": len(snippet),
+            "snippet": snippet, **extra}
+
+
+def test_explicit_cites_win_over_supporting_hits():
+    hits = [hit("spa.md", 2, "Purchase Price EUR 48,500,000", source="grep"),
+            hit("memo.md", 1, "price discussed", source="cite")]
+    assert [c.label() for c in choose_citations(hits, "EUR 48,500,000")] == ["memo.md, page 1"]
+
+
+def test_supporting_hits_are_ranked_and_deduplicated_by_page():
+    hits = [hit("lease.md", 1, "The annual rent is GBP 212,000"),
+            hit("spa.md", 3, "escrow of EUR 4,850,000"),
+            hit("lease.md", 1, "rent review on 1 April 2025"),
+            hit("csv", 1, "Kestrel Shipping 7420000")]
+    chosen = choose_citations(hits, "The rent is GBP 212,000 a year")
+    assert [c.label() for c in chosen] == ["lease.md, page 1"]
+
+
+def test_no_citation_without_support():
+    assert choose_citations([hit("a.md", 1, "nothing relevant here")], "EUR 48,500,000") == []
