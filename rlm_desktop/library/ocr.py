@@ -8,6 +8,7 @@ such pages are flagged "no text (scanned?)" instead.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Protocol
 
@@ -25,7 +26,16 @@ class RapidPageOCR:
     """Text of a PIL image, lines in reading order (top to bottom, left to right)."""
 
     def __init__(self) -> None:
-        from rapidocr_onnxruntime import RapidOCR  # heavy import, only when a page needs it
+        # opencv-python (pulled in by rapidocr) points QT_QPA_* at its own bundled Qt 5 plugins
+        # when imported; inside the desktop app that would break Qt 6. Keep the environment as it was.
+        saved = {k: v for k, v in os.environ.items() if k.startswith("QT_QPA_")}
+        try:
+            from rapidocr_onnxruntime import RapidOCR  # heavy import, only when a page needs it
+        finally:
+            for key in [k for k in os.environ if k.startswith("QT_QPA_")]:
+                if key not in saved:
+                    del os.environ[key]
+            os.environ.update(saved)
 
         self._engine = RapidOCR()
         self._lock = threading.Lock()  # one onnxruntime session, not re-entrant
