@@ -258,7 +258,7 @@ def test_depth_two_runs_a_child_rlm_with_its_own_sandbox():
 
 def test_explicit_cite_becomes_the_citation():
     docs = [Document.from_pages("lease.md", ["intro", "The rent is GBP 212,000 a year."]), Document("memo.md", "x")]
-    code = "h = grep('rent is')[0]\ncite(h.document, h.page, h.snippet)\nFINAL('GBP 212,000')"
+    code = "h = grep('rent is')[0]\ncite(h.document, h.page, 'The rent is GBP 212,000')\nFINAL('GBP 212,000')"
     result = RLM(ScriptedModel([repl(code)]), config=config()).run("Rent?", docs)
     assert [(c.document, c.page) for c in result.citations] == [("lease.md", 2)]
 
