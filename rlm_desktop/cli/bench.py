@@ -76,7 +76,8 @@ def demo_models(iterations: int, threads: int) -> None:
                 figures = engine_bench.turn_runnability(root, subs[key], questions, docs,
                                                         iterations=iterations, grammar=grammar)
                 click.echo(f"{key} root, grammar {'on ' if grammar else 'off'}: {figures['runnable']}/"
-                           f"{figures['turns']} turns runnable ({figures['repaired']} after repair)")
+                           f"{figures['turns']} turns runnable ({figures['repaired']} after repair), "
+                           f"{figures['valid']} valid Python or FINAL")
         for root_key, root in models.items():
             for sub_key, sub in subs.items():
                 trial = engine_bench.try_pairing(root, sub, questions[0], docs, ["48,500,000"])

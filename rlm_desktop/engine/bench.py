@@ -51,24 +51,35 @@ def batched_vs_sequential(sub: LanguageModel, *, calls: int = 8, parallel: int =
 
 def turn_runnability(root: LanguageModel, sub: LanguageModel, questions: Sequence[str], context: Context, *,
                      iterations: int = 3, grammar: bool, config: RLMConfig | None = None) -> dict[str, Any]:
-    """Run each question for up to ``iterations`` root turns; count runnable and repaired turns."""
+    """Run each question for up to ``iterations`` root turns and classify every turn.
+
+    ``runnable``: the loop found a code block or a FINAL (after repairs); ``repaired``: of those,
+    how many needed a repair; ``valid``: runnable turns whose code compiled (no SyntaxError).
+    """
     base = config or RLMConfig(root_max_tokens=200, sub_max_tokens=48, max_sub_calls=40)
     rlm = RLM(root, sub, replace(base, max_iterations=iterations, grammar=grammar))
-    turns = runnable = repaired = 0
+    turns = runnable = repaired = valid = 0
     for question in questions:
         result = rlm.run(question, context)
+        syntax_errors: set[int] = set()
+        for event in result.trajectory:
+            if event.kind == "cell_output" and event.depth == 0 and event.error and "SyntaxError" in event.error:
+                syntax_errors.add(event.iteration)
         for event in result.trajectory:
             if event.kind == "root_turn" and event.depth == 0 and event.iteration <= iterations:
                 turns += 1
                 runnable += int(event.runnable)
                 repaired += int(event.repaired and event.runnable)
+                valid += int(event.runnable and event.iteration not in syntax_errors)
     return {
         "model": root.name,
         "grammar": grammar and root.supports_grammar,
         "turns": turns,
         "runnable": runnable,
         "repaired": repaired,
+        "valid": valid,
         "runnable_share": round(runnable / turns, 3) if turns else None,
+        "valid_share": round(valid / turns, 3) if turns else None,
     }
 
 
@@ -93,3 +104,15 @@ def try_pairing(root: LanguageModel, sub: LanguageModel, question: str, context:
         "sub_calls": result.sub_calls,
         "seconds": round(result.seconds, 1),
     }
+
+
+def sub_model_accuracy(sub: LanguageModel, cases: Sequence[tuple[str, str]], *, max_tokens: int = 48) -> dict[str, Any]:
+    """How many (prompt, expected fragment) sub-call cases the model answers with the fragment."""
+    correct = 0
+    answers = []
+    for prompt, expected in cases:
+        text = sub.chat([{"role": "user", "content": prompt}], max_tokens=max_tokens).text
+        answers.append(text.strip()[:80])
+        correct += int(expected.replace(" ", "").lower() in text.replace(" ", "").lower())
+    return {"model": sub.name, "cases": len(cases), "correct": correct, "answers": answers}
+
