@@ -49,6 +49,18 @@ def core(sub_spec: str, threads: int) -> None:
                f"with KV reuse, {kv['evaluated_without_reuse']} without")
 
 
+_SUB_CASES = [  # (sample file prefix, question, fragment the answer must hold)
+    ("01", "What is the purchase price?", "48,500,000"),
+    ("01", "What is the escrow amount?", "4,850,000"),
+    ("01", "What is the long-stop date?", "30 June 2025"),
+    ("02", "What is the minimum annual purchase?", "6,000,000"),
+    ("02", "Until when does the agreement run?", "31 December 2027"),
+    ("04", "What is the annual rent?", "212,000"),
+    ("04", "When does the lease expire?", "31 March 2030"),
+    ("05", "How many employees does Halvard have?", "86"),
+]
+
+
 @bench.command("demo-models")
 @click.option("--iterations", type=click.IntRange(1, 20), default=3, show_default=True,
               help="Root turns per question.")
@@ -78,6 +90,12 @@ def demo_models(iterations: int, threads: int) -> None:
                 click.echo(f"{key} root, grammar {'on ' if grammar else 'off'}: {figures['runnable']}/"
                            f"{figures['turns']} turns runnable ({figures['repaired']} after repair), "
                            f"{figures['valid']} valid Python or FINAL")
+        texts = {p.name[:2]: p.read_text(encoding="utf-8") for p in sorted(samples.iterdir())}
+        cases = [(f"Text:\n{texts[doc]}\n\n{question} Answer briefly. If the text does not say, answer NONE.",
+                  expected) for doc, question, expected in _SUB_CASES]
+        for key, sub in subs.items():
+            accuracy = engine_bench.sub_model_accuracy(sub, cases)
+            click.echo(f"{key} as sub: {accuracy['correct']}/{accuracy['cases']} sample sub-calls answered")
         for root_key, root in models.items():
             for sub_key, sub in subs.items():
                 trial = engine_bench.try_pairing(root, sub, questions[0], docs, ["48,500,000"])
