@@ -102,8 +102,11 @@ def _llamacpp(path: Path, *, n_ctx: int | None, n_threads: int | None, n_gpu_lay
         raise ModelLoadError(f"Could not load model {path.name}: {exc}") from exc
 
 
-def engine_config(settings: "Settings") -> "RLMConfig":
-    """The engine configuration the user's settings describe."""
+DEMO_ROOT_MAX_TOKENS = 256  # a demo root never writes a useful turn longer than this; keeps runs short
+
+
+def engine_config(settings: "Settings", root_spec: str | None = None) -> "RLMConfig":
+    """The engine configuration the user's settings describe (root turns kept short for a demo root)."""
     from rlm_desktop.engine import RLMConfig
     from rlm_desktop.sandbox import SandboxLimits
 
@@ -113,4 +116,5 @@ def engine_config(settings: "Settings") -> "RLMConfig":
         parallel_sub_calls=settings.parallel_sub_calls, output_chars=settings.output_chars,
         grammar=settings.grammar,
         sandbox=SandboxLimits(timeout_s=settings.cell_timeout, memory_mb=settings.cell_memory_mb),
+        **({"root_max_tokens": DEMO_ROOT_MAX_TOKENS} if root_spec and is_demo_model(root_spec) else {}),
     )

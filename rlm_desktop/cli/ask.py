@@ -55,7 +55,7 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
     settings = Settings.load()
     root_spec = root_spec or settings.root_model or runtime.default_models()[0]
     sub_spec = sub_spec or settings.sub_model or runtime.default_models()[1]
-    config = runtime.engine_config(settings)
+    config = runtime.engine_config(settings, root_spec)
     config.max_iterations = max_iterations or config.max_iterations
     config.depth = depth or config.depth
     config.grammar = config.grammar and not no_grammar

@@ -235,6 +235,8 @@ class RLM:
             except SandboxError:
                 shown = ", ".join(run.variables) or "none"
                 return None, f"FINAL_VAR({name}): no variable named {name!r} (defined: {shown})."
+        if name in _ANSWER_VARIABLES:  # FINAL(answer) with no such variable: a placeholder, not an answer
+            return None, f"FINAL({name}): no variable named {name!r}; put the answer itself inside FINAL(...)."
         return final.value, ""
 
     # --- when a guard ends the run ---------------------------------------------------
@@ -268,9 +270,7 @@ class RLM:
                           seconds=usage.seconds, repaired=turn.repaired, runnable=turn.final is not None,
                           depth=run.depth))
         if turn.final is not None:
-            answer, _ = self._resolve_final(turn.final, sandbox, run)
-            if answer is not None:
-                return answer
+            return self._resolve_final(turn.final, sandbox, run)[0] or ""  # "" falls back to the REPL state
         return strip_code(completion.text)
 
     def _answer_from_state(self, sandbox: SandboxSession | None, run: _Run) -> str:

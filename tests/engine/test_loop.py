@@ -295,3 +295,10 @@ def test_every_context_type_reaches_the_repl(context):
     root = ScriptedModel([repl("FINAL(str(isinstance(context, str)) + ':' + str(len(context)))")])
     result = RLM(root, config=config()).run("q", context)
     assert result.answer == f"{isinstance(context, str)}:{len(context)}"
+
+
+def test_placeholder_final_is_not_taken_as_the_answer():
+    root = ScriptedModel(["FINAL(answer)", repl("answer = 'the real one'"), "FINAL(answer)"])
+    result = RLM(root, config=config()).run("q", "x")
+    assert result.answer == "the real one"
+    assert "put the answer itself inside FINAL" in user_messages(root, 1)

@@ -69,3 +69,9 @@ def test_public_api_names():
     assert callable(rlm_desktop.open_library)
     with pytest.raises(AttributeError):
         rlm_desktop.not_a_name  # noqa: B018
+
+
+def test_demo_root_gets_short_turns():
+    settings = Settings()
+    assert runtime.engine_config(settings, "demo-smollm2-135m").root_max_tokens == runtime.DEMO_ROOT_MAX_TOKENS
+    assert runtime.engine_config(settings, "/models/qwen2.5-coder-7b.gguf").root_max_tokens == 1024
