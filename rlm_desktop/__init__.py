@@ -12,10 +12,18 @@ The public API, imported lazily so that ``import rlm_desktop`` stays cheap::
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# llama.cpp's OpenMP threads busy-wait between operations by default; on a laptop that also
+# runs the sandbox, the GUI and other apps, that spinning halves throughput (measured: 512-token
+# prefill 22.7 s -> 9.0 s for SmolLM2 on a loaded 2-core machine). Read once when libgomp loads,
+# i.e. before llama_cpp is first imported (set here, at the package
+# root, because the hub imports llama_cpp too); a user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 if TYPE_CHECKING:
     from rlm_desktop.engine import RLM, RLMConfig, RunResult

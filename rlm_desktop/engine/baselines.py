@@ -203,8 +203,8 @@ class ReplOnlyRLM(RLM):
     """
 
     def __init__(self, root: LanguageModel, config: RLMConfig | None = None) -> None:
-        super().__init__(root, root, dataclasses.replace(config or RLMConfig(), max_sub_calls=0))
-        self._system = NOSUB_SYSTEM_NOTE
+        super().__init__(root, root, dataclasses.replace(config or RLMConfig(), max_sub_calls=0),
+                         system_prompt=NOSUB_SYSTEM_NOTE)
 
 
 def run_rlm_nosub(root: LanguageModel, question: str, context: Context, config: RLMConfig | None = None, *,

@@ -93,12 +93,14 @@ class RLM:
     """A Recursive Language Model: a root model that explores ``context`` with code."""
 
     def __init__(self, root: LanguageModel, sub: LanguageModel | None = None,
-                 config: RLMConfig | None = None, sub_call_cache: SubCallCache | None = None) -> None:
+                 config: RLMConfig | None = None, sub_call_cache: SubCallCache | None = None,
+                 system_prompt: str | None = None) -> None:
+        """``system_prompt`` replaces the default root prompt (baselines use it)."""
         self.root = root
         self.sub = sub or root
         self.config = config or RLMConfig()
         self.cache = sub_call_cache
-        self._system = prompts.system_prompt(self.sub.context_length, self.config.sub_max_tokens)
+        self._system = system_prompt or prompts.system_prompt(self.sub.context_length, self.config.sub_max_tokens)
 
     # --- public ---------------------------------------------------------------------
     def run(self, question: str, context: Context, *, on_event: EventCallback | None = None,
