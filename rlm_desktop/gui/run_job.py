@@ -155,7 +155,8 @@ def execute_run(request: RunRequest, library: Any, models: ModelFactory, cancel:
     def search(query: str, k: int = 10) -> list[dict]:
         return library.search(query, k, doc_ids=doc_ids)
 
-    rlm = RLM(root, sub, engine_config(request.settings), sub_call_cache=library.sub_call_cache)
+    config = engine_config(request.settings, request.settings.root_model)  # short turns for a demo root
+    rlm = RLM(root, sub, config, sub_call_cache=library.sub_call_cache)
     report(("status", "Running…"))
     try:
         result = rlm.run(request.question, context, on_event=on_event, cancel=cancel, tools={"search": search})
