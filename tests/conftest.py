@@ -65,3 +65,13 @@ def loopback_hub(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     yield hub
     hub.stop()
+
+
+@pytest.fixture
+def library(tmp_path: Path):
+    """A real library database in the test's temp dir."""
+    from rlm_desktop.library import Library
+
+    lib = Library.open(tmp_path / "library.db")
+    yield lib
+    lib.close()

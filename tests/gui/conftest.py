@@ -11,15 +11,6 @@ from rlm_desktop.settings import Settings
 
 
 @pytest.fixture
-def library(tmp_path: Path):
-    from rlm_desktop.library import Library
-
-    lib = Library.open(tmp_path / "library.db")
-    yield lib
-    lib.close()
-
-
-@pytest.fixture
 def make_window(qtbot, library, tmp_path: Path) -> Callable[..., Any]:
     """Build a MainWindow over the temp library; ``models`` is a Settings -> (root, sub) factory."""
     from rlm_desktop.gui.app import create_application

@@ -9,7 +9,6 @@ from typing import Callable
 
 import pytest
 
-from rlm_desktop.library import Library
 
 PDF_PAGES = [
     "Master Services Agreement between Acme Corp and Beta LLC.",
@@ -91,13 +90,6 @@ def make_zip_bomb_docx(path: Path, megabytes: int = 150) -> Path:
             for _ in range(megabytes):
                 member.write(block)
     return path
-
-
-@pytest.fixture
-def library(tmp_path: Path):
-    lib = Library.open(tmp_path / "library.db")
-    yield lib
-    lib.close()
 
 
 @pytest.fixture
