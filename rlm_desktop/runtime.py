@@ -39,9 +39,12 @@ def is_demo_model(spec: str) -> bool:
     return Path(spec).name in {"SmolLM2-135M-Instruct.Q4_1.gguf"} or Path(spec).name.startswith("gemma-3-270m")
 
 
-def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None, n_gpu_layers: int = 0,
-               parallel: int = 1) -> LanguageModel:
+def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None,
+               n_gpu_layers: int | None = None, parallel: int = 1) -> LanguageModel:
     """Open the model ``spec`` names (URL, .gguf path, demo key or installed name).
+
+    ``None`` for n_ctx / n_threads / n_gpu_layers means the installed model's own setting (or
+    the backend default); an explicit value, 0 GPU layers included, wins.
 
     ``parallel`` gives an in-process model that many independent contexts, so that
     concurrent sub-calls overlap. Raises ModelNotFound / ModelLoadError with a short message.
@@ -58,13 +61,14 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
     if path.suffix.lower() == ".gguf" or path.is_file():
         if not path.is_file():
             raise ModelNotFound(f"No model file at {path}")
-        return _llamacpp(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel)
+        return _llamacpp(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0, parallel=parallel)
     installed = _resolve_installed(spec)
     if installed is not None:
         return _llamacpp(Path(installed.path), n_ctx=n_ctx or getattr(installed, "n_ctx", None),
                          n_threads=n_threads or getattr(installed, "n_threads", None),
-                         n_gpu_layers=n_gpu_layers or getattr(installed, "n_gpu_layers", 0), parallel=parallel)
-    return _llamacpp(demo.demo_model_path(spec), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                         n_gpu_layers=(getattr(installed, "n_gpu_layers", 0) if n_gpu_layers is None
+                                       else n_gpu_layers), parallel=parallel)
+    return _llamacpp(demo.demo_model_path(spec), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0,
                      parallel=parallel)
 
 

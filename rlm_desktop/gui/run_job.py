@@ -91,7 +91,7 @@ class DefaultModels:
         if loader is None:
             from rlm_desktop.runtime import load_model as loader  # noqa: N813 - lazy: loads llama.cpp
         model = loader(spec, n_ctx=overrides.get("n_ctx"), n_threads=overrides.get("n_threads"),
-                       n_gpu_layers=int(overrides.get("n_gpu_layers", 0) or 0), parallel=parallel)
+                       n_gpu_layers=overrides.get("n_gpu_layers"), parallel=parallel)
         self._loaded[role] = (key, model)
         return model
 
