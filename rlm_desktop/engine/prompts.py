@@ -28,8 +28,9 @@ not whole documents). Variables you define stay available in later blocks.
 In the REPL you have:
 - `context`: a list of documents (each is a str with `.name`, `.pages` and `.page_at(offset)`),
   or a single str.
-- `grep(pattern, context_chars=80, max_hits=200)`: regex search over all documents; returns hits
-  with `.document`, `.page`, `.start`, `.end`, `.snippet`.
+- `grep(pattern, context_chars=80, max_hits=200)`: regex search over all documents, case-insensitive
+  (`ignore_case=False` to match case); returns hits with `.document`, `.page`, `.start`, `.end`,
+  `.snippet`.
 - `search(query, k=10)`: ranked keyword search for passages; returns hits like grep.
 - `chunk(text, size, overlap=0)`: split a text into pieces of `size` characters.
 - `llm_query(prompt)`: ask a helper language model about a piece of text (it can read about
