@@ -13,6 +13,7 @@ from rlm_desktop.cli import cli
 from rlm_desktop.cli.bench import bench
 from rlm_desktop.errors import DocumentNotFound
 from rlm_desktop.library import DocumentInfo, IngestProgress, IngestReport, Library
+from rlm_desktop.sizes import document_size
 
 STATUS_LABELS = {"stored": "stored", "new_version": "new version", "duplicate": "duplicate",
                  "unchanged": "unchanged", "failed": "FAILED", "skipped": "skipped"}
@@ -25,14 +26,6 @@ def library_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_library(path: Path | None) -> Library:
     return Library.open(path)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 def _when(timestamp: float | None) -> str:
@@ -124,7 +117,7 @@ def list_documents(collection: str | None, library_path: Path | None) -> None:
     for doc in documents:
         status = doc.status if doc.status != "stored" else ("flagged" if doc.empty_pages else "ok")
         pages = str(doc.pages) if doc.status == "stored" else "-"
-        line = f"{doc.id:>5}  {pages:>5}  {_size(doc.size):>9}  {status:<8} {doc.name}"
+        line = f"{doc.id:>5}  {pages:>5}  {document_size(doc.size):>9}  {status:<8} {doc.name}"
         if doc.version > 1:
             line += f"  (version {doc.version})"
         if doc.error:
@@ -143,7 +136,7 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
         pages = lib.pages(info.id) if info.status == "stored" else []
     click.echo(f"Document {info.id}: {info.name}")
     click.echo(f"  path:        {info.path}")
-    click.echo(f"  format:      {info.format or '-'}  ({_size(info.size)}, sha256 {(info.sha256 or '-')[:16]})")
+    click.echo(f"  format:      {info.format or '-'}  ({document_size(info.size)}, sha256 {(info.sha256 or '-')[:16]})")
     click.echo(f"  status:      {info.status}" + (f" - {info.error}" if info.error else ""))
     click.echo(f"  version:     {info.version}" + (f" (previous: {info.previous_id})" if info.previous_id else "")
                + ("" if info.current else " (superseded)"))

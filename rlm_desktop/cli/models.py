@@ -20,12 +20,7 @@ from rlm_desktop.hub.memory import (
     GiB, MachineMemory, ModelFootprint, fit_label, machine_memory, plan_models, with_fake_memory,
 )
 from rlm_desktop.hub.pull import pull_model
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "?"
-    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+from rlm_desktop.sizes import model_size
 
 
 def _machine(ram_gb: float | None, vram_gb: float | None) -> MachineMemory:
@@ -79,14 +74,14 @@ def list_models(ram_gb: float | None, vram_gb: float | None) -> None:
     click.echo("\nCatalog models (fit alone at an 8k context):")
     for model in catalog.models.values():
         state = "installed" if model.key in installed_names else ("demo" if model.demo else "not downloaded")
-        click.echo(f"   {model.key:<38} {_size(model.size_bytes):>9}  {model_fit_label(model, machine):<10} "
+        click.echo(f"   {model.key:<38} {model_size(model.size_bytes):>9}  {model_fit_label(model, machine):<10} "
                    f"{state:<15} {model.license}")
     extra = [m for m in installed if m.name not in catalog.models]
     if extra:
         click.echo("\nOther installed models:")
         for model in extra:
             label = _installed_label(model, machine)
-            click.echo(f"   {model.name:<38} {_size(model.size_bytes or _file_size(model.path)):>9}  {label:<10} "
+            click.echo(f"   {model.name:<38} {model_size(model.size_bytes or _file_size(model.path)):>9}  {label:<10} "
                        f"{model.quantization or '?':<8} {model.source}")
 
 
@@ -122,7 +117,7 @@ def files(repo: str, revision: str, token: str | None, ram_gb: float | None, vra
     for remote in found:
         label = fit_label(remote.size, machine.total_ram) if remote.size else "?"
         shard = f"  part {remote.shard[0]}/{remote.shard[1]}" if remote.shard else ""
-        click.echo(f"  {remote.filename:<60} {remote.quantization or '?':<10} {_size(remote.size):>9}  "
+        click.echo(f"  {remote.filename:<60} {remote.quantization or '?':<10} {model_size(remote.size):>9}  "
                    f"{label} (weights only){shard}")
     click.echo(f"\nDownload one with: rlm models pull {repo} FILE")
 
@@ -136,19 +131,19 @@ class _ProgressLine:
 
     def __call__(self, p: DownloadProgress) -> None:
         if p.phase == "checking":
-            text = f"Checking the partial download: {_size(p.done)}"
+            text = f"Checking the partial download: {model_size(p.done)}"
         elif p.phase == "verifying":
             text = "Verifying sha256..."
         elif p.phase == "done":
-            text = f"Downloaded {p.filename} ({_size(p.done)})."
+            text = f"Downloaded {p.filename} ({model_size(p.done)})."
         else:
             fraction = p.fraction or 0.0
             filled = int(fraction * self.width)
             rate = f"{p.rate / 1e6:.1f} MB/s" if p.rate else "-- MB/s"
             eta = _duration(p.eta) if p.eta is not None else "--:--"
-            resumed = f" (resumed at {_size(p.resumed_from)})" if p.resumed_from else ""
+            resumed = f" (resumed at {model_size(p.resumed_from)})" if p.resumed_from else ""
             text = (f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction * 100:5.1f}% "
-                    f"{_size(p.done)}/{_size(p.total)} {rate} ETA {eta}{resumed}")
+                    f"{model_size(p.done)}/{model_size(p.total)} {rate} ETA {eta}{resumed}")
         click.echo("\r" + text.ljust(78), nl=p.phase == "done", err=True)
         self.shown = p.phase != "done"
 
@@ -228,7 +223,7 @@ def info(name: str) -> None:
         ("Repo", f"{model.repo}/{model.file}" if model.repo else "-"),
         ("Architecture", meta.architecture or "?"), ("Name in file", meta.name or "?"),
         ("Parameters", format_parameter_count(meta.parameter_count)), ("Quantization", meta.quantization or "?"),
-        ("File size", _size(meta.file_size)), ("Trained context", str(meta.context_length or "?")),
+        ("File size", model_size(meta.file_size)), ("Trained context", str(meta.context_length or "?")),
         ("Layers", str(meta.block_count or "?")), ("Chat template", template),
         ("Context (n_ctx)", str(model.n_ctx)), ("GPU layers", "all" if model.n_gpu_layers < 0 else str(model.n_gpu_layers)),
         ("Threads", str(model.n_threads or "auto")), ("Memory", plan.summary()), ("GPU", machine.gpu.describe()),

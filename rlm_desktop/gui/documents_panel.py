@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from rlm_desktop.backends.base import CancelToken
 from rlm_desktop.gui.theme import current_colors, icon
 from rlm_desktop.gui.workers import Workers
+from rlm_desktop.sizes import document_size
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,6 @@ class Scope:
     doc_ids: list[int] = field(default_factory=list)
     selected: bool = False  # True when doc_ids is a selection, not the whole collection
     label: str = ""
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 class DocumentsPanel(QWidget):
@@ -260,7 +252,7 @@ class DocumentsPanel(QWidget):
                     notes.append(f"{doc.empty_pages} without text (scanned?)")
                 item.setIcon(0, icon("warning" if doc.empty_pages else "ok"))
                 item.setText(2, "Ready" + (f" · {', '.join(notes)}" if notes else ""))
-                item.setToolTip(0, f"{doc.path}\n{human_size(doc.size)}, {doc.chars:,} characters"
+                item.setToolTip(0, f"{doc.path}\n{document_size(doc.size)}, {doc.chars:,} characters"
                                    + (f", version {doc.version}" if doc.version > 1 else ""))
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)

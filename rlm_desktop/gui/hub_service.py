@@ -68,16 +68,6 @@ class RepoFile:
     shard: str
 
 
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "?"
-    if n >= 10**9:
-        return f"{n / 1e9:.2f} GB"
-    if n >= 10**6:
-        return f"{n / 1e6:.0f} MB"
-    return f"{n / 1e3:.0f} KB"
-
-
 class HubService:
     """Hub calls for the dialog. ``registry``: a hub ModelRegistry; ``catalog_path``: a catalog TOML."""
 

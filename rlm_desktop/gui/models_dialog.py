@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.backends.base import CancelToken
-from rlm_desktop.gui.hub_service import CatalogRow, HubService, HubSnapshot, InstalledRow, RepoFile, human_bytes
+from rlm_desktop.gui.hub_service import CatalogRow, HubService, HubSnapshot, InstalledRow, RepoFile
+from rlm_desktop.sizes import model_size
 from rlm_desktop.gui.theme import app_icon, current_colors
 from rlm_desktop.gui.workers import Workers
 from rlm_desktop.settings import Settings
@@ -60,7 +61,7 @@ class DownloadCell(QWidget):
         self.cancel: CancelToken | None = None
         self.values: list[int] = []  # progress bar values seen (tests check that it moves)
         if partial_bytes:
-            self._idle(f"Paused at {human_bytes(partial_bytes)}" + (f" of {human_bytes(total)}" if total else ""),
+            self._idle(f"Paused at {model_size(partial_bytes)}" + (f" of {model_size(total)}" if total else ""),
                        "Resume", fraction=(partial_bytes / total) if total else None)
         else:
             self._idle("", "Download")
@@ -100,13 +101,13 @@ class DownloadCell(QWidget):
         if phase:
             self.label.setText(phase)
         else:
-            parts = [f"{human_bytes(p.done)} of {human_bytes(p.total)}"]
+            parts = [f"{model_size(p.done)} of {model_size(p.total)}"]
             if p.rate:
                 parts.append(f"{p.rate / 1e6:.1f} MB/s")
             if p.eta is not None:
                 parts.append(f"{_duration(p.eta)} left")
             if p.resumed_from:
-                parts.append(f"resumed at {human_bytes(p.resumed_from)}")
+                parts.append(f"resumed at {model_size(p.resumed_from)}")
             self.label.setText(" · ".join(parts))
 
     def finished(self, installed: Any) -> None:
@@ -308,7 +309,7 @@ class ModelsDialog(QDialog):
         self.catalog_tree.clear()
         self.cells = dict(running)
         for row in rows:
-            item = QTreeWidgetItem([row.title, row.role, human_bytes(row.size_bytes), "", row.license, ""])
+            item = QTreeWidgetItem([row.title, row.role, model_size(row.size_bytes), "", row.license, ""])
             item.setToolTip(0, f"{row.key}\n{row.notes}" + (f"\n{row.repo}/{row.file}" if row.repo else ""))
             self._fit_item(item, 3, row.fit)
             self.catalog_tree.addTopLevelItem(item)
@@ -326,7 +327,7 @@ class ModelsDialog(QDialog):
         self.installed_tree.clear()
         for row in rows:
             item = QTreeWidgetItem([
-                row.name, human_bytes(row.size_bytes), row.quantization or "?",
+                row.name, model_size(row.size_bytes), row.quantization or "?",
                 f"{row.n_ctx:,}" if row.n_ctx else "auto", "all" if row.n_gpu_layers < 0 else str(row.n_gpu_layers),
                 str(row.n_threads) if row.n_threads else "auto", "", row.source])
             item.setData(0, Qt.ItemDataRole.UserRole, row)
@@ -340,7 +341,7 @@ class ModelsDialog(QDialog):
             combo.blockSignals(True)
             combo.clear()
             for row in snapshot.installed:
-                combo.addItem(f"{row.name}  ({human_bytes(row.size_bytes)}, {FIT_TEXT.get(row.fit, row.fit)})",
+                combo.addItem(f"{row.name}  ({model_size(row.size_bytes)}, {FIT_TEXT.get(row.fit, row.fit)})",
                               self.hub.spec_for(row.name))
             if current not in [combo.itemData(i) for i in range(combo.count())] and current not in names:
                 combo.addItem(current, current)  # a path or server URL chosen elsewhere
@@ -416,7 +417,7 @@ class ModelsDialog(QDialog):
             self.show_error(f"{repo} has no GGUF files.")
         for f in files:
             item = QTreeWidgetItem([f.filename + (f"  ({f.shard})" if f.shard else ""), f.quantization or "?",
-                                    human_bytes(f.size), "", ""])
+                                    model_size(f.size), "", ""])
             self._fit_item(item, 3, f.fit)
             self.repo_tree.addTopLevelItem(item)
             if not f.shard or f.shard.startswith("part 1 "):
