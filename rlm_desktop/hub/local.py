@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,6 @@ class _Record:
     parameter_count: int | None = None
     context_length: int | None = None
     added: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _utc_now() -> str:
@@ -112,7 +111,7 @@ class ModelRegistry:
 
     # --- models ----------------------------------------------------------------------------
     def _to_model(self, name: str, record: dict[str, Any], data: dict[str, Any]) -> InstalledModel:
-        known = {k: record.get(k) for k in _Record.__dataclass_fields__ if k not in ("path", "extra")}
+        known = {k: record.get(k) for k in _Record.__dataclass_fields__ if k != "path"}
         model = InstalledModel(name=name, path=Path(record["path"]), **{k: v for k, v in known.items() if k != "source"},
                                source=record.get("source", "reference"))
         return _apply_settings(model, data["settings"].get(name, {}))
@@ -150,7 +149,6 @@ class ModelRegistry:
             if name in data["models"] and not replace_existing:
                 raise HubError(f"A model named {name!r} is already installed; remove it or pick another name.")
             payload = asdict(record)
-            payload.pop("extra")
             data["models"][name] = payload
             self._save(data)
             return self._to_model(name, payload, data)
