@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 APP_NAME = "rlm-desktop"
@@ -65,7 +65,6 @@ class Settings:
     cell_timeout: float = 60.0
     cell_memory_mb: int = 2048
     grammar: bool = True
-    model_overrides: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Settings":

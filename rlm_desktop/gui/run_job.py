@@ -75,13 +75,12 @@ class DefaultModels:
                     _close(model)
                 self._loaded.clear()
                 self._stale = False
-            root = self._get("root", settings.root_model, settings, parallel=1)
-            sub = self._get("sub", settings.sub_model, settings, parallel=max(1, settings.parallel_sub_calls))
+            root = self._get("root", settings.root_model, parallel=1)
+            sub = self._get("sub", settings.sub_model, parallel=max(1, settings.parallel_sub_calls))
             return root, sub
 
-    def _get(self, role: str, spec: str, settings: Settings, parallel: int) -> LanguageModel:
-        overrides = dict(settings.model_overrides.get(spec, {}))
-        key = (spec, tuple(sorted(overrides.items())), parallel)
+    def _get(self, role: str, spec: str, parallel: int) -> LanguageModel:
+        key = (spec, parallel)  # per-model load settings live in the hub registry; see invalidate()
         held = self._loaded.get(role)
         if held is not None and held[0] == key:
             return held[1]
@@ -90,8 +89,7 @@ class DefaultModels:
         loader = self._loader
         if loader is None:
             from rlm_desktop.runtime import load_model as loader  # noqa: N813 - lazy: loads llama.cpp
-        model = loader(spec, n_ctx=overrides.get("n_ctx"), n_threads=overrides.get("n_threads"),
-                       n_gpu_layers=overrides.get("n_gpu_layers"), parallel=parallel)
+        model = loader(spec, parallel=parallel)
         self._loaded[role] = (key, model)
         return model
 
