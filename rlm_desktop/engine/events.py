@@ -41,6 +41,7 @@ class RootTurn(Event):
     seconds: float
     repaired: bool = False  # the turn needed repair (```python fence, FINAL in prose)
     runnable: bool = True   # the turn held a code block or a FINAL
+    stopped_early: str | None = None  # why the turn guard stopped it (repeating itself, prose in code)
     kind: str = field(init=False, default="root_turn")
 
 

@@ -24,8 +24,10 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
+from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
+from rlm_desktop.engine.turn_guard import TurnGuard
 from rlm_desktop.errors import BackendError, ContextOverflowError, EngineError, SandboxError
 from rlm_desktop.sandbox import CellResult, SandboxLimits, SandboxSession
 
@@ -46,7 +48,8 @@ class RLMConfig:
     parallel_sub_calls: int = 4     # bound for llm_query_batched
     output_chars: int = 4000        # cell output shown to the root per cell (says so when cut)
     grammar: bool = True            # GBNF-constrained root turns where the backend supports it
-    root_max_tokens: int = 1024
+    prompt_profile: str = "default"  # how the root is addressed (engine/profiles.py), from the model's catalog entry
+    root_max_tokens: int = 640       # a code turn fits; a degenerate one is stopped earlier by TurnGuard
     sub_max_tokens: int = 512
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
 
@@ -100,7 +103,8 @@ class RLM:
         self.sub = sub or root
         self.config = config or RLMConfig()
         self.cache = sub_call_cache
-        self._system = system_prompt or prompts.system_prompt(self.sub.context_length, self.config.sub_max_tokens)
+        self._profile = get_profile(self.config.prompt_profile)
+        self._system = system_prompt or self._profile.system(self.sub.context_length, self.config.sub_max_tokens)
 
     # --- public ---------------------------------------------------------------------
     def run(self, question: str, context: Context, *, on_event: EventCallback | None = None,
@@ -155,18 +159,18 @@ class RLM:
     # --- the spine ------------------------------------------------------------------
     def _loop(self, question: str, context: Context, sandbox: SandboxSession, run: _Run) -> str:
         """Root turn -> run its code blocks -> feed back output; return the FINAL answer."""
-        run.messages = prompts.first_messages(question, context, self._system)
+        run.messages = self._profile.first_messages(question, context, self._system)
         for iteration in range(1, self.config.max_iterations + 1):
             run.budget.check()
             run.iterations = iteration
-            turn = self._root_turn(run, iteration)
+            turn, stopped_because = self._root_turn(run, iteration)
             run.messages.append({"role": "assistant", "content": turn.text})
             feedback = []
             for index, code in enumerate(turn.code_blocks):
                 cell = self._run_cell(sandbox, code, iteration, index, run)
                 if cell.final is not None:
                     return cell.final
-                feedback.append(self._feedback(index, cell))
+                feedback.append(self._feedback(index, cell, len(turn.code_blocks)))
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and not run.budget.tripped:
@@ -174,38 +178,46 @@ class RLM:
                 if answer is not None:
                     return answer
                 feedback.append(problem)
+            if stopped_because:
+                feedback.append(prompts.degenerate_turn_note(stopped_because))
             left = self.config.max_iterations - iteration
-            run.messages.append({"role": "user", "content": prompts.next_user_message(feedback, left)})
+            run.messages.append({"role": "user", "content": self._profile.next_message(question, feedback, left)})
         run.budget.check()
         raise GuardHit("max_iterations")
 
     # --- steps ----------------------------------------------------------------------
-    def _root_turn(self, run: _Run, iteration: int) -> ParsedTurn:
+    def _root_turn(self, run: _Run, iteration: int) -> tuple[ParsedTurn, str | None]:
+        """One root turn, stopped early if it degenerates; (the turn, why it was stopped or None)."""
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar)
-        completion = self._call_root(run, grammar)
-        turn = parse_turn(completion.text)
+        guard = TurnGuard(run.budget.token)
+        completion = self._call_root(run, grammar, guard=guard)
+        text = guard.turn_text(completion.text) if guard.stopped else completion.text
+        turn = parse_turn(text)
         usage = completion.usage
-        run.emit(RootTurn(iteration=iteration, text=completion.text, prompt_tokens=usage.prompt_tokens,
+        run.emit(RootTurn(iteration=iteration, text=text, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens,
                           prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
-                          repaired=turn.repaired, runnable=turn.runnable, depth=run.depth))
+                          repaired=turn.repaired or guard.stopped, runnable=turn.runnable, depth=run.depth,
+                          stopped_early=guard.reason))
         if completion.finish_reason == "cancelled":
             run.budget.check()
-        return turn
+        return turn, guard.reason
 
-    def _call_root(self, run: _Run, grammar: str | None, messages: list[Message] | None = None) -> Completion:
+    def _call_root(self, run: _Run, grammar: str | None, messages: list[Message] | None = None,
+                   guard: TurnGuard | None = None) -> Completion:
         """One root completion; on a full window, drop the oldest exchanges once and retry."""
         messages = messages if messages is not None else run.messages
+        options = dict(max_tokens=self.config.root_max_tokens, temperature=0.0, grammar=grammar,
+                       cancel=guard.cancel if guard else run.budget.token,
+                       on_token=guard.on_token if guard else None)
         try:
-            completion = self.root.chat(messages, max_tokens=self.config.root_max_tokens, temperature=0.0,
-                                        grammar=grammar, cancel=run.budget.token)
+            completion = self.root.chat(messages, **options)
         except ContextOverflowError:
             compacted = _compact(messages)
             if compacted is None:
                 raise
             messages[:] = compacted
-            completion = self.root.chat(messages, max_tokens=self.config.root_max_tokens, temperature=0.0,
-                                        grammar=grammar, cancel=run.budget.token)
+            completion = self.root.chat(messages, **options)
         run.budget.add_usage(run.role, completion.usage)
         run.usage = run.usage + completion.usage
         return completion
@@ -223,10 +235,10 @@ class RLM:
             run.outputs.append(cell.output)
         return cell
 
-    def _feedback(self, index: int, cell: CellResult) -> str:
+    def _feedback(self, index: int, cell: CellResult, blocks: int = 1) -> str:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
-                                     restarted_after=cell.limit if cell.restarted else None)
+                                     restarted_after=cell.limit if cell.restarted else None, blocks=blocks)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

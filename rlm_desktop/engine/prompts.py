@@ -14,83 +14,73 @@ from collections.abc import Sequence
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
 
-_SYSTEM_TEMPLATE = '''You answer a question about documents that are far too long to read at once.
-They are loaded in a Python REPL as the variable `context`. You cannot see them; you explore
-them by writing Python code. Each reply: a few lines of reasoning, then ONE code block:
+_SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
+loaded in a Python REPL as the variable `context`. You never see them: you write Python code, I
+run it and show you what it printed. Variables you define stay available in later code.
 
+Every reply has one of two forms. Either one short sentence saying what you do next, then one
+code block:
 ```repl
-print(len(context))
-```
-
-I run the block and show you what it printed (long output is cut, so print slices and counts,
-not whole documents). Variables you define stay available in later blocks.
-
-In the REPL you have:
-- `context`: a list of documents (each is a str with `.name`, `.pages` and `.page_at(offset)`),
-  or a single str.
-- `grep(pattern, context_chars=80, max_hits=200)`: regex search over all documents, case-insensitive
-  (`ignore_case=False` to match case); returns hits with `.document`, `.page`, `.start`, `.end`,
-  `.snippet`.
-- `search(query, k=10)`: ranked keyword search for passages; returns hits like grep.
-- `chunk(text, size, overlap=0)`: split a text into pieces of `size` characters.
-- `llm_query(prompt)`: ask a helper language model about a piece of text (it can read about
-  {sub_chars} characters at a time). It only sees what you put in the prompt.
-- `llm_query_batched(prompts)`: the same for a list of prompts, run in parallel; answers come
-  back in the same order. Much faster than a loop of llm_query.
-- `cite(document, page, quote)`: record the passage your answer rests on.
-- `SHOW_VARS()`: list the variables you have defined.
-- `FINAL(answer)`: give the final answer and stop. `FINAL_VAR(name)`: answer with a variable.
-
-Strategies that work:
-
-1. Look before you read: sizes, names, a few hundred characters.
-```repl
-for d in context[:20]:
-    print(d.name, len(d))
-print(context[0][:500])
-```
-
-2. Search by keyword when the question names something specific.
-```repl
-hits = grep(r"change of control|assignment", context_chars=150)
+hits = grep(r"purchase price")
 print(len(hits))
-for h in hits[:10]:
-    print(h)
 ```
+or, once printed output shows the answer, one line:
+FINAL(the answer, naming the document and page it comes from)
 
-3. Chunk the text and ask the helper about every chunk in one batch; keep the answers in a
-variable and look at them in the next block.
+In the REPL:
+- `context`: a list of documents. Each is a str with `.name`, `.pages` (list of page texts) and
+  `.page_at(offset)`.
+- `grep(pattern, context_chars=80)`: regex search in all documents, case-insensitive. Returns a
+  list of hits; each hit has `.document`, `.page`, `.snippet` (the match with text around it).
+- `search(query, k=10)`: the k passages that best match some keywords; hits like grep.
+- `llm_query(prompt)`: ask a helper model a question about a text you put in the prompt (it reads
+  about {sub_chars} characters at a time and sees nothing else).
+- `llm_query_batched(prompts)`: a list of prompts answered together; answers in the same order.
+- `ask_pages(question, pages)`: asks the helper model `question` about each page of `pages` (a
+  list of hits or documents; pass all of `context` only when nothing narrower will do) and
+  returns the pages where it found an answer, as hits whose `.snippet` is the helper's answer.
+- `cite(hit)`: record the hit your answer rests on.
+- `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
+
+Rules:
+- Print little: counts, names, hit snippets, slices of at most 1,000 characters. Never print a
+  whole document.
+- Never copy printed output into your code and never write what you expect the output to be.
+- To count or list things across documents, collect them in code (a list, a set of
+  `hit.document`) and print the result, rather than counting by eye.
+- Answer only from text you have printed, and cite it. Answer in the language of the question.
+- Only these imports: re, json, math, statistics, collections, itertools, functools, string,
+  textwrap, datetime.'''
+
+# A worked exchange, given as real conversation turns before the user's question: small models
+# copy the form of what they have just seen far better than they follow a description of it.
+_EXAMPLE_QUESTION = "Who signed the lease for the Oslo office?"
+_EXAMPLE_SHAPE = ("`context` is a list of 12 documents, 41,370 characters in total.\n"
+                  "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
+                  "  ... and 11 more (print [d.name for d in context] to see all)")
+_EXAMPLE_TURN_1 = """Find where the Oslo lease is mentioned.
 ```repl
-pieces = []
-for d in context:
-    for part in chunk(d, {chunk_chars}):
-        pieces.append((d.name, part))
-prompts = ["Does this text state the purchase price? If yes, copy the sentence. "
-           "If not, answer NONE.\\n\\n" + part for name, part in pieces]
-answers = llm_query_batched(prompts)
-found = [(pieces[i][0], a) for i, a in enumerate(answers) if "NONE" not in a]
-print(len(found), found[:5])
-```
-
-4. Verify before answering: check a candidate against the text itself with code, then cite it.
+hits = grep(r"oslo", context_chars=120)
+print(len(hits))
+for h in hits[:8]:
+    print(h.document, h.page, h.snippet)
+```"""
+_EXAMPLE_OUTPUT_1 = """3
+lease_oslo_office.md 1 LEASE AGREEMENT for the premises at Dronningens gate 4, Oslo, between Fjordvik Eiendom AS (landlord) and
+lease_oslo_office.md 3  and the tenant. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
+board_minutes_march.md 2 the board noted that the Oslo office lease had been renewed"""
+_EXAMPLE_TURN_2 = """Read the signature passage on page 3 of the lease.
 ```repl
-import re
-price = "EUR 48,500,000"
-hits = grep(re.escape(price))
-print(hits[:3])
-if hits:
-    cite(hits[0].document, hits[0].page, hits[0].snippet)
-```
+doc = [d for d in context if d.name == "lease_oslo_office.md"][0]
+page = doc.pages[2]
+i = page.find("Signed")
+print(page[max(0, i - 200):i + 300])
+```"""
+_EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 
-5. Answer when you are sure, with the facts and where they come from.
-```repl
-answer = "The purchase price is EUR 48,500,000 (share_purchase_agreement.md, page 2)."
-FINAL_VAR("answer")
-```
-
-Rules: one ```repl block per reply; never guess what a block prints, wait for the output; use
-only these imports: re, json, math, statistics, collections, itertools, functools, string,
-textwrap, datetime. Answer in the language of the question.'''
+14. Signature. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the landlord by Per Aas, Managing Director."""
+_EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
+                  "(lease_oslo_office.md, page 3).)")
 
 _LIST_LIMIT = 20
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
@@ -98,11 +88,14 @@ _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
 def system_prompt(sub_context_tokens: int | None = None, sub_max_tokens: int = 512) -> str:
     """The root's system prompt; chunk sizes in the examples fit the sub-model's window."""
+    return _SYSTEM_TEMPLATE.replace("{sub_chars}", f"{sub_prompt_chars(sub_context_tokens, sub_max_tokens):,}")
+
+
+def sub_prompt_chars(sub_context_tokens: int | None = None, sub_max_tokens: int = 512) -> int:
+    """How many characters of text one sub-call prompt may carry (rounded down to thousands)."""
     tokens = sub_context_tokens or 8192
     usable = max(1000, (tokens - sub_max_tokens - 200) * _CHARS_PER_TOKEN)
-    chunk_chars = max(1000, min(usable * 3 // 4, 40_000) // 1000 * 1000)
-    return _SYSTEM_TEMPLATE.replace("{sub_chars}", f"{usable // 1000 * 1000:,}").replace(
-        "{chunk_chars}", str(chunk_chars))
+    return usable // 1000 * 1000
 
 
 def describe_context(context: Context) -> str:
@@ -134,46 +127,68 @@ def _pages(item: Document | str) -> str:
     return ""
 
 
-def first_messages(question: str, context: Context, system: str) -> list[Message]:
-    """System prompt plus the first user message: the question and the context's shape."""
-    user = (
-        f"Question: {question}\n\n{describe_context(context)}\n\n"
-        "You have not looked at the context yet. Start by exploring it with a ```repl block; "
-        "do not answer before you have seen evidence."
-    )
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:
+    """System prompt, a worked example as real turns, then the question and the context's shape."""
+    messages: list[Message] = [{"role": "system", "content": system}]
+    if example:
+        messages += [
+            {"role": "user", "content": question_message(_EXAMPLE_QUESTION, _EXAMPLE_SHAPE)},
+            {"role": "assistant", "content": _EXAMPLE_TURN_1},
+            {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _EXAMPLE_TURN_2},
+            {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
+            {"role": "assistant", "content": _EXAMPLE_FINAL},
+        ]
+    messages.append({"role": "user", "content": question_message(question, describe_context(context))})
+    return messages
+
+
+def question_message(question: str, shape: str) -> str:
+    """The first user turn of a question: the question and the shape of ``context``, never its text."""
+    return (f"New question: {question}\n\n{shape}\n\n"
+            "You have not seen the documents yet. Reply with one sentence and one ```repl block.")
+
+
+def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = ()) -> str:
+    """Printed output as a read-only fenced text block (so the model reads it rather than continues it)."""
+    body = output.rstrip().replace("```", "` ` `") if output.strip() else "(nothing printed)"
+    return "\n".join([f"{label}:", "```text", body, "```", *notes])
 
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
-                  worker_truncated: bool, restarted_after: str | None) -> str:
+                  worker_truncated: bool, restarted_after: str | None, blocks: int = 1) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
-    parts = [f"Output of block {index + 1}:"]
-    parts.append(output.rstrip() if output.strip() else "(nothing printed)")
+    notes: list[str] = []
     if cut_from is not None:
-        parts.append(f"[output cut: showing the first {len(output):,} of {cut_from:,} characters; "
+        notes.append(f"[output cut: showing the first {len(output):,} of {cut_from:,} characters; "
                      "print smaller slices or counts]")
     elif worker_truncated:
-        parts.append("[output cut by the REPL's print limit; print smaller slices or counts]")
+        notes.append("[output cut by the REPL's print limit; print smaller slices or counts]")
     if error:
-        parts.append(f"Error: {error}")
+        notes.append(f"Error: {error}")
     if restarted_after:
-        parts.append(f"[the REPL was restarted after hitting its {restarted_after} limit: variables "
+        notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit: variables "
                      "from earlier blocks are gone, `context` is loaded again]")
-    return "\n".join(parts)
+    label = f"Output of block {index + 1}" if blocks > 1 else "Output"
+    return output_block(output, label=label, notes=notes)
 
 
-def next_user_message(feedback: Sequence[str], iterations_left: int) -> str:
-    """The user turn after a root turn: cell outputs, or a reminder of the format."""
-    if feedback:
-        body = "\n\n".join(feedback)
-    else:
-        body = ("Your reply had no ```repl block and no FINAL(...). Reply with reasoning and one "
-                "```repl block, or with FINAL(answer) once you are sure.")
+def next_user_message(question: str, feedback: Sequence[str], iterations_left: int) -> str:
+    """The user turn after a root turn: the output, the question again, and what to write next."""
+    body = "\n\n".join(feedback) if feedback else "Your reply had no ```repl block and no FINAL(...)."
+    body += f"\n\nQuestion: {question}\n"
     if iterations_left <= 1:
-        body += "\n\nThis is your last turn: give FINAL(answer) now with what you have found."
+        body += "This is your last turn: reply with FINAL(answer) from what the output has shown."
     else:
-        body += "\n\nContinue: write the next ```repl block, or FINAL(answer) if you are sure."
+        body += ("If the output above answers the question, reply with FINAL(answer). Otherwise write one "
+                 "sentence and one ```repl block for the next step. Do not repeat the output.")
     return body
+
+
+def degenerate_turn_note(reason: str) -> str:
+    """Told to the root when its turn was stopped for repeating itself or copying output."""
+    return (f"Your last reply was stopped: {reason}. Write short code that computes and prints what you "
+            "need; never copy printed output into code.")
 
 
 def closing_message(guard: str) -> str:

@@ -164,6 +164,7 @@ class ReplHelpers:
         """The names the REPL gets: helpers plus one proxy per host function."""
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
+                     ask_pages=self._ask_pages_fn(),
                      SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
                      Doc=Doc, Hit=Hit)
         return funcs
@@ -261,6 +262,51 @@ class ReplHelpers:
             return hit
         return cite
 
+    # --- ask_pages: one question mapped over pages by the sub model ---------------
+    def _ask_pages_fn(self) -> Callable[..., list[Hit]]:
+        def ask_pages(question: Any, pages: Any = None, max_chars: int = ASK_PAGE_CHARS) -> list[Hit]:
+            """Ask the sub model ``question`` about each page of ``pages`` (hits, documents, names;
+            all documents when None); return the pages that answered it, as hits whose snippet is
+            the sub model's answer."""
+            if "llm_query_batched" not in self._host_names:
+                raise RuntimeError("ask_pages() needs llm_query, which this run does not offer")
+            if not isinstance(max_chars, int) or max_chars < 200:
+                raise ValueError("ask_pages(question, pages, max_chars): max_chars must be an int >= 200")
+            question = plain_str(question)
+            pieces = [piece for span in self._page_spans(pages) for piece in _split_span(span, max_chars)]
+            if not pieces:
+                return []
+            prompts = [page_prompt(question, source.name, page, str.__getitem__(source.text, slice(start, end)))
+                       for source, page, start, end in pieces]
+            answers = self._call_host("llm_query_batched", [prompts], {})
+            hits = []
+            for (source, page, start, end), answer in zip(pieces, answers):
+                answer = plain_str(answer).strip()
+                if answer and not is_none_answer(answer):
+                    hits.append(self._hit(source, start, end, answer, "ask_pages"))
+            return hits
+        return ask_pages
+
+    def _page_spans(self, pages: Any) -> list[tuple[Source, int, int, int]]:
+        """(source, page number, start, end) for each page that ``pages`` names, in order, once each."""
+        items = self._sources if pages is None else (pages if isinstance(pages, (list, tuple)) else [pages])
+        spans: list[tuple[Source, int, int, int]] = []
+        seen: set[tuple[str, int]] = set()
+        for item in items:
+            if isinstance(item, Hit):
+                source = self._source_named(item.document)
+                numbers = [item.page]
+            else:
+                source = item if isinstance(item, Source) else self._source_named(item)
+                numbers = list(range(1, len(source.page_starts) + 1))
+            bounds = list(source.page_starts) + [len(source.text)]
+            for number in numbers:
+                if (source.name, number) in seen or not 1 <= number < len(bounds):
+                    continue
+                seen.add((source.name, number))
+                spans.append((source, number, bounds[number - 1], bounds[number]))
+        return spans
+
     # --- variables and answers ------------------------------------------------
     def _show_vars_fn(self) -> Callable[[], None]:
         def SHOW_VARS() -> None:  # noqa: N802 - the REPL's name for it
@@ -287,6 +333,29 @@ class ReplHelpers:
                 raise NameError(f"FINAL_VAR({name!r}): no variable named {name!r}; defined: {known}")
             self._on_final(plain_str(variables[name]))
         return FINAL_VAR
+
+
+ASK_PAGE_CHARS = 6000
+_NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
+                          r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
+
+
+def page_prompt(question: str, document: str, page: int, text: str) -> str:
+    """The sub model's prompt for one page in ``ask_pages``."""
+    return (f"Page {page} of the document {document}:\n\"\"\"\n{text.strip()}\n\"\"\"\n\n"
+            f"Question: {question}\n"
+            "Answer from this page only, in one short sentence that quotes the exact names, dates and amounts. "
+            "If this page does not answer the question, reply NONE.")
+
+
+def is_none_answer(answer: str) -> bool:
+    """True for a sub-model answer that says the text holds nothing ("NONE", "Not mentioned", ...)."""
+    return bool(_NONE_ANSWER.match(answer.strip()))
+
+
+def _split_span(span: tuple[Source, int, int, int], max_chars: int) -> list[tuple[Source, int, int, int]]:
+    source, page, start, end = span
+    return [(source, page, lo, min(end, lo + max_chars)) for lo in range(start, max(end, start + 1), max_chars)]
 
 
 def user_variables(namespace: dict[str, Any]) -> dict[str, Any]:

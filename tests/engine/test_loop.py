@@ -243,7 +243,7 @@ def test_sub_call_cache_answers_repeated_prompts():
 
 def test_depth_two_runs_a_child_rlm_with_its_own_sandbox():
     def child_root(messages):
-        if "holds a request" not in messages[1]["content"]:
+        if "holds a request" not in messages[-1]["content"]:
             raise AssertionError("the child was not given the prompt as its context")
         return repl("FINAL(context.split('=')[1].strip())")
 

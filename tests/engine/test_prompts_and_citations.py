@@ -25,16 +25,35 @@ def test_shape_lists_the_first_documents_of_many():
 
 def test_first_messages_hold_question_and_shape_but_not_the_text():
     messages = first_messages("Who is the landlord?", ["Granite Quay Properties is the landlord."], system_prompt())
-    assert [m["role"] for m in messages] == ["system", "user"]
-    assert "Who is the landlord?" in messages[1]["content"]
-    assert "list of 1 strings" in messages[1]["content"]
-    assert "Granite Quay" not in messages[0]["content"] + messages[1]["content"]
+    assert messages[0]["role"] == "system" and messages[-1]["role"] == "user"
+    assert "Who is the landlord?" in messages[-1]["content"]
+    assert "list of 1 strings" in messages[-1]["content"]
+    assert all("Granite Quay" not in m["content"] for m in messages)
 
 
-def test_system_prompt_chunk_sizes_follow_the_sub_model_window():
+def test_the_worked_example_is_given_as_real_turns_that_alternate():
+    messages = first_messages("Q?", ["text"], system_prompt())
+    roles = [m["role"] for m in messages]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user", "assistant", "user"]
+    assert "```repl" in messages[2]["content"] and messages[6]["content"].startswith("FINAL(")
+    assert "```text" in messages[3]["content"]  # output is shown as a read-only block, not as loose text
+    assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
+
+
+def test_system_prompt_states_how_much_the_sub_model_reads():
     small, large = system_prompt(4096), system_prompt(32768)
-    assert "chunk(d, 7000)" in small and "chunk(d, 40000)" in large
-    assert "llm_query_batched" in small and "FINAL_VAR" in small
+    assert "about 10,000 characters" in small and "about 96,000 characters" in large
+    assert "llm_query_batched" in small and "FINAL_VAR" in small and "ask_pages" in small
+
+
+def test_feedback_shows_output_fenced_and_restates_the_question():
+    from rlm_desktop.engine.prompts import cell_feedback, next_user_message
+
+    block = cell_feedback(0, "42\n```evil```", None, cut_from=None, worker_truncated=False, restarted_after=None)
+    assert block.startswith("Output:\n```text\n42") and block.count("```") == 2
+    message = next_user_message("How many?", [block], 5)
+    assert "Question: How many?" in message and "FINAL(answer)" in message
+    assert "last turn" in next_user_message("How many?", [block], 1)
 
 
 def test_grammars_compile_in_llama_cpp():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rlm_desktop.eval.tasks import codeqa, multihop, oolong, oolong_pairs, sniah
+from rlm_desktop.eval.tasks import codeqa, dataroom, multihop, oolong, oolong_pairs, sniah
 from rlm_desktop.eval.tasks.base import (CHARS_PER_TOKEN, Instance, TaskSpec, format_length, parse_length,
                                          target_chars)
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (sniah.TASK, oolong.TASK, oolong_pairs.TASK, multihop.TASK,
-                                                   codeqa.TASK)}
+                                                   codeqa.TASK, dataroom.TASK)}
 
 
 def get_task(name: str) -> TaskSpec:
