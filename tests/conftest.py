@@ -40,6 +40,17 @@ def starter_pair() -> tuple[Path, Path]:
     return starter_model_path(STARTER_ROOT.key, models), starter_model_path(STARTER_SUB.key, models)
 
 
+@pytest.fixture
+def without_starter_parts(monkeypatch):
+    """The part-package finder sees none of the starter pair's packages, as on a machine without them."""
+    from rlm_desktop.hub import parts
+    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB
+
+    real = parts._package_dir
+    prefixes = (STARTER_ROOT.parts.module(1)[:-1], STARTER_SUB.parts.module(1)[:-1])
+    monkeypatch.setattr(parts, "_package_dir", lambda module: None if module.startswith(prefixes) else real(module))
+
+
 @pytest.fixture(scope="session")
 def smollm2_model(smollm2_path: Path):
     """One in-process SmolLM2 (n_ctx 8192, 2 threads) shared by the whole session."""

@@ -13,16 +13,6 @@ from rlm_desktop.errors import ModelLoadError, ModelNotFound
 from rlm_desktop.settings import Settings
 
 
-def hide_starter_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The part-package finder sees none of the starter pair's packages, as on a machine without them."""
-    from rlm_desktop.hub import parts
-    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB
-
-    real = parts._package_dir
-    prefixes = (STARTER_ROOT.parts.module(1)[:-1], STARTER_SUB.parts.module(1)[:-1])
-    monkeypatch.setattr(parts, "_package_dir", lambda module: None if module.startswith(prefixes) else real(module))
-
-
 def test_default_models_are_the_starter_pair_when_its_parts_are_installed():
     root, sub = runtime.default_models()
     assert (root, sub) == ("qwen2.5-coder-1.5b-instruct-q4km", "qwen2.5-coder-0.5b-instruct-q4km")
@@ -31,8 +21,7 @@ def test_default_models_are_the_starter_pair_when_its_parts_are_installed():
     assert runtime.engine_config(Settings(), root).root_max_tokens != runtime.DEMO_ROOT_MAX_TOKENS
 
 
-def test_without_the_starter_parts_smollm2_is_both_and_loads(monkeypatch, smollm2_path):
-    hide_starter_parts(monkeypatch)
+def test_without_the_starter_parts_smollm2_is_both_and_loads(without_starter_parts, smollm2_path):
     root, sub = runtime.default_models()
     assert root == sub == "demo-smollm2-135m"
     assert runtime.is_demo_model(root) and Settings().root_model == root

@@ -4,13 +4,11 @@ with their provenance, one installed model with a hub download of the same key, 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from pathlib import Path
 
 import pytest
 
 from rlm_desktop.errors import HubError, PartPackageMissing
-from rlm_desktop.hub import parts
 from rlm_desktop.hub.catalog import load_catalog
 from rlm_desktop.hub.gguf_meta import read_gguf_metadata
 from rlm_desktop.hub.local import ModelRegistry, installed_models, remove_model, resolve_model
@@ -27,13 +25,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def hide_starter_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the finder see none of the starter pair's part packages, as on a machine without them."""
-    real = parts._package_dir
-    prefixes = (STARTER_ROOT.parts.module(1)[:-1], STARTER_SUB.parts.module(1)[:-1])
-    monkeypatch.setattr(parts, "_package_dir", lambda module: None if module.startswith(prefixes) else real(module))
 
 
 @pytest.mark.slow
@@ -96,8 +87,7 @@ def test_a_hub_file_that_differs_from_the_catalog_pin_is_refused(loopback_hub, t
 
 
 def test_without_the_part_packages_a_fresh_start_names_what_to_install(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    hide_starter_parts(monkeypatch)
+                                                                     without_starter_parts) -> None:
     registry = ModelRegistry(tmp_path / "models")
     assert not starter_installed()
     assert STARTER_ROOT.key not in {m.name for m in installed_models(registry)}
