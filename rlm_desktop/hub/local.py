@@ -404,20 +404,12 @@ def installed_models(registry: ModelRegistry | None = None) -> list[InstalledMod
         if path is not None:
             models.append(_apply_settings(InstalledModel(entry.key, path, source="demo"),
                                           registry.settings_for(entry.key)))
+    from rlm_desktop.hub.starter import unassembled_starters
+
     registered = registry.models()
-    return models + _unassembled_starters(registry, {m.name for m in registered}) + registered
-
-
-def _unassembled_starters(registry: ModelRegistry, registered: set[str]) -> list[InstalledModel]:
-    """Starter models whose part packages are installed but which were not assembled yet (on first load)."""
-    from rlm_desktop.hub import starter
-    from rlm_desktop.hub.parts import parts_installed
-
-    return [_apply_settings(InstalledModel(m.key, m.target(registry.models_dir), source=starter.SOURCE, repo=m.repo,
-                                           file=m.file, sha256=m.sha256, size_bytes=m.size_bytes, license=m.license,
-                                           packages=tuple(m.parts.requirements())),
-                            registry.settings_for(m.key))
-            for m in starter.STARTER_MODELS if m.key not in registered and parts_installed(m.parts)]
+    starters = [_apply_settings(m, registry.settings_for(m.name))
+                for m in unassembled_starters(registry.models_dir, {m.name for m in registered})]
+    return models + starters + registered
 
 
 def _gemma_path_if_present(models_dir: Path) -> Path | None:

@@ -17,7 +17,7 @@ from rlm_desktop.errors import ModelNotFound, PartPackageMissing
 from rlm_desktop.hub.parts import PartedFile, ProgressCallback, ensure_file, missing_parts, parts_installed
 
 if TYPE_CHECKING:
-    from rlm_desktop.hub.local import ModelRegistry
+    from rlm_desktop.hub.local import InstalledModel, ModelRegistry
 
 SOURCE = "pypi"  # the registry's source for a model assembled from PyPI part packages
 
@@ -81,6 +81,16 @@ def starter_installed(models: tuple[StarterModel, ...] = STARTER_MODELS) -> bool
 def starter_missing_packages(models: tuple[StarterModel, ...] = STARTER_MODELS) -> list[str]:
     """Pip names of the pair's part packages that are not installed."""
     return [name for m in models for name in missing_parts(m.parts)]
+
+
+def unassembled_starters(models_dir: Path, registered: set[str]) -> list["InstalledModel"]:
+    """Starter models whose part packages are installed but that are not registered yet: listed as
+    installed (source "pypi"), at the path they will be assembled to on first load."""
+    from rlm_desktop.hub.local import InstalledModel
+
+    return [InstalledModel(m.key, m.target(models_dir), source=SOURCE, repo=m.repo, file=m.file, sha256=m.sha256,
+                           size_bytes=m.size_bytes, license=m.license, packages=tuple(m.parts.requirements()))
+            for m in STARTER_MODELS if m.key not in registered and parts_installed(m.parts)]
 
 
 def is_assembled(model: StarterModel, models_dir: Path) -> bool:
