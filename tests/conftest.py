@@ -31,6 +31,27 @@ def gemma3_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def starter_pair() -> tuple[Path, Path]:
+    """(root, sub): the real Qwen2.5-Coder 1.5B and 0.5B Instruct GGUFs, assembled once from their PyPI
+    part packages into the session's models dir (about 20 s the first time, a stat afterwards)."""
+    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB, starter_model_path
+
+    models = _SESSION_HOME / "models"  # explicit: a test may have pointed RLM_DESKTOP_HOME elsewhere
+    return starter_model_path(STARTER_ROOT.key, models), starter_model_path(STARTER_SUB.key, models)
+
+
+@pytest.fixture
+def without_starter_parts(monkeypatch):
+    """The part-package finder sees none of the starter pair's packages, as on a machine without them."""
+    from rlm_desktop.hub import parts
+    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB
+
+    real = parts._package_dir
+    prefixes = (STARTER_ROOT.parts.module(1)[:-1], STARTER_SUB.parts.module(1)[:-1])
+    monkeypatch.setattr(parts, "_package_dir", lambda module: None if module.startswith(prefixes) else real(module))
+
+
+@pytest.fixture(scope="session")
 def smollm2_model(smollm2_path: Path):
     """One in-process SmolLM2 (n_ctx 8192, 2 threads) shared by the whole session."""
     from rlm_desktop.backends.llamacpp import LlamaCppModel
@@ -65,6 +86,47 @@ def loopback_hub(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     yield hub
     hub.stop()
+
+
+@pytest.fixture
+def make_part_packages(tmp_path: Path, monkeypatch):
+    """Factory: ``make(distribution, chunks)`` writes one synthetic PyPI part package per chunk, laid out
+    like the real wheels (``<pkg>/__init__.py``, ``<pkg>/data/partNN.bin``), into a dir put on sys.path.
+    Their ``__init__`` raises: the hub must find part packages, never import them."""
+    import importlib
+
+    site = tmp_path / "site"
+    monkeypatch.syspath_prepend(str(site))
+
+    def make(distribution: str, chunks: list[bytes]) -> Path:
+        for number, chunk in enumerate(chunks, start=1):
+            package = site / f"{distribution}{number}".replace("-", "_")
+            (package / "data").mkdir(parents=True)
+            (package / "__init__.py").write_text("raise RuntimeError('part packages must never be imported')\n")
+            (package / "data" / f"part{number:02d}.bin").write_bytes(chunk)
+        importlib.invalidate_caches()
+        return site
+
+    return make
+
+
+@pytest.fixture
+def synthetic_starter(make_part_packages, smollm2_path: Path):
+    """A starter model of three PyPI parts cut from the real SmolLM2 GGUF: a real model file, small,
+    assembled and registered exactly like the Qwen pair."""
+    import hashlib
+
+    from rlm_desktop.hub.parts import PartedFile
+    from rlm_desktop.hub.starter import StarterModel
+
+    data = smollm2_path.read_bytes()
+    third = len(data) // 3
+    make_part_packages("synthstarter-part", [data[:third], data[third:2 * third], data[2 * third:]])
+    return StarterModel(key="synthetic-starter", title="Synthetic starter (SmolLM2 in parts)", role="sub",
+                        repo="test-org/SmolLM2-135M-Instruct-GGUF", file="SmolLM2-135M-Instruct.Q4_1.gguf",
+                        license="Apache-2.0",
+                        parts=PartedFile("Synthetic starter (SmolLM2 in parts)", "synthstarter-part", "1.0", 3,
+                                         len(data), hashlib.sha256(data).hexdigest()))
 
 
 @pytest.fixture

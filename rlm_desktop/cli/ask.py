@@ -47,6 +47,7 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
         threads: int | None, no_grammar: bool, trace: bool, as_json: bool) -> None:
     """Answer QUESTION over documents with a Recursive Language Model."""
     from rlm_desktop import runtime
+    from rlm_desktop.cli.assemble import prepare_starter
     from rlm_desktop.engine import RLM
     from rlm_desktop.hub.demo import DEMO_WARNING
 
@@ -62,6 +63,8 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
 
     with ExitStack() as stack:
         source = stack.enter_context(_open_context(docs, collection, library_path))
+        for spec in (root_spec, sub_spec):
+            prepare_starter(spec)  # first use only: assembles the starter model with a progress line
         root = runtime.load_model(root_spec, n_threads=threads)
         stack.callback(root.close)
         # A separate sub model object even for the same file: sub-calls must not evict the root's KV cache.

@@ -211,22 +211,32 @@ def remove(name: str) -> None:
 @models.command("info")
 @click.argument("name")
 def info(name: str) -> None:
-    """Metadata, settings and memory estimate of an installed model, a demo key or a .gguf path."""
+    """Metadata, provenance, settings and memory estimate of an installed model, a demo key or a .gguf path."""
+    from rlm_desktop.cli.assemble import prepare_starter
+    from rlm_desktop.hub.provenance import describe
+    from rlm_desktop.runtime import prompt_profile
+
+    prepare_starter(name)
     model = resolve_model(name)
     meta = metadata_for(model)
+    try:
+        catalog = load_catalog()
+    except HubError:
+        catalog = None
+    origin = describe(model, catalog)
     machine = machine_memory()
     footprint = ModelFootprint.from_metadata(model.name, meta)
     plan = plan_models(footprint, model.n_ctx or 4096, None, 0, machine, root_gpu_layers=model.n_gpu_layers)
     template = meta.chat_template.strip().splitlines()[0][:60] + "..." if meta.chat_template else "none"
     rows = [
-        ("Name", model.name), ("File", str(model.path)), ("Source", model.source),
-        ("Repo", f"{model.repo}/{model.file}" if model.repo else "-"),
+        ("Name", model.name), ("File", str(model.path)), *origin.rows(),
         ("Architecture", meta.architecture or "?"), ("Name in file", meta.name or "?"),
         ("Parameters", format_parameter_count(meta.parameter_count)), ("Quantization", meta.quantization or "?"),
-        ("File size", model_size(meta.file_size)), ("Trained context", str(meta.context_length or "?")),
+        ("Trained context", str(meta.context_length or "?")),
         ("Layers", str(meta.block_count or "?")), ("Chat template", template),
         ("Context (n_ctx)", str(model.n_ctx)), ("GPU layers", "all" if model.n_gpu_layers < 0 else str(model.n_gpu_layers)),
-        ("Threads", str(model.n_threads or "auto")), ("Memory", plan.summary()), ("GPU", machine.gpu.describe()),
+        ("Threads", str(model.n_threads or "auto")), ("Prompt profile", prompt_profile(model.name)),
+        ("Memory", plan.summary()), ("GPU", machine.gpu.describe()),
     ]
     for label, value in rows:
         click.echo(f"{label + ':':<17} {value}")

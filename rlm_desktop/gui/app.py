@@ -56,7 +56,14 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 def run(argv: list[str] | None = None) -> int:
     """Open the library and the main window; returns the exit code."""
+    from rlm_desktop.gui.xcb_check import xcb_problem
+
     configure_logging()
+    problem = xcb_problem()
+    if problem:  # Qt would abort with "could not load the Qt platform plugin xcb", naming nothing to install
+        log.error("not starting: %s", problem)
+        print(problem, file=sys.stderr)
+        return 1
     app = create_application(argv)
     log.info("rlm-desktop %s starting; log at %s", __version__, log_path())
     from rlm_desktop.gui.main_window import MainWindow
@@ -68,7 +75,7 @@ def run(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "RLM Desktop", f"The document library could not be opened.\n\n{exc}\n\n"
                              f"Details are in {log_path()}.")
         return 1
-    window = MainWindow(library, settings=Settings.load(), first_run_samples=True)
+    window = MainWindow(library, settings=Settings.load(), first_run_samples=True, prepare_models=True)
     window.show()
     code = app.exec()
     close = getattr(library, "close", None)

