@@ -161,7 +161,8 @@ DEMO_ROOT_MAX_TOKENS = 256  # a demo root never writes a useful turn longer than
 
 
 def engine_config(settings: "Settings", root_spec: str | None = None) -> "RLMConfig":
-    """The engine configuration the user's settings describe (root turns kept short for a demo root)."""
+    """The engine configuration the user's settings describe: root turns kept short for a demo root, and
+    the root model's prompt profile from its catalog entry."""
     from rlm_desktop.engine import RLMConfig
     from rlm_desktop.sandbox import SandboxLimits
 
@@ -169,7 +170,7 @@ def engine_config(settings: "Settings", root_spec: str | None = None) -> "RLMCon
         max_iterations=settings.max_iterations, max_sub_calls=settings.max_sub_calls,
         max_tokens=settings.max_tokens, max_seconds=settings.max_seconds, depth=settings.depth,
         parallel_sub_calls=settings.parallel_sub_calls, output_chars=settings.output_chars,
-        grammar=settings.grammar,
+        grammar=settings.grammar, prompt_profile=prompt_profile(root_spec) if root_spec else "default",
         sandbox=SandboxLimits(timeout_s=settings.cell_timeout, memory_mb=settings.cell_memory_mb),
         **({"root_max_tokens": DEMO_ROOT_MAX_TOKENS} if root_spec and is_demo_model(root_spec) else {}),
     )

@@ -26,7 +26,7 @@ def _csv(value: str | None) -> list[str]:
 
 _RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--task", "tasks", multiple=True, help="Task name (repeatable or comma-separated): "
-                 "sniah, oolong, oolong_pairs, multihop, codeqa."),
+                 "sniah, oolong, oolong_pairs, multihop, codeqa, dataroom."),
     click.option("--lengths", default="8k,32k,128k", show_default=True,
                  help="Context lengths in approximate tokens (chars/4): 8k, 128k, 1m, ..."),
     click.option("--methods", default="rlm,base", show_default=True,
@@ -34,7 +34,9 @@ _RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--root", "root_spec", help="Root model: .gguf path, server URL or model name."),
     click.option("--sub", "sub_spec", help="Sub model (used by rlm): .gguf path, server URL or model name."),
     click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 1000),
-                 help="Instances per task and length (seeds 0..N-1)."),
+                 help="Instances per task and length (seeds FIRST..FIRST+N-1)."),
+    click.option("--first-seed", default=0, show_default=True, type=click.IntRange(0),
+                 help="First seed: report on seeds other than those a prompt was tuned on."),
     click.option("--out", "out_dir", default=_DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path),
                  help="Results folder; an existing one is resumed."),
     click.option("--threads", type=click.IntRange(1, 256), help="CPU threads per in-process model."),
@@ -94,7 +96,7 @@ def report_command(out_dir: Path, no_plots: bool) -> None:
 
 
 def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
-         seeds: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
+         seeds: int, first_seed: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
          max_sub_calls: int, max_seconds: float, root_max_tokens: int, sub_max_tokens: int, no_grammar: bool,
          no_report: bool) -> None:
     from rlm_desktop import runtime
@@ -106,13 +108,13 @@ def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str |
     try:
         grid = Grid(tasks=[t for spec in tasks for t in _csv(spec)],
                     lengths=[parse_length(n) for n in _csv(lengths)], methods=_csv(methods),
-                    seeds=list(range(seeds)))
+                    seeds=list(range(first_seed, first_seed + seeds)))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     settings = Settings.load()
     root_spec = root_spec or settings.root_model or runtime.default_models()[0]
     sub_spec = sub_spec or settings.sub_model or runtime.default_models()[1]
-    config = runtime.engine_config(settings)
+    config = runtime.engine_config(settings, root_spec)
     config = dataclasses.replace(config, max_iterations=max_iterations, max_sub_calls=max_sub_calls,
                                  max_seconds=max_seconds, root_max_tokens=root_max_tokens,
                                  sub_max_tokens=sub_max_tokens, grammar=config.grammar and not no_grammar)
