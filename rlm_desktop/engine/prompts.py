@@ -145,7 +145,7 @@ def first_messages(question: str, context: Context, system: str) -> list[Message
 
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
-                  worker_truncated: bool, restarted_after: str | None) -> str:
+                  worker_truncated: bool, restarted_after: str | None, restored: bool = False) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
     parts = [f"Output of block {index + 1}:"]
     parts.append(output.rstrip() if output.strip() else "(nothing printed)")
@@ -156,7 +156,10 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
         parts.append("[output cut by the REPL's print limit; print smaller slices or counts]")
     if error:
         parts.append(f"Error: {error}")
-    if restarted_after:
+    if restarted_after and restored:
+        parts.append(f"[the REPL was restarted after hitting its {restarted_after} limit; the error above says "
+                     "which variables were restored]")
+    elif restarted_after:
         parts.append(f"[the REPL was restarted after hitting its {restarted_after} limit: variables "
                      "from earlier blocks are gone, `context` is loaded again]")
     return "\n".join(parts)
