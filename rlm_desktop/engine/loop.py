@@ -265,8 +265,8 @@ class RLM:
 
     # --- the record that lets a run resume --------------------------------------------
     def _record_messages(self, run: _Run, iteration: int) -> None:
-        """Store the messages added to the root's conversation since the last call."""
-        if len(run.messages) > run.recorded:
+        """Store the messages added to the root's conversation since the last call (top-level runs only)."""
+        if run.depth == 0 and len(run.messages) > run.recorded:
             run.emit(RootMessages(iteration=iteration, messages=[dict(m) for m in run.messages[run.recorded:]],
                                   depth=run.depth))
             run.recorded = len(run.messages)

@@ -71,7 +71,7 @@ def resume_state(events: list[dict[str, Any]]) -> ResumeState:
                 cells.append(ReplayCell(codes[where], list(event.get("host_calls") or []),
                                         failed=event.get("error") is not None, seconds=float(event.get("seconds") or 0),
                                         label=f"turn {where[0]}, block {where[1] + 1}"))
-    if not messages:
+    if not messages and turns:
         raise ResumeError("its trajectory does not hold the root's conversation (stored by an older version)")
     # A turn is done once the conversation was recorded after it (its feedback was added).
     iterations = max((i for i, (at, _text) in turns.items() if at < last_recorded), default=0)

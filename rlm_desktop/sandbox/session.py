@@ -174,7 +174,10 @@ class SandboxSession:
         ``label`` names the cell in restore reports (e.g. "turn 2, block 1").
         """
         with self._lock:
-            self.start()
+            if self._process is None or not self._process.is_alive():
+                self.start()  # the worker was stopped (a cancel, a failed read): rebuild what it held
+                if self._history and self._replay_budget() > 0:
+                    self._replay(list(self._history), self._replay_budget())
             started = time.monotonic()
             self._calls = []
             self._conn.send(("run", code))
@@ -353,7 +356,7 @@ class SandboxSession:
             return CellResult(output="", error="The sandbox was closed while the cell ran.", seconds=seconds,
                               restarted=False, limit="cancelled")
         if breach == "cancelled":
-            error = reasons[breach] + " The sandbox restarts with `context` on the next cell; variables are lost."
+            error = reasons[breach] + " The sandbox restarts with `context` on the next cell, which replays the earlier cells first."
             return CellResult(output="", error=error, seconds=seconds, restarted=False, limit="cancelled")
         report: RestoreReport | None = None
         try:
