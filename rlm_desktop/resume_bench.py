@@ -17,9 +17,9 @@ from rlm_desktop.backends.base import LanguageModel
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.engine import RLM, RLMConfig
 
-_LEASE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "04_office_lease_harbour_point.md"
+_SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 _TURNS = [
-    "Ask about each section.\n```repl\nparts = chunk(context[0], 1500)[:8]\n"
+    "Ask about each section.\n```repl\nparts = [p for d in context for p in chunk(d, 800)][:8]\n"
     "notes = llm_query_batched(['In five words, what is this about?\\n' + p for p in parts])\nprint(len(notes))\n```",
     "Follow up.\n```repl\nmore = llm_query_batched(['Name one party in: ' + n for n in notes[:4]])\n"
     "answer = ' / '.join(m.strip()[:30] for m in more)\nprint(answer)\n```",
@@ -64,7 +64,7 @@ def resume_savings(sub: LanguageModel) -> dict[str, Any]:
 def _new_run(library: Any, config: RLMConfig) -> tuple[list, int]:
     import dataclasses
 
-    report = library.ingest([_LEASE], collection="bench")
+    report = library.ingest([_SAMPLES], collection="bench")
     doc_ids = [f.doc_id for f in report.files if f.doc_id is not None]
     run_id = library.start_run("Who are the parties?", collection="bench", doc_ids=doc_ids,
                                settings=dataclasses.asdict(config), models={"root": "scripted", "sub": "bench"})

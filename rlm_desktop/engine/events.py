@@ -62,6 +62,7 @@ class CellOutput(Event):
     seconds: float
     restarted: bool = False  # the worker was killed (limit breach) and restarted
     host_calls: list[dict] = field(default_factory=list)  # llm_query/search results: the record replays use
+    host_seconds: float = 0.0  # of ``seconds``, the time spent in llm_query/search (a replay skips it)
     kind: str = field(init=False, default="cell_output")
 
 

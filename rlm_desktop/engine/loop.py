@@ -239,7 +239,8 @@ class RLM:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
         run.emit(CellOutput(iteration=iteration, index=index, output=shown, error=cell.error,
                             truncated=cut_from is not None or cell.truncated, seconds=cell.seconds,
-                            restarted=cell.restarted, host_calls=cell.host_calls, depth=run.depth))
+                            restarted=cell.restarted, host_calls=cell.host_calls,
+                            host_seconds=cell.host_seconds, depth=run.depth))
         if cell.output.strip():
             run.outputs.append(cell.output)
         return cell

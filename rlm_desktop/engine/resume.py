@@ -67,9 +67,10 @@ def resume_state(events: list[dict[str, Any]]) -> ResumeState:
             where = (int(event["iteration"]), int(event["index"]))
             if event.get("output", "").strip():
                 outputs.append(str(event["output"]))
-            if where in codes and not event.get("restarted"):
+            if where in codes and not event.get("restarted"):  # the cell that broke a limit is not replayed
+                own_seconds = float(event.get("seconds") or 0) - float(event.get("host_seconds") or 0)
                 cells.append(ReplayCell(codes[where], list(event.get("host_calls") or []),
-                                        failed=event.get("error") is not None, seconds=float(event.get("seconds") or 0),
+                                        failed=event.get("error") is not None, seconds=own_seconds,
                                         label=f"turn {where[0]}, block {where[1] + 1}"))
     if not messages and turns:
         raise ResumeError("its trajectory does not hold the root's conversation (stored by an older version)")

@@ -80,9 +80,6 @@ def restore_figures(cells: int = 20, answers: int = 50, context_chars: int = 1_0
                 f"def upper_{i}(text):\n    return text.upper()\n")
             if result.error:
                 raise SandboxError(f"benchmark cell failed: {result.error}")
-        names = ", ".join(f"'part_{i}': part_{i}, 'found_{i}': found_{i}" for i in range(cells))
-        snapshot = session.run(f"import json\n_snapshot = json.dumps({{{names}}})\n_back = json.loads(_snapshot)")
-        baseline = session.run("_nothing = 0")
         before = len(asked)
         started = time.perf_counter()
         stopped = session.run("while True:\n    pass")
@@ -90,6 +87,11 @@ def restore_figures(cells: int = 20, answers: int = 50, context_chars: int = 1_0
         report = stopped.restore
         if report is None or not report.complete or len(asked) != before:
             raise SandboxError(f"the replay did not rebuild the REPL: {stopped.error}")
+        names = ", ".join(f"'part_{i}': part_{i}, 'found_{i}': found_{i}" for i in range(cells))
+        snapshot = session.run(f"import json\nsnapshot = json.dumps({{{names}}})\nback = json.loads(snapshot)")
+        baseline = session.run("nothing = 0")
+        if snapshot.error or baseline.error:
+            raise SandboxError(f"benchmark cell failed: {snapshot.error or baseline.error}")
     return {"cells": cells, "answers": answers, "replay_s": report.seconds, "restart_s": restart,
             "host_calls_served": report.host_calls_served,
             "snapshot_per_cell_s": max(0.0, snapshot.seconds - baseline.seconds)}

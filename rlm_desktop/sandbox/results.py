@@ -34,4 +34,5 @@ class CellResult:
     hits: list[dict] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     host_calls: list[dict] = field(default_factory=list)  # {"name", "key", "result"|"error"}: the replay record
+    host_seconds: float = 0.0    # of ``seconds``, the time spent in host functions (a replay skips it)
     restore: "RestoreReport | None" = None   # after a restart: what was rebuilt and what was not

@@ -193,7 +193,7 @@ class SandboxSession:
             return CellResult(output=reply["output"], error=reply["error"], final=reply["final"],
                               seconds=seconds, truncated=reply["truncated"], restarted=False,
                               limit=reply["limit"], hits=reply["hits"], variables=reply["variables"],
-                              host_calls=calls)
+                              host_calls=calls, host_seconds=self._host_seconds)
 
     @property
     def history(self) -> list[ReplayCell]:

@@ -108,3 +108,13 @@ def test_trajectories_that_cannot_be_continued_say_why():
     old_format = [e for e in cut_after(events, "cell_output", 2) if e["kind"] != "root_messages"]
     with pytest.raises(ResumeError, match="older version"):
         resume_state(old_format)
+
+
+def test_the_replay_estimate_of_a_cell_leaves_out_its_time_in_sub_calls():
+    slow_sub = ScriptedModel(lambda messages: "late answer", delay=0.3)
+    full = RLM(ScriptedModel(TURNS), slow_sub).run("What is the rent?", CONTEXT)
+    events = stored(full.trajectory)
+    first = next(e for e in events if e["kind"] == "cell_output")
+    assert first["host_seconds"] >= 0.3 and len(first["host_calls"]) == 1
+    state = resume_state(cut_after(events, "root_messages", 2))
+    assert state.cells[0].seconds == first["seconds"] - first["host_seconds"]
