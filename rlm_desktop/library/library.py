@@ -47,8 +47,8 @@ class Library:
         with self._lock:
             runs = run_log.recover_runs(self.db)
             ingests = jobs.recover_ingests(self.db)
-        return ([f"Run {run_id} ({question[:60]!r}) was interrupted before it finished; "
-                 f"resume it with `rlm runs resume {run_id}` or the Resume button in History." for run_id, question in runs]
+        return ([f"Run {run_id} ({question[:60]!r}) was interrupted before it finished; resume it with "
+                 f"`rlm runs resume {run_id}` or the Resume button in History." for run_id, question in runs]
                 + [job.describe() for job in ingests])
 
     def close(self) -> None:

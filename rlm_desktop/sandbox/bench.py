@@ -75,7 +75,8 @@ def restore_figures(cells: int = 20, answers: int = 50, context_chars: int = 1_0
         for i, count in enumerate(share):
             result = session.run(
                 f"part_{i} = chunk(context[{i * 20_000}:{(i + 1) * 20_000}], 2000)\n"
-                f"found_{i} = llm_query_batched(['Q{i}.' + str(j) + p[:200] for j, p in enumerate(part_{i}[:{count}])])\n"
+                f"found_{i} = llm_query_batched(['Q{i}.' + str(j) + p[:200]\n"
+                f"                             for j, p in enumerate(part_{i}[:{count}])])\n"
                 f"hits_{i} = grep('first working day', max_hits=20)\n"
                 f"def upper_{i}(text):\n    return text.upper()\n")
             if result.error:

@@ -356,7 +356,8 @@ class SandboxSession:
             return CellResult(output="", error="The sandbox was closed while the cell ran.", seconds=seconds,
                               restarted=False, limit="cancelled")
         if breach == "cancelled":
-            error = reasons[breach] + " The sandbox restarts with `context` on the next cell, which replays the earlier cells first."
+            error = reasons[breach] + (" The sandbox restarts with `context` on the next cell, which replays the "
+                                       "earlier cells first.")
             return CellResult(output="", error=error, seconds=seconds, restarted=False, limit="cancelled")
         report: RestoreReport | None = None
         try:
