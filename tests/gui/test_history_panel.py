@@ -34,7 +34,10 @@ def test_an_interrupted_run_shows_as_interrupted_and_resumes_with_the_button(mak
         asked.append(load_model(settings.sub_model))
         return load_model(settings.root_model), asked[-1]
 
+    library.interrupted = library.recover()  # what Library.open finds at the next start
     window = make_window(models=models)
+    qtbot.waitUntil(window.error_banner.isVisible, timeout=10_000)
+    assert "Run 1 ('Which colour?') was interrupted" in window.error_banner.text.text()
     panel = window.history_panel
     panel.set_collection("lease")
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=10_000)

@@ -103,3 +103,15 @@ def test_a_run_keeps_the_order_and_versions_of_its_documents(library: Library, g
                                                "since removed"):
         library.run_context(record)
     assert library.run(run_id).documents == record.documents  # nothing of the run was touched
+
+
+def test_a_run_reads_the_version_it_read_after_the_file_changed(library: Library, tmp_path):
+    path = tmp_path / "terms.txt"
+    path.write_text("The term is five years.", encoding="utf-8")
+    old_id = library.ingest([path]).files[0].doc_id
+    run_id = library.start_run("Q", doc_ids=[old_id], settings={}, models={})
+    path.write_text("The term is seven years.", encoding="utf-8")
+    new = library.ingest([path]).files[0]
+    assert new.status == "new_version" and new.doc_id != old_id
+    (document,) = library.run_context(library.run(run_id))
+    assert document.doc_id == old_id and document.text == "The term is five years."
