@@ -55,6 +55,10 @@ class RunCancelled(EngineError):
     """A run was cancelled by the user."""
 
 
+class ResumeError(EngineError):
+    """A stored run cannot be continued (finished, older record, documents or models gone)."""
+
+
 # --- library --------------------------------------------------------------
 class LibraryError(RLMDesktopError):
     """The document library (SQLite) could not be opened or queried."""

@@ -8,7 +8,9 @@ spec means the same thing everywhere:
 - a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``), a starter key
   (``qwen2.5-coder-1.5b-instruct-q4km``: assembled from its PyPI parts on first use) or an installed
   model name;
-- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop).
+- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop);
+- ``scripted-turns:FILE.json``: the same list, answered by conversation position (output ``n`` when the
+  conversation holds ``n`` assistant turns), so a resumed run gets the turn it is at.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
     spec = spec.strip()
     if spec.startswith("scripted:"):
         return _scripted(Path(spec.removeprefix("scripted:")).expanduser())
+    if spec.startswith("scripted-turns:"):
+        return _scripted(Path(spec.removeprefix("scripted-turns:")).expanduser(), by_turn=True)
     if spec.startswith(("http://", "https://")):
         from rlm_desktop.backends.openai_http import OpenAIHTTPModel
 
@@ -123,7 +127,7 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
                      parallel=parallel)
 
 
-def _scripted(path: Path) -> LanguageModel:
+def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
     from rlm_desktop.backends.scripted import ScriptedModel
 
     try:
@@ -132,6 +136,14 @@ def _scripted(path: Path) -> LanguageModel:
         raise ModelLoadError(f"Could not read scripted model {path}: {exc}") from exc
     if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
         raise ModelLoadError(f"Scripted model {path} must hold a JSON list of strings")
+    if by_turn:
+        def turn_output(messages: list) -> str:
+            turn = sum(1 for m in messages if m.get("role") == "assistant")
+            if turn >= len(outputs):
+                raise ValueError(f"no output for turn {turn + 1} (the script has {len(outputs)})")
+            return outputs[turn]
+
+        return ScriptedModel(turn_output, name=f"scripted-turns:{path.name}")
     return ScriptedModel(outputs, name=f"scripted:{path.name}")
 
 

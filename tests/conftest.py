@@ -137,3 +137,30 @@ def library(tmp_path: Path):
     lib = Library.open(tmp_path / "library.db")
     yield lib
     lib.close()
+
+
+@pytest.fixture
+def killed_ask():
+    """Run `rlm ask ARGS --trace` in a child process and SIGKILL it once root turn ``turn`` is printed.
+
+    What the kill leaves in the library is what a crash or a power cut would leave.
+    """
+    import signal
+    import subprocess
+    import sys
+
+    def run(args: list[str], turn: int = 2) -> None:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        proc = subprocess.Popen([sys.executable, "-m", "rlm_desktop.cli", "ask", *args, "--trace"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen = []
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith(f"-- turn {turn}:"):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, "".join(seen)
+
+    return run

@@ -126,6 +126,8 @@ def _open_context(docs: tuple[Path, ...], collection: str | None, library_path: 
     with ExitStack() as stack:
         if collection or library_path:
             library = stack.enter_context(Library.open(library_path))
+            for message in library.interrupted:
+                click.secho(message, fg="yellow", err=True)
         else:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="rlm-ask-"))
             library = stack.enter_context(Library.open(Path(scratch) / "library.db"))

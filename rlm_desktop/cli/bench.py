@@ -21,7 +21,7 @@ def bench() -> None:
               help="Sub model for the batching figure.")
 @click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="CPU threads per model.")
 def core(sub_spec: str, threads: int) -> None:
-    """Sandbox cell latency, llama.cpp overhead, batched sub-calls, KV reuse."""
+    """Sandbox cell latency, llama.cpp overhead, batched sub-calls, KV reuse, REPL rebuild and resume."""
     from rlm_desktop import runtime
     from rlm_desktop.backends import bench as backend_bench
     from rlm_desktop.engine import bench as engine_bench
@@ -36,14 +36,25 @@ def core(sub_spec: str, threads: int) -> None:
     click.echo(f"llama.cpp backend overhead: {overhead['ratio']:.3f}x raw llama-cpp-python "
                f"({overhead['ours_median_s']:.3f} s vs {overhead['raw_median_s']:.3f} s median, SmolLM2)")
     parallel = 4
+    from rlm_desktop import resume_bench
+
     sub = runtime.load_model(sub_spec, n_threads=max(1, threads // parallel), parallel=parallel)
     try:
         batching = engine_bench.batched_vs_sequential(sub, calls=8, parallel=parallel)
+        click.echo(f"8 sub-calls: llm_query_batched {batching['batched_s']:.2f} s vs sequential "
+                   f"{batching['sequential_s']:.2f} s: {batching['ratio']:.2f}x faster ({sub_spec}, "
+                   f"{parallel} contexts)")
+        savings = resume_bench.resume_savings(sub)
     finally:
         sub.close()
-    click.echo(f"8 sub-calls: llm_query_batched {batching['batched_s']:.2f} s vs sequential "
-               f"{batching['sequential_s']:.2f} s: {batching['ratio']:.2f}x faster ({sub_spec}, "
-               f"{parallel} contexts)")
+    restore = sandbox_bench.restore_figures(cells=20, answers=50)
+    click.echo(f"REPL rebuilt after a restart: {restore['cells']} cells with {restore['answers']} recorded sub-call "
+               f"answers replayed in {restore['replay_s'] * 1000:.0f} ms ({restore['restart_s']:.2f} s with the new "
+               f"worker, 1 MB context); saving the variables as plain data instead would cost "
+               f"{restore['snapshot_per_cell_s'] * 1000:.1f} ms after every cell and lose functions and hits")
+    click.echo(f"resuming a run interrupted after turn 2 of 3: {savings['resumed_s']:.2f} s vs "
+               f"{savings['fresh_s']:.2f} s asking again, {savings['saved_s']:.2f} s saved "
+               f"({savings['sub_calls_served']} of {savings['sub_calls']} sub-calls from the run's record)")
     kv = backend_bench.kv_reuse_tokens(gguf, n_threads=threads)
     click.echo(f"root turn 2: {kv['evaluated_with_reuse']} of {kv['turn2_prompt_tokens']} prompt tokens evaluated "
                f"with KV reuse, {kv['evaluated_without_reuse']} without")

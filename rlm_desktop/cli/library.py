@@ -25,7 +25,10 @@ def library_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_library(path: Path | None) -> Library:
-    return Library.open(path)
+    library = Library.open(path)
+    for message in library.interrupted:  # said once: the next open finds nothing new
+        click.secho(message, fg="yellow", err=True)
+    return library
 
 
 def _when(timestamp: float | None) -> str:

@@ -1,4 +1,4 @@
-"""`rlm runs list|show`: read stored runs and their trajectories back."""
+"""`rlm runs list|show|resume`: read stored runs back, and continue one a crash interrupted."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def event_lines(event: dict[str, Any]) -> str:
         return f"{depth}[final{guard}] {event.get('answer', '')}"
     if kind == "error":
         return f"{depth}[error] {event.get('message', '')}"
+    if kind == "root_messages":
+        return ""
+    if kind == "run_resumed":
+        return (f"{depth}[resumed after turn {event.get('from_iteration')}] replayed {event.get('replayed')} of "
+                f"{event.get('cells')} cells, {event.get('sub_calls_served')} sub-call answers from the record"
+                + (f"; replay stopped: {event['stopped']}" if event.get("stopped") else ""))
     rest = {k: v for k, v in event.items() if k not in ("kind", "at", "depth")}
     return f"{depth}[{kind}] {_short(json.dumps(rest, default=str), 200)}"
 
@@ -69,7 +75,8 @@ def list_runs(collection: str | None, library_path: Path | None) -> None:
     for run in records:
         answer = " ".join((run.answer or "").split())[:60] or "(no answer)"
         where = run.collection or "selected documents"
-        click.echo(f"{run.id:>4}  {_when(run.started)}  [{where}]  {run.question[:60]!r} -> {answer}")
+        state = "" if run.status == "finished" else f" ({run.status})"
+        click.echo(f"{run.id:>4}  {_when(run.started)}  [{where}]  {run.question[:60]!r} -> {answer}{state}")
 
 
 def _print_run(run: RunRecord) -> None:
@@ -82,7 +89,9 @@ def _print_run(run: RunRecord) -> None:
             f"{d['name']} [{d['doc_id']}]" for d in run.documents[:20]) + (" ..." if len(run.documents) > 20 else ""))
     click.echo("Trajectory:")
     for event in run.events:
-        click.echo(event_lines(event))
+        line = event_lines(event)
+        if line:
+            click.echo(line)
     click.echo(f"Answer{' (stopped by ' + run.stopped_by + ')' if run.stopped_by else ''}: {run.answer or '-'}")
     citations = (run.summary or {}).get("citations") or []
     for citation in citations:
@@ -105,3 +114,35 @@ def show_run(run_id: int, as_json: bool, library_path: Path | None) -> None:
         click.echo(json.dumps(asdict(run), indent=2, default=str))
     else:
         _print_run(run)
+
+
+@runs.command("resume")
+@click.argument("run_id", type=int)
+@click.option("--threads", type=click.IntRange(1, 256), help="CPU threads per model.")
+@click.option("--trace", is_flag=True, help="Stream the trajectory while it runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print answer, trajectory and usage as JSON.")
+@library_option
+def resume_run(run_id: int, threads: int | None, trace: bool, as_json: bool, library_path: Path | None) -> None:
+    """Continue run RUN_ID, interrupted by a crash, without repeating its root turns or sub-calls."""
+    from rlm_desktop import resume
+    from rlm_desktop.cli.ask import _as_json, _print_event, _print_result, _run_cancellable
+
+    with open_library(library_path) as lib:
+        plan = resume.plan_resume(lib, run_id)
+        root, sub = resume.load_models(plan, n_threads=threads)
+        try:
+            click.secho(f"Resuming run {run_id} after root turn {plan.state.iterations}...", err=True)
+            result = _run_cancellable(lambda cancel: resume.resume_run(
+                plan, lib, root, sub, cancel=cancel, on_event=_print_event if trace else None))
+        finally:
+            root.close()
+            sub.close()
+    resumed = next((e for e in result.trajectory if e.kind == "run_resumed"), None)
+    if as_json:
+        click.echo(json.dumps(_as_json(result, plan.root_spec, plan.sub_spec), indent=2, default=str))
+        return
+    if resumed is not None:
+        click.echo(f"Rebuilt the REPL: {resumed.replayed} of {resumed.cells} cells replayed, "
+                   f"{resumed.sub_calls_served} sub-call answers from the record"
+                   + (f" (replay stopped: {resumed.stopped})" if resumed.stopped else "") + ".", err=True)
+    _print_result(result)

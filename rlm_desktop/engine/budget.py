@@ -118,6 +118,15 @@ class RunBudget:
             self.sub_calls += 1
             self.cache_hits += int(cached)
 
+    def carry_over(self, usage: dict[str, Usage], sub_calls: int, cache_hits: int) -> None:
+        """Count what an earlier part of a resumed run spent (its budgets go on from there)."""
+        with self._lock:
+            for role, spent in usage.items():
+                self._usage[role] = self._usage.get(role, Usage()) + spent
+            self._sub_calls_run += max(0, sub_calls - cache_hits)
+            self.sub_calls += sub_calls
+            self.cache_hits += cache_hits
+
     def add_usage(self, role: str, usage: Usage) -> None:
         """Add a model call's usage under ``role`` ("root" or "sub"); trips max_tokens."""
         with self._lock:

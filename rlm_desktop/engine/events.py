@@ -62,7 +62,34 @@ class CellOutput(Event):
     truncated: bool
     seconds: float
     restarted: bool = False  # the worker was killed (limit breach) and restarted
+    host_calls: list[dict] = field(default_factory=list)  # llm_query/search results: the record replays use
+    host_seconds: float = 0.0  # of ``seconds``, the time spent in llm_query/search (a replay skips it)
     kind: str = field(init=False, default="cell_output")
+
+
+@dataclass
+class RootMessages(Event):
+    """Messages added to the root's conversation (prompts, its turns, cell feedback), stored so a
+    resumed run rebuilds exactly the prompt the root saw."""
+
+    iteration: int
+    messages: list[dict]
+    kind: str = field(init=False, default="root_messages")
+
+
+@dataclass
+class RunResumed(Event):
+    """A run interrupted by a crash continues: what was rebuilt before its next root turn."""
+
+    from_iteration: int          # root turns done before the interruption
+    pending_turn: bool           # a stored root turn whose code runs again (its root call is not repeated)
+    cells: int                   # earlier cells to replay
+    replayed: int                # cells replayed as they first ran
+    sub_calls_served: int        # sub-call answers taken from the run's record instead of a model
+    variables: list[str]
+    stopped: str | None          # why the replay ended early, if it did
+    seconds: float
+    kind: str = field(init=False, default="run_resumed")
 
 
 @dataclass

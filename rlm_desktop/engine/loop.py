@@ -22,10 +22,11 @@ from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
-                                       RootTurn, RunStarted)
+                                       RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
+from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
 from rlm_desktop.engine.turn_guard import TurnGuard
 from rlm_desktop.errors import BackendError, ContextOverflowError, EngineError, SandboxError
@@ -83,6 +84,8 @@ class _Run:
     outputs: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    recorded: int = 0                 # messages already stored in RootMessages events
+    pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
 
 
 @dataclass
@@ -108,8 +111,13 @@ class RLM:
 
     # --- public ---------------------------------------------------------------------
     def run(self, question: str, context: Context, *, on_event: EventCallback | None = None,
-            cancel: CancelToken | None = None, tools: dict[str, Callable[..., Any]] | None = None) -> RunResult:
-        """Answer ``question`` over ``context``; never raises for guards, cancel or model errors."""
+            cancel: CancelToken | None = None, tools: dict[str, Callable[..., Any]] | None = None,
+            resume: ResumeState | None = None) -> RunResult:
+        """Answer ``question`` over ``context``; never raises for guards, cancel or model errors.
+
+        ``resume`` continues a stored run (see engine/resume.py): its REPL is rebuilt by replay,
+        its conversation from the record, and its usage counts on from what it had spent.
+        """
         started = time.monotonic()
         trajectory: list[Event] = []
         lock = threading.Lock()
@@ -123,7 +131,10 @@ class RLM:
         cfg = self.config
         with RunBudget(max_sub_calls=cfg.max_sub_calls, max_tokens=cfg.max_tokens, max_seconds=cfg.max_seconds,
                        user_cancel=cancel) as budget:
-            outcome = self._execute(question, context, _Run(budget=budget, emit=emit), tools or {})
+            if resume is not None:
+                budget.carry_over(resume.usage, resume.sub_calls, resume.cache_hits)
+                started -= resume.seconds
+            outcome = self._execute(question, context, _Run(budget=budget, emit=emit), tools or {}, resume)
             return RunResult(
                 answer=outcome.answer, stopped_by=outcome.stopped_by, trajectory=trajectory, usage=budget.usage,
                 iterations=outcome.run.iterations, sub_calls=budget.sub_calls, cache_hits=budget.cache_hits,
@@ -131,9 +142,11 @@ class RLM:
             )
 
     # --- one run, with its sandbox, guards and events ---------------------------------
-    def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]]) -> _Outcome:
-        run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
-                            settings=_settings(self.config, self.root, self.sub), depth=run.depth))
+    def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
+                 resume: ResumeState | None = None) -> _Outcome:
+        if resume is None:
+            run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
+                                settings=_settings(self.config, self.root, self.sub), depth=run.depth))
         subcalls = SubCallServer(self.sub, budget=run.budget, emit=run.emit, max_tokens=self.config.sub_max_tokens,
                                  parallel=self.config.parallel_sub_calls, cache=self.cache,
                                  child=self._child_runner(run) if self.config.depth >= 2 else None, depth=run.depth)
@@ -143,6 +156,8 @@ class RLM:
             with SandboxSession(context, limits=self.config.sandbox, host_functions=host,
                                 cancel=run.budget.token) as sandbox:
                 try:
+                    if resume is not None:
+                        self._resume_into(run, sandbox, resume)
                     answer, stopped_by = self._loop(question, context, sandbox, run), None
                 except GuardHit as hit:
                     stopped_by = hit.guard
@@ -159,8 +174,9 @@ class RLM:
     # --- the spine ------------------------------------------------------------------
     def _loop(self, question: str, context: Context, sandbox: SandboxSession, run: _Run) -> str:
         """Root turn -> run its code blocks -> feed back output; return the FINAL answer."""
-        run.messages = self._profile.first_messages(question, context, self._system)
-        for iteration in range(1, self.config.max_iterations + 1):
+        if not run.messages:  # a resumed run comes with its conversation
+            run.messages = self._profile.first_messages(question, context, self._system)
+        for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
             run.budget.check()
             run.iterations = iteration
             turn, stopped_because = self._root_turn(run, iteration)
@@ -182,12 +198,17 @@ class RLM:
                 feedback.append(prompts.degenerate_turn_note(stopped_because))
             left = self.config.max_iterations - iteration
             run.messages.append({"role": "user", "content": self._profile.next_message(question, feedback, left)})
+            self._record_messages(run, iteration)
         run.budget.check()
         raise GuardHit("max_iterations")
 
     # --- steps ----------------------------------------------------------------------
     def _root_turn(self, run: _Run, iteration: int) -> tuple[ParsedTurn, str | None]:
         """One root turn, stopped early if it degenerates; (the turn, why it was stopped or None)."""
+        if run.pending_turn is not None:  # resumed mid-turn: the root already wrote it, run its code again
+            text, run.pending_turn = run.pending_turn, None
+            return parse_turn(text), None
+        self._record_messages(run, iteration)
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar)
         guard = TurnGuard(run.budget.token)
         completion = self._call_root(run, grammar, guard=guard)
@@ -224,13 +245,14 @@ class RLM:
 
     def _run_cell(self, sandbox: SandboxSession, code: str, iteration: int, index: int, run: _Run) -> CellResult:
         run.emit(CodeCell(iteration=iteration, index=index, code=code, depth=run.depth))
-        cell = sandbox.run(code)
+        cell = sandbox.run(code, label=f"turn {iteration}, block {index + 1}")
         run.hits.extend(cell.hits)
         run.variables = list(cell.variables)
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
         run.emit(CellOutput(iteration=iteration, index=index, output=shown, error=cell.error,
                             truncated=cut_from is not None or cell.truncated, seconds=cell.seconds,
-                            restarted=cell.restarted, depth=run.depth))
+                            restarted=cell.restarted, host_calls=cell.host_calls,
+                            host_seconds=cell.host_seconds, depth=run.depth))
         if cell.output.strip():
             run.outputs.append(cell.output)
         return cell
@@ -238,7 +260,8 @@ class RLM:
     def _feedback(self, index: int, cell: CellResult, blocks: int = 1) -> str:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
-                                     restarted_after=cell.limit if cell.restarted else None, blocks=blocks)
+                                     restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
+                                     restored=cell.restore is not None)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""
@@ -252,6 +275,27 @@ class RLM:
         if name in _ANSWER_VARIABLES:  # FINAL(answer) with no such variable: a placeholder, not an answer
             return None, f"FINAL({name}): no variable named {name!r}; put the answer itself inside FINAL(...)."
         return final.value, ""
+
+    # --- the record that lets a run resume --------------------------------------------
+    def _record_messages(self, run: _Run, iteration: int) -> None:
+        """Store the messages added to the root's conversation since the last call (top-level runs only)."""
+        if run.depth == 0 and len(run.messages) > run.recorded:
+            run.emit(RootMessages(iteration=iteration, messages=[dict(m) for m in run.messages[run.recorded:]],
+                                  depth=run.depth))
+            run.recorded = len(run.messages)
+
+    def _resume_into(self, run: _Run, sandbox: SandboxSession, state: ResumeState) -> None:
+        """Rebuild a stored run's REPL (replay, no model called) and conversation."""
+        report = sandbox.replay(state.cells)
+        run.emit(resumed_event(state, report, state.cells[:report.replayed]))
+        run.messages = [dict(m) for m in state.messages]
+        run.recorded = len(run.messages)
+        run.iterations, run.pending_turn = state.iterations, state.pending_turn
+        run.variables, run.outputs = list(report.variables), list(state.outputs)
+        run.hits.extend(report.hits)
+        note = resume_note(report)
+        if note and run.messages[-1]["role"] == "user":
+            run.messages[-1]["content"] += "\n\n" + note
 
     # --- when a guard ends the run ---------------------------------------------------
     def _best_answer(self, guard: str, sandbox: SandboxSession, run: _Run) -> str:

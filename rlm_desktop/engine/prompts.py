@@ -156,7 +156,8 @@ def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = (
 
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
-                  worker_truncated: bool, restarted_after: str | None, blocks: int = 1) -> str:
+                  worker_truncated: bool, restarted_after: str | None, blocks: int = 1,
+                  restored: bool = False) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
     notes: list[str] = []
     if cut_from is not None:
@@ -166,7 +167,10 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
         notes.append("[output cut by the REPL's print limit; print smaller slices or counts]")
     if error:
         notes.append(f"Error: {error}")
-    if restarted_after:
+    if restarted_after and restored:
+        notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit; the error above says "
+                     "which variables were restored]")
+    elif restarted_after:
         notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit: variables "
                      "from earlier blocks are gone, `context` is loaded again]")
     label = f"Output of block {index + 1}" if blocks > 1 else "Output"

@@ -1,4 +1,4 @@
-"""Past runs of the current collection: reopen one, or export it as Markdown."""
+"""Past runs of the current collection: reopen one, export it as Markdown, or resume one a crash interrupted."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ _ROLE_ID = Qt.ItemDataRole.UserRole
 
 class HistoryPanel(QWidget):
     run_opened = Signal(object)   # RunRecord with events
+    resume_requested = Signal(int)  # id of an interrupted run to continue
     error = Signal(str)
     exported = Signal(str)        # path written
 
@@ -42,13 +43,19 @@ class HistoryPanel(QWidget):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemDoubleClicked.connect(lambda item, _c: self.open_run(item.data(0, _ROLE_ID)))
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.tree, 1)
         row = QHBoxLayout()
         self.open_button = QPushButton(icon("open"), "Open")
         self.open_button.clicked.connect(self._open_selected)
         self.export_button = QPushButton(icon("export"), "Export as Markdown…")
         self.export_button.clicked.connect(self._export_selected)
+        self.resume_button = QPushButton(icon("ask"), "Resume")
+        self.resume_button.setToolTip("Continue a run that a crash interrupted, without repeating its model calls")
+        self.resume_button.clicked.connect(self._resume_selected)
+        self.resume_button.setEnabled(False)
         row.addWidget(self.open_button)
+        row.addWidget(self.resume_button)
         row.addWidget(self.export_button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -72,12 +79,30 @@ class HistoryPanel(QWidget):
         self.tree.clear()
         for r in records:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))
-            ended = "running" if r.status != "finished" else ("answer" if not r.stopped_by else r.stopped_by)
+            ended = r.status if r.status != "finished" else ("answer" if not r.stopped_by else r.stopped_by)
             item = QTreeWidgetItem([" ".join(r.question.split()), when, ended])
             item.setData(0, _ROLE_ID, r.id)
             item.setToolTip(0, f"{r.question}\n\n{(r.answer or '')[:400]}")
+            if r.status == "interrupted":
+                item.setToolTip(2, "The app stopped before this run ended; select it and click Resume.")
             self.tree.addTopLevelItem(item)
         self.empty.setVisible(not records)
+        self._selection_changed()
+
+    def selected_record(self) -> Any | None:
+        run_id = self.selected_run_id()
+        return next((r for r in self.records if r.id == run_id), None)
+
+    def _selection_changed(self) -> None:
+        record = self.selected_record()
+        self.resume_button.setEnabled(record is not None and record.status == "interrupted")
+
+    def _resume_selected(self) -> None:
+        record = self.selected_record()
+        if record is None or record.status != "interrupted":
+            self.error.emit("Select an interrupted run to resume.")
+            return
+        self.resume_requested.emit(record.id)
 
     def selected_run_id(self) -> int | None:
         items = self.tree.selectedItems()

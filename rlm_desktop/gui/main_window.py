@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.documents_panel.error.connect(self.show_error)
         self.history_panel.error.connect(self.show_error)
         self.history_panel.run_opened.connect(self._run_opened)
+        self.history_panel.resume_requested.connect(self.run_panel.resume)
         self.history_panel.exported.connect(lambda path: self.statusBar().showMessage(f"Exported to {path}", 8000))
         self.run_panel.error.connect(self.show_error)
         self.run_panel.citation_clicked.connect(self.open_citation)
@@ -184,6 +185,9 @@ class MainWindow(QMainWindow):
         """Load the library's contents (and, on a first run, the sample documents)."""
         self.documents_panel.refresh()
         self.history_panel.refresh()
+        interrupted = list(getattr(self.library, "interrupted", []))
+        if interrupted:  # what a crash interrupted the last time; said once
+            self.error_banner.show_message("\n".join(interrupted), "warning")
         if self.first_run_samples:
             self.workers.start(self.library.documents, on_result=self._maybe_ingest_samples,
                                description="check for first run")

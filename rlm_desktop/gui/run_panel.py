@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from rlm_desktop.backends.base import CancelToken
 from rlm_desktop.gui.answer_view import AnswerView
 from rlm_desktop.gui.documents_panel import Scope
+from rlm_desktop.gui.resume_job import execute_resume
 from rlm_desktop.gui.run_job import ModelFactory, RunOutcome, RunRequest, execute_run
 from rlm_desktop.gui.theme import icon
 from rlm_desktop.gui.trajectory_view import TrajectoryView, describe_stop
@@ -235,6 +236,19 @@ class RunPanel(QWidget):
             return
         settings = self.settings()
         request = RunRequest(question, scope.collection, list(scope.doc_ids), scope.selected, settings)
+        self._begin(settings, "Starting…", lambda cancel, report: execute_run(request, self.library, self.models,
+                                                                              cancel, report))
+
+    def resume(self, run_id: int) -> None:
+        """Continue stored run ``run_id`` (interrupted by a crash) from where it stopped."""
+        if self.running:
+            self.error.emit("Stop the current run before resuming another one.")
+            return
+        settings = self.settings()
+        self._begin(settings, f"Resuming run #{run_id}…", lambda cancel, report: execute_resume(
+            run_id, self.library, self.models, settings, cancel, report))
+
+    def _begin(self, settings: Settings, status: str, work: Callable[[CancelToken, Any], RunOutcome]) -> None:
         self.run_settings = settings
         self.cancel = CancelToken()
         self.counters = RunCounters()
@@ -246,12 +260,12 @@ class RunPanel(QWidget):
         self.elapsed = 0.0
         self.timer.start()
         self._set_running(True)
-        self.status.setText("Starting…")
+        self.status.setText(status)
         self._refresh_counters()
         cancel = self.cancel
 
         def job(report: Any) -> RunOutcome:
-            return execute_run(request, self.library, self.models, cancel, report)
+            return work(cancel, report)
 
         self.workers.start(job, on_result=self._finished, on_error=self._failed, on_progress=self._report,
                            description="run")
@@ -272,6 +286,13 @@ class RunPanel(QWidget):
                 self.status.setText(str(value))
         elif kind == "run_id":
             self.run_id = value
+        elif kind == "question":
+            self.question.setPlainText(str(value))
+        elif kind == "history":  # a resumed run: show the stored part first
+            self.trajectory.load(value)
+            for event in value:
+                self.counters.add(event)
+            self._refresh_counters()
         elif kind == "event":
             self.counters.add(value)
             self.trajectory.add_event(value)
@@ -333,7 +354,8 @@ class RunPanel(QWidget):
         self.answer_view.set_answer(record.answer or "", summary.get("citations") or [], record.stopped_by)
         self.run_id = record.id
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
-        state = "still running or interrupted" if record.status != "finished" else "finished"
+        state = {"finished": "finished", "interrupted": "interrupted: resume it from History"}.get(
+            record.status, "still running")
         self.status.setText(f"Run #{record.id} from {when} ({state}); models: "
                             f"{record.models.get('root', '?')} / {record.models.get('sub', '?')}.")
 

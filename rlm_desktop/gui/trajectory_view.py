@@ -363,6 +363,8 @@ class TrajectoryView(QScrollArea):
             self._final(event)
         elif kind == "error":
             self._error(str(event.get("message", "")))
+        elif kind == "run_resumed":
+            self._resumed(event)
 
     def _turn_for(self, event: dict[str, Any]) -> TurnCard:
         iteration = event.get("iteration")
@@ -411,6 +413,17 @@ class TrajectoryView(QScrollArea):
         card.body_layout.addWidget(answer)
         self.final_card = card
         self._insert(card)
+
+    def _resumed(self, event: dict[str, Any]) -> None:
+        stopped = f" The replay stopped early: {event['stopped']}." if event.get("stopped") else ""
+        card = Section(f"Resumed after root turn {event.get('from_iteration')}",
+                       meta=f"{event.get('sub_calls_served', 0)} sub-call answers from the record")
+        label = QLabel(f"The REPL was rebuilt by replaying {event.get('replayed')} of {event.get('cells')} earlier "
+                       f"cells, without calling a model.{stopped}")
+        label.setWordWrap(True)
+        card.body_layout.addWidget(label)
+        self._insert(card)
+        self._current_cell = None
 
     def _error(self, message: str) -> None:
         self.errors.append(message)

@@ -125,7 +125,32 @@ def _migration_1(db: sqlite_utils.Database) -> None:
                            tokenize="unicode61 remove_diacritics 2")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+_SCHEMA_2 = """
+        ALTER TABLE runs ADD COLUMN owner TEXT;
+        ALTER TABLE runs ADD COLUMN record_version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE run_documents ADD COLUMN position INTEGER;
+        CREATE TABLE ingest_jobs (
+            id INTEGER PRIMARY KEY,
+            collection TEXT,
+            paths TEXT NOT NULL,
+            files_done INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'running',
+            owner TEXT,
+            started REAL NOT NULL,
+            finished REAL
+        );
+"""
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Work that survives a crash: which process runs a run or an ingest (to tell one that died),
+    the run record's format, and the order of a run's documents (its ``context``)."""
+    for statement in _SCHEMA_2.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 """Migration ``i`` (1-based) brings the schema from version ``i - 1`` to ``i``."""
 
 

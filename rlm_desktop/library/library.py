@@ -14,6 +14,7 @@ from typing import Any
 from rlm_desktop import settings
 from rlm_desktop.documents import Document
 from rlm_desktop.errors import DocumentNotFound, LibraryError
+from rlm_desktop.library import jobs
 from rlm_desktop.library import runs as run_log
 from rlm_desktop.library import search as fts
 from rlm_desktop.library.cache import SubCallCache
@@ -31,12 +32,24 @@ class Library:
         self.limits = limits
         self._lock = threading.RLock()
         self.sub_call_cache = SubCallCache(db, self._lock)
+        self.interrupted: list[str] = []  # what a crash interrupted, found when the library was opened
 
     @classmethod
     def open(cls, path: Path | str | None = None, *, limits: IngestLimits | None = None) -> "Library":
         """Open (creating and migrating if needed) the library at ``path`` or the per-user default."""
         target = Path(path) if path is not None else settings.library_path()
-        return cls(connect(target), target, limits or IngestLimits())
+        library = cls(connect(target), target, limits or IngestLimits())
+        library.interrupted = library.recover()
+        return library
+
+    def recover(self) -> list[str]:
+        """Mark runs and ingests whose process died as interrupted; one message for each (said once)."""
+        with self._lock:
+            runs = run_log.recover_runs(self.db)
+            ingests = jobs.recover_ingests(self.db)
+        return ([f"Run {run_id} ({question[:60]!r}) was interrupted before it finished; resume it with "
+                 f"`rlm runs resume {run_id}` or the Resume button in History." for run_id, question in runs]
+                + [job.describe() for job in ingests])
 
     def close(self) -> None:
         with self._lock:
@@ -53,8 +66,24 @@ class Library:
                on_progress: ProgressCallback | None = None, cancel: Any = None) -> IngestReport:
         """Files and folders into the library, each file in its own transaction (see ingest.py)."""
         ingestor = Ingestor(self.db, self._lock, self.limits)
-        return ingestor.ingest([Path(p) for p in paths], collection=collection,
-                               on_progress=on_progress, cancel=cancel)
+        with self._lock:
+            job_id = jobs.start_ingest(self.db, [str(p) for p in paths], collection)
+        done = 0
+
+        def progress(event: Any) -> None:
+            nonlocal done
+            if event.stage == "done":
+                done += 1
+                with self._lock:
+                    jobs.ingest_progress(self.db, job_id, done)
+            if on_progress is not None:
+                on_progress(event)
+
+        try:
+            return ingestor.ingest([Path(p) for p in paths], collection=collection, on_progress=progress, cancel=cancel)
+        finally:
+            with self._lock:
+                jobs.finish_ingest(self.db, job_id)
 
     # --- documents and collections ----------------------------------------------
     def collections(self) -> list[CollectionInfo]:
@@ -190,11 +219,33 @@ class Library:
 
     def runs(self, collection: str | None = None) -> list[RunRecord]:
         with self._lock:
+            run_log.recover_runs(self.db)
             return run_log.list_runs(self.db, collection)
 
     def run(self, run_id: int) -> RunRecord:
         with self._lock:
+            run_log.recover_runs(self.db)
             return run_log.get_run(self.db, run_id)
+
+    def reopen_run(self, run_id: int) -> None:
+        """Continue an interrupted run in this process (its status goes back to running)."""
+        with self._lock:
+            run_log.reopen_run(self.db, run_id)
+
+    def run_context(self, run: RunRecord) -> list[Document]:
+        """The documents ``run`` read, the versions it read, in its order; a clear error if one is gone."""
+        with self._lock:
+            for doc in run.documents:
+                row = self.db.execute("SELECT sha256, status FROM documents WHERE id = ?", [doc["doc_id"]]).fetchone()
+                if row is None or row[1] != "stored":
+                    raise DocumentNotFound(f"Run {run.id} read {doc['name']!r} (document {doc['doc_id']}), which "
+                                           "was since removed from the library.")
+                if doc["sha256"] and row[0] != doc["sha256"]:
+                    raise LibraryError(f"Run {run.id} read {doc['name']!r} (document {doc['doc_id']}), whose "
+                                       "stored text has changed since.")
+        if not run.documents:
+            raise DocumentNotFound(f"Run {run.id} has no stored documents to read.")
+        return self.load_context(doc_ids=[doc["doc_id"] for doc in run.documents])
 
     def clear_cache(self) -> int:
         """Empty the sub-call cache; returns the number of entries removed."""

@@ -104,8 +104,9 @@ class RunRecord:
     stopped_by: str | None
     usage: dict[str, Any] | None
     summary: dict[str, Any] | None
-    status: str                 # "running" | "finished"
+    status: str                 # "running" | "finished" | "interrupted" (its process died before it ended)
     started: float
     finished: float | None
-    documents: list[dict[str, Any]] = field(default_factory=list)   # {"doc_id","name","sha256"}
+    documents: list[dict[str, Any]] = field(default_factory=list)   # {"doc_id","name","sha256"}, context order
     events: list[dict[str, Any]] = field(default_factory=list)
+    record_version: int = 1     # format of the stored record; 2 and later can be resumed

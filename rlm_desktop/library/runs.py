@@ -1,4 +1,9 @@
-"""Runs and their trajectory events: the log of record for every question asked."""
+"""Runs and their trajectory events: the log of record for every question asked.
+
+A run is stored as it goes (question, settings, models, documents in order, every event), with
+the process that runs it as its owner. A run left ``running`` by a process that died is
+*interrupted* (:func:`recover_runs`) and can be continued (:func:`reopen_run`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,13 @@ from typing import Any
 
 import sqlite_utils
 
-from rlm_desktop.errors import DocumentNotFound
+from rlm_desktop.errors import DocumentNotFound, LibraryError
+from rlm_desktop.library.owner import current_owner, owner_alive
 from rlm_desktop.library.records import RunRecord
+
+RECORD_VERSION = 2
+"""Format of a run's record. 2: events hold the root's conversation and the host-call results
+that let a run be resumed. Runs stored with 1 can be read, not resumed."""
 
 # RunResult-like summaries: these keys get their own columns, the rest is kept in `summary`.
 _COLUMNS = ("answer", "stopped_by", "usage")
@@ -50,11 +60,11 @@ def start_run(db: sqlite_utils.Database, question: str, *, collection: str | Non
               settings: dict[str, Any], models: dict[str, Any]) -> int:
     with db.atomic():
         run_id = db["runs"].insert({"question": question, "collection": collection, "settings": to_json(settings),
-                                    "models": to_json(models), "status": "running", "started": time.time()}).last_pk
-        if doc_ids:
-            marks = ",".join("?" * len(doc_ids))
-            db.execute(f"INSERT OR IGNORE INTO run_documents (run_id, doc_id, name, sha256) "
-                       f"SELECT ?, id, name, sha256 FROM documents WHERE id IN ({marks})", [run_id, *doc_ids])
+                                    "models": to_json(models), "status": "running", "started": time.time(),
+                                    "owner": current_owner(), "record_version": RECORD_VERSION}).last_pk
+        for position, doc_id in enumerate(doc_ids):  # in context order: a resumed run needs the same `context`
+            db.execute("INSERT OR IGNORE INTO run_documents (run_id, doc_id, name, sha256, position) "
+                       "SELECT ?, id, name, sha256, ? FROM documents WHERE id = ?", [run_id, position, doc_id])
     return int(run_id)
 
 
@@ -79,6 +89,32 @@ def finish_run(db: sqlite_utils.Database, run_id: int, result_summary: dict[str,
             raise DocumentNotFound(f"No run with id {run_id}.")
 
 
+def recover_runs(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    """Mark runs left running by a process that is gone as interrupted; return (id, question) of each."""
+    rows = db.execute("SELECT id, question, owner FROM runs WHERE status = 'running'").fetchall()
+    dead = [(run_id, question) for run_id, question, owner in rows if not owner_alive(owner)]
+    if dead:
+        with db.atomic():
+            for run_id, _question in dead:
+                db.execute("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", [run_id])
+    return dead
+
+
+def reopen_run(db: sqlite_utils.Database, run_id: int) -> None:
+    """Take an interrupted run over in this process, to continue it."""
+    with db.atomic():
+        row = db.execute("SELECT status, owner FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is None:
+            raise DocumentNotFound(f"No run with id {run_id}.")
+        status, owner = row
+        if status == "running" and owner_alive(owner):
+            raise LibraryError(f"Run {run_id} is still running in another process.")
+        if status == "finished":
+            raise LibraryError(f"Run {run_id} has already finished.")
+        db.execute("UPDATE runs SET status = 'running', owner = ?, finished = NULL WHERE id = ?",
+                   [current_owner(), run_id])
+
+
 def _record(row: dict[str, Any], documents: list[dict[str, Any]] | None = None,
             events: list[dict[str, Any]] | None = None) -> RunRecord:
     def load(text: str | None) -> Any:
@@ -89,6 +125,7 @@ def _record(row: dict[str, Any], documents: list[dict[str, Any]] | None = None,
         models=load(row["models"]) or {}, answer=row["answer"], stopped_by=row["stopped_by"],
         usage=load(row["usage"]), summary=load(row["summary"]), status=row["status"], started=row["started"],
         finished=row["finished"], documents=documents or [], events=events or [],
+        record_version=int(row.get("record_version") or 1),
     )
 
 
@@ -104,7 +141,8 @@ def get_run(db: sqlite_utils.Database, run_id: int) -> RunRecord:
     if not rows:
         raise DocumentNotFound(f"No run with id {run_id}.")
     documents = db.execute_returning_dicts(
-        "SELECT doc_id, name, sha256 FROM run_documents WHERE run_id = ? ORDER BY doc_id", [run_id])
+        "SELECT doc_id, name, sha256 FROM run_documents WHERE run_id = ? ORDER BY coalesce(position, doc_id), doc_id",
+        [run_id])
     events = [json.loads(data) for (data,) in
               db.execute("SELECT data FROM events WHERE run_id = ? ORDER BY seq", [run_id])]
     return _record(rows[0], documents, events)

@@ -49,7 +49,7 @@ def test_ask_json_has_answer_trajectory_and_usage(tmp_path, capsys):
     data = json.loads(out)
     assert data["answer"] == "EUR 48,500,000"
     assert data["stopped_by"] is None
-    assert [e["kind"] for e in data["trajectory"]][:3] == ["run_started", "root_turn", "code_cell"]
+    assert [e["kind"] for e in data["trajectory"]][:4] == ["run_started", "root_messages", "root_turn", "code_cell"]
     assert data["usage"]["root"]["completion_tokens"] > 0
     assert data["citations"][0]["document"] == "01_share_purchase_agreement.md"
 

@@ -59,6 +59,8 @@ def test_sigkill_mid_batch_then_rerun(tmp_path: Path):
     assert proc.returncode == -signal.SIGKILL
 
     with Library.open(db_path) as lib:
+        assert len(lib.interrupted) == 1  # the next start says what the kill interrupted
+        assert lib.interrupted[0].startswith(f"An ingest of {room} into collection 'room' was interrupted after ")
         _check_consistent(lib)
         committed = {d.name for d in lib.documents("room")}
         assert 5 <= len(committed) < 40  # what was reported done is there; the kill stopped the rest
