@@ -6,7 +6,8 @@ spec means the same thing everywhere:
 - ``http://...`` / ``https://...``: an OpenAI-compatible server (``URL#model`` picks a model);
 - a path to a ``.gguf`` file;
 - a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``) or an installed model name;
-- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop).
+- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop), or
+  ``{"outputs": [...], "delay": SECONDS}`` for a slow model (progress and cancel tests).
 """
 
 from __future__ import annotations
@@ -76,12 +77,16 @@ def _scripted(path: Path) -> LanguageModel:
     from rlm_desktop.backends.scripted import ScriptedModel
 
     try:
-        outputs = json.loads(path.read_text(encoding="utf-8"))
+        script = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not read scripted model {path}: {exc}") from exc
+    # A list of outputs, or {"outputs": [...], "delay": seconds before each answer} for slow-model tests.
+    outputs, delay = (script.get("outputs"), script.get("delay", 0.0)) if isinstance(script, dict) else (script, 0.0)
     if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
         raise ModelLoadError(f"Scripted model {path} must hold a JSON list of strings")
-    return ScriptedModel(outputs, name=f"scripted:{path.name}")
+    if not isinstance(delay, (int, float)) or delay < 0:
+        raise ModelLoadError(f"Scripted model {path}: delay must be a non-negative number of seconds")
+    return ScriptedModel(outputs, name=f"scripted:{path.name}", delay=float(delay))
 
 
 def _resolve_installed(spec: str) -> object | None:
