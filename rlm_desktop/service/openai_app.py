@@ -54,9 +54,9 @@ def create_openai_app(services: Services) -> Starlette:
                 await anyio.to_thread.run_sync(services.reader.require_collection, collection)
             else:
                 await anyio.to_thread.run_sync(services.chat.get, call.model)
+            work = _rlm_work(services, call) if call.model.startswith(MODEL_PREFIX) else _chat_work(services, call)
         except RLMDesktopError as exc:
             return _error(exc)
-        work = _rlm_work(services, call) if call.model.startswith(MODEL_PREFIX) else _chat_work(services, call)
         if call.stream:
             return StreamingResponse(_stream(call, work), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
