@@ -106,5 +106,16 @@ def bench_service(asks: int, seconds: float, concurrency: int) -> None:
     """Served-ask overhead (scripted root) and loopback requests/s of /v1/models and MCP search."""
     from rlm_desktop.service import bench as service_bench
 
-    for line in service_bench.run(asks=asks, seconds=seconds, concurrency=concurrency, echo=sys.stderr):
+    def cli_ask(args: list[str]) -> None:
+        import contextlib
+        import io
+
+        from rlm_desktop.cli import main
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            if main(["ask", *args]) != 0:
+                raise click.ClickException("rlm ask failed inside the benchmark")
+
+    for line in service_bench.run(asks=asks, seconds=seconds, concurrency=concurrency, echo=sys.stderr,
+                                  cli_ask=cli_ask):
         click.echo(line)
