@@ -2,7 +2,9 @@
 
 :class:`GuardMiddleware` wraps any ASGI app (the OpenAI-compatible one and MCP's streamable HTTP):
 requests from another address are refused (403) unless remote access is allowed in Settings, and
-then need ``Authorization: Bearer <token>`` (401); bodies over the size limit get 413. Every
+then need ``Authorization: Bearer <token>`` (401); loopback requests naming another host or web
+origin (a DNS-rebinding web page) are refused (403) unless they carry the token; bodies over the
+size limit get 413. Every
 refusal is a short JSON error in the OpenAI shape.
 """
 
@@ -100,15 +102,33 @@ class GuardMiddleware:
             if not self.policy.allow_remote:
                 return 403, f"Requests from {host} are refused: this server answers this computer only.", \
                     "remote_not_allowed"
-            given = headers.get("authorization", "")
-            expected = f"Bearer {self.policy.token}"
-            if not self.policy.token or not hmac.compare_digest(given.encode(), expected.encode()):
+            if not self._token_ok(headers):
                 return 401, "A valid bearer token is needed for requests from other devices.", "invalid_token"
+        elif not self._token_ok(headers) and not (_loopback_name(headers.get("host", "localhost"))
+                                                  and _loopback_name(headers.get("origin", "http://localhost"))):
+            # A web page that rebinds its own host name to 127.0.0.1 must not read the library.
+            return 403, "Requests naming another host or web origin are refused on loopback (DNS rebinding).", \
+                "host_not_allowed"
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.policy.max_request_bytes:
             return 413, f"Request body is over the limit of {self.policy.max_request_bytes:,} bytes.", \
                 "request_too_large"
         return None
+
+
+    def _token_ok(self, headers: dict[str, str]) -> bool:
+        given = headers.get("authorization", "")
+        return bool(self.policy.token) and hmac.compare_digest(given.encode(), f"Bearer {self.policy.token}".encode())
+
+
+def _loopback_name(value: str) -> bool:
+    """True when a Host header (``name:port``) or an Origin (``scheme://name:port``) names this computer."""
+    name = value.split("://", 1)[-1].split("/", 1)[0]
+    if name.startswith("["):
+        name = name[1:].split("]", 1)[0]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return is_loopback(name)
 
 
 async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:

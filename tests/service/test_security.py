@@ -97,3 +97,20 @@ def test_remote_requests_are_refused_when_remote_access_is_off(start_services):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_a_web_page_rebinding_its_name_to_loopback_is_refused(openai_server):
+    server, _ = openai_server()
+    url = f"{server.url}/v1/models"
+
+    def status(headers: dict[str, str]) -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert status({}) == 200
+    assert status({"Host": f"localhost:{server.port}", "Origin": "http://127.0.0.1:3000"}) == 200
+    assert status({"Host": f"evil.example:{server.port}"}) == 403
+    assert status({"Origin": "https://evil.example"}) == 403
