@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 from rlm_desktop.gui.workers import Workers
 from rlm_desktop.service.controller import MCP, OPENAI, LocalServices
 from rlm_desktop.service.security import new_token
-from rlm_desktop.settings import Settings
 
 _REFRESH_MS = 1000
 _TITLES = {OPENAI: "OpenAI-compatible server (LM Studio-style /v1)", MCP: "MCP server (streamable HTTP)"}
@@ -99,7 +98,8 @@ class ServicesDialog(QDialog):
         work: Callable[[], Any] = (lambda: self.services.stop(kind)) if running else \
             (lambda: self.services.start(kind, port))
         self.workers.start(work, on_result=lambda _r, k=kind: self._done(k),
-                           on_error=lambda m, k=kind: self._failed(k, m), description=f"{'stop' if running else 'start'} {kind} server")
+                           on_error=lambda m, k=kind: self._failed(k, m),
+                           description=f"{'stop' if running else 'start'} {kind} server")
 
     def generate_token(self) -> None:
         self._update_settings(service_token=new_token())

@@ -46,7 +46,8 @@ def start_services(tmp_path: Path, library_path: Path) -> Iterator[Callable[...,
     def start(*, delay: float = 0.0, runs: int = 20, **kwargs: object) -> Services:
         root = scripted(tmp_path / f"root{len(opened)}.json", [PRICE_TURN] * runs, delay)
         sub = scripted(tmp_path / f"sub{len(opened)}.json", [])
-        services = Services.open(library_path=library_path, root_spec=root, sub_spec=sub, **kwargs)  # type: ignore[arg-type]
+        services = Services.open(library_path=library_path, root_spec=root, sub_spec=sub,
+                                 **kwargs)  # type: ignore[arg-type]
         opened.append(services)
         return services
 
