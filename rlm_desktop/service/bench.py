@@ -32,7 +32,11 @@ QUESTION = "What is the purchase price?"
 
 def run(*, asks: int = 20, seconds: float = 3.0, concurrency: int = 4, echo: IO[str] | None = None,
         cli_ask: Callable[[list[str]], None] | None = None) -> Iterator[str]:
-    """Yield one printed line per figure. ``cli_ask(args)`` runs `rlm ask ARGS` in-process when given."""
+    """Yield one printed line per figure. ``cli_ask(args)`` runs `rlm ask ARGS` in-process when given.
+
+    Ways of asking are interleaved round by round, so a busy machine slows them alike; an
+    overhead is the median of the per-round differences against the direct ask.
+    """
     from rlm_desktop.library import Library
     from rlm_desktop.service.host import Services
 
@@ -43,30 +47,45 @@ def run(*, asks: int = 20, seconds: float = 3.0, concurrency: int = 4, echo: IO[
             lib.ingest([SAMPLES], collection="heron")
         spec_args = ["--library", str(library), "--root", _script(folder / "root.json", asks * 4 + 10),
                      "--sub", _script(folder / "sub.json", 0)]
+        one = ["--library", str(library), "--root", _script(folder / "one.json", 1), "--sub", spec_args[5]]
         services = Services.open(library_path=library, root_spec=spec_args[3], sub_spec=spec_args[5])
         try:
-            direct = _timed(asks, lambda: services.asks.ask(QUESTION, "heron", client="bench"))
+            def direct() -> None:
+                services.asks.ask(QUESTION, "heron", client="bench")
+
+            with _child(["serve", "--port", "0", *spec_args], echo) as url:
+                ways: dict[str, Callable[[], Any]] = {"direct": direct, "plain": lambda: _chat(url, stream=False),
+                                                      "stream": lambda: _chat(url, stream=True)}
+                if cli_ask is not None:
+                    ways["cli"] = lambda: cli_ask([QUESTION, "--collection", "heron", *one])
+                times = _interleaved(asks, ways)
+                models_rate = _load(seconds, concurrency, lambda conn: _get(conn, "/v1/models"), url)
+            mcp = _mcp_figures(asks, seconds, concurrency, spec_args, direct)
         finally:
             services.close()
-        yield f"direct ask (scripted root, one turn, recorded): median {_ms(direct)} over {asks}"
-        if cli_ask is not None:
-            one = ["--library", str(library), "--root", _script(folder / "one.json", 1), "--sub", spec_args[5]]
-            cli = _timed(asks, lambda: cli_ask([QUESTION, "--collection", "heron", *one]))
-            yield f"`rlm ask` in-process (loads the models each time): median {_ms(cli)}"
-        with _child(["serve", "--port", "0", *spec_args], echo) as url:
-            plain = _timed(asks, lambda: _chat(url, stream=False))
-            streamed = _timed(asks, lambda: _chat(url, stream=True))
-            yield (f"served ask, /v1/chat/completions: median {_ms(plain)} "
-                   f"({_delta(plain, direct)} over direct)")
-            yield (f"served ask, streamed (SSE): median {_ms(streamed)} "
-                   f"({_delta(streamed, direct)} over direct)")
-            rate = _load(seconds, concurrency, lambda conn: _get(conn, "/v1/models"), url)
-            yield f"/v1/models: {rate:,.0f} requests/s ({concurrency} loopback clients, {seconds:g} s)"
-        mcp = _mcp_figures(asks, seconds, concurrency, spec_args)
-        yield (f"served ask, MCP stdio `ask`: median {_ms(mcp['ask'])} "
-               f"({_delta(mcp['ask'], direct)} over direct)")
-        yield (f"MCP `search` (streamable HTTP): {mcp['search_rate']:,.0f} requests/s "
-               f"({concurrency} loopback sessions, {seconds:g} s)")
+    yield f"direct ask (scripted root, one turn, recorded in the library): median {_ms(times['direct'])}, {asks} rounds"
+    if "cli" in times:
+        yield f"`rlm ask` in-process (opens library and models each time): median {_ms(times['cli'])} " \
+              f"({_delta(times['cli'], times['direct'])} over direct)"
+    yield f"served ask, /v1/chat/completions: median {_ms(times['plain'])} ({_delta(times['plain'], times['direct'])})"
+    yield f"served ask, streamed (SSE): median {_ms(times['stream'])} ({_delta(times['stream'], times['direct'])})"
+    yield f"served ask, MCP stdio `ask`: median {_ms(mcp['ask'])} ({_delta(mcp['ask'], mcp['direct'])})"
+    yield f"/v1/models: {models_rate:,.0f} requests/s ({concurrency} loopback clients, {seconds:g} s)"
+    yield (f"MCP `search` (streamable HTTP): {mcp['search_rate']:,.0f} requests/s "
+           f"({concurrency} loopback sessions, {seconds:g} s)")
+
+
+def _interleaved(rounds: int, ways: dict[str, Callable[[], Any]]) -> dict[str, list[float]]:
+    """Each way once to warm up, then ``rounds`` rounds of every way in turn."""
+    for fn in ways.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, fn in ways.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+    return times
 
 
 def _script(path: Path, runs: int) -> str:
@@ -74,22 +93,13 @@ def _script(path: Path, runs: int) -> str:
     return f"scripted:{path}"
 
 
-def _timed(times: int, fn: Callable[[], Any]) -> list[float]:
-    fn()  # warm-up: models loaded, imports done, caches filled
-    samples = []
-    for _ in range(times):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
 def _ms(samples: list[float]) -> str:
     return f"{statistics.median(samples) * 1000:.1f} ms"
 
 
 def _delta(samples: list[float], baseline: list[float]) -> str:
-    return f"{(statistics.median(samples) - statistics.median(baseline)) * 1000:+.1f} ms"
+    """Median of the per-round differences: the overhead, with the load the rounds shared taken out."""
+    return f"{statistics.median(a - b for a, b in zip(samples, baseline)) * 1000:+.1f} ms"
 
 
 @contextmanager
@@ -157,7 +167,8 @@ def _load(seconds: float, concurrency: int, request: Callable[[http.client.HTTPC
     return sum(counts) / (time.perf_counter() - started)
 
 
-def _mcp_figures(asks: int, seconds: float, concurrency: int, spec_args: list[str]) -> dict[str, Any]:
+def _mcp_figures(asks: int, seconds: float, concurrency: int, spec_args: list[str],
+                 direct: Callable[[], Any]) -> dict[str, Any]:
     """MCP ask latency over stdio, and search calls/s over streamable HTTP."""
     import anyio
     from mcp.client.session import ClientSession
@@ -169,18 +180,21 @@ def _mcp_figures(asks: int, seconds: float, concurrency: int, spec_args: list[st
     params = StdioServerParameters(command=sys.executable, args=["-m", "rlm_desktop.cli", "mcp", *spec_args],
                                    env=env)
 
-    async def ask_latency() -> list[float]:
+    async def ask_latency() -> dict[str, list[float]]:
         async with stdio_client(params) as streams:
             async with ClientSession(streams[0], streams[1]) as session:
                 await session.initialize()
-                samples = []
-                for i in range(asks + 1):
+                samples: dict[str, list[float]] = {"ask": [], "direct": []}
+                for i in range(asks + 1):  # the first round is the warm-up
                     started = time.perf_counter()
+                    await anyio.to_thread.run_sync(direct)
+                    middle = time.perf_counter()
                     result = await session.call_tool("ask", {"question": QUESTION, "collection": "heron"})
                     if result.is_error:
                         raise RuntimeError(f"MCP ask failed: {result.content}")
-                    if i:  # the first is the warm-up
-                        samples.append(time.perf_counter() - started)
+                    if i:
+                        samples["direct"].append(middle - started)
+                        samples["ask"].append(time.perf_counter() - middle)
                 return samples
 
     async def search_rate(url: str) -> float:
@@ -210,7 +224,7 @@ def _mcp_figures(asks: int, seconds: float, concurrency: int, spec_args: list[st
                 group.start_soon(session_loop)
         return count / (window["end"] - window["start"])
 
-    figures: dict[str, Any] = {"ask": anyio.run(ask_latency)}
+    figures: dict[str, Any] = dict(anyio.run(ask_latency))
     with _child(["mcp", "--http", "--port", "0", *spec_args], None) as url:
         figures["search_rate"] = anyio.run(search_rate, url)
     return figures
