@@ -30,7 +30,10 @@ async def run_blocking(work: Work[T], on_update: Callable[[Any], Awaitable[None]
     outcome: dict[str, Any] = {}
 
     def send(update: Any) -> None:
-        loop.call_soon_threadsafe(updates.put_nowait, update)
+        try:
+            loop.call_soon_threadsafe(updates.put_nowait, update)
+        except RuntimeError:  # the loop has closed (server stopped): the run goes on unheard
+            pass
 
     def target() -> None:
         try:

@@ -14,6 +14,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 # One root turn per run: find the price, cite it, answer. Each run consumes exactly one output.
 PRICE_TURN = ("I search for the price.\n```repl\n"
               "hits = grep(r'consideration for the Shares is EUR [0-9,]+')\n"
+              "print(hits[0])\n"  # printed output must never reach the MCP stdio stream
               "cite(hits[0].document, hits[0].page, hits[0].snippet)\n"
               "FINAL('EUR 48,500,000')\n```")
 
