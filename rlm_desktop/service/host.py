@@ -91,7 +91,7 @@ class HttpServer:
 
     def start(self) -> "HttpServer":
         """Serve on a background thread; returns once it listens (ServiceError if it cannot)."""
-        self._thread = threading.Thread(target=self._server.run, name=f"rlm-{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"rlm-{self.name}", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
@@ -100,6 +100,12 @@ class HttpServer:
             raise ServiceError(f"The {self.name} could not listen on {self.host}:{self._server.config.port} "
                                f"(is the port in use?).")
         return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit:  # uvicorn exits when it cannot bind; start() reports it
+            pass
 
     def stop(self) -> None:
         self._server.should_exit = True

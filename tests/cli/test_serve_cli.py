@@ -97,3 +97,17 @@ def test_listening_on_every_interface_is_refused_by_default(served_library, caps
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("Error: Listening on 0.0.0.0") and "Allow other devices" in err
+
+
+def test_a_port_in_use_is_a_short_error(served_library, capsys):
+    import socket
+
+    _, args = served_library
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "--port", str(port), *args])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"could not listen on 127.0.0.1:{port}" in err and "Traceback" not in err
