@@ -44,9 +44,8 @@ class LocalServices:
                 return self.url(kind) or ""
             if self._services is None:
                 self._services = Services.open(library_path=self.library_path, settings=self.settings,
-                                               root_spec=self.root_spec, sub_spec=self.sub_spec)
-                self._services.activity = self.activity
-                self._services.asks.activity = self.activity
+                                               root_spec=self.root_spec, sub_spec=self.sub_spec,
+                                               activity=self.activity)
             services = self._services
             policy = AccessPolicy.from_settings(self.settings)
             services.policy = policy

@@ -34,13 +34,13 @@ class Services:
     @classmethod
     def open(cls, *, library_path: Path | None = None, settings: Settings | None = None,
              root_spec: str | None = None, sub_spec: str | None = None, threads: int | None = None,
-             chat_models: dict[str, str] | None = None) -> "Services":
+             chat_models: dict[str, str] | None = None, activity: Activity | None = None) -> "Services":
         """Open the library (the per-user one unless ``library_path``) and set up the services."""
         from rlm_desktop.library import Library
 
         settings = settings or Settings.load()
         library = Library.open(library_path)
-        activity = Activity()
+        activity = activity or Activity()
         asks = AskService(library, settings, root_spec=root_spec, sub_spec=sub_spec, threads=threads,
                           queue=RunQueue(), activity=activity)
         return cls(library=library, asks=asks, reader=asks.reader,
