@@ -21,6 +21,7 @@ from rlm_desktop.errors import ServiceError
 from rlm_desktop.settings import Settings
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+_DRAIN_FACTOR = 16  # a body up to 16x the limit is read and dropped, so its client sees the 413 (not a reset)
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,15 @@ class GuardMiddleware:
         if refusal is not None:
             await _reply(send, *refusal)
             return
-        body, too_big = await _read_body(receive, self.policy.max_request_bytes) \
-            if scope.get("method") in {"POST", "PUT", "PATCH"} else (None, False)
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.policy.max_request_bytes:
+            if int(length) <= _DRAIN_FACTOR * self.policy.max_request_bytes:
+                await _read_body(receive, _DRAIN_FACTOR * self.policy.max_request_bytes)  # so the client reads the 413
+            too_big, body = True, None
+        elif scope.get("method") in {"POST", "PUT", "PATCH"}:
+            body, too_big = await _read_body(receive, self.policy.max_request_bytes)
+        else:
+            body, too_big = None, False
         if too_big:
             await _reply(send, 413, f"Request body is over the limit of {self.policy.max_request_bytes:,} bytes.",
                          "request_too_large")
@@ -109,10 +117,6 @@ class GuardMiddleware:
             # A web page that rebinds its own host name to 127.0.0.1 must not read the library.
             return 403, "Requests naming another host or web origin are refused on loopback (DNS rebinding).", \
                 "host_not_allowed"
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.policy.max_request_bytes:
-            return 413, f"Request body is over the limit of {self.policy.max_request_bytes:,} bytes.", \
-                "request_too_large"
         return None
 
 

@@ -65,7 +65,10 @@ def test_streaming_sends_progress_then_the_answer_and_citations(openai_server):
 
 
 def test_bad_requests_get_clear_errors_with_the_right_status(openai_server):
-    server, services = openai_server()
+    from rlm_desktop.settings import Settings
+
+    # A small body limit keeps the test light; bodies up to 16x the limit are drained so the 413 is read.
+    server, services = openai_server(settings=Settings(service_max_request_bytes=4096))
     client = client_for(server)
     with pytest.raises(openai.NotFoundError) as missing:
         client.chat.completions.create(model="rlm:no-such", messages=QUESTION)
