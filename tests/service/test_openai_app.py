@@ -107,10 +107,14 @@ def test_closing_a_stream_cancels_its_run(openai_server):
 
 def test_a_client_that_gives_up_cancels_a_non_streamed_run(openai_server):
     server, services = openai_server(delay=60.0)
+    before = {r.id for r in services.library.runs("heron")}
     with pytest.raises(openai.APITimeoutError):
         client_for(server, timeout=1.5).chat.completions.create(model="rlm:heron", messages=QUESTION)
-    run = wait_for(lambda: (r := services.library.runs("heron")[0]).status == "finished" and r,
-                   what="the cancelled run")
+
+    def new_finished_run() -> object:
+        runs = [r for r in services.library.runs("heron") if r.id not in before]
+        return runs[0] if runs and runs[0].status == "finished" else None
+    run = wait_for(new_finished_run, what="the cancelled run")
     assert run.stopped_by == "cancelled"
 
 
