@@ -119,7 +119,7 @@ def test_a_client_that_gives_up_cancels_a_non_streamed_run(openai_server):
 
 
 def test_second_request_on_the_same_model_is_queued_with_its_position(openai_server):
-    server, _ = openai_server(delay=1.0)
+    server, _ = openai_server(delay=3.0)  # the first run is still thinking when the second request comes
     client = client_for(server)
     first_started = threading.Event()
     first: list[str] = []
