@@ -15,26 +15,34 @@ def test_waiters_run_in_order_and_are_told_their_position():
     queue = RunQueue()
     order: list[str] = []
     positions: dict[str, list[int]] = {"b": [], "c": []}
-    queued = {"b": threading.Event(), "c": threading.Event()}
+    seen = {(name, n): threading.Event() for name in ("b", "c") for n in (1, 2)}
+    b_running, b_may_finish = threading.Event(), threading.Event()
 
     def waiter(name: str) -> None:
         def on_position(n: int) -> None:
             positions[name].append(n)
-            queued[name].set()
+            seen[(name, n)].set()
         with queue.slot("rlm:heron", on_position=on_position):
             order.append(name)
+            if name == "b":
+                b_running.set()
+                assert b_may_finish.wait(10)
 
     with queue.slot("rlm:heron"):
         with queue.slot("rlm:other"):  # another model is not held up
             order.append("other")
         b = threading.Thread(target=waiter, args=("b",))
         b.start()
-        assert queued["b"].wait(10)
+        assert seen[("b", 1)].wait(10)
         c = threading.Thread(target=waiter, args=("c",))
         c.start()
-        assert queued["c"].wait(10)
+        assert seen[("c", 2)].wait(10)
         assert queue.snapshot()["rlm:heron"] == (True, 2)
         order.append("a")
+    assert b_running.wait(10)
+    assert seen[("c", 1)].wait(10)  # b runs, c is next
+    assert queue.snapshot()["rlm:heron"] == (True, 1)
+    b_may_finish.set()
     b.join(10)
     c.join(10)
     assert order == ["other", "a", "b", "c"]
