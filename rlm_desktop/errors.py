@@ -111,3 +111,17 @@ class AssemblyChecksumMismatch(ModelAssemblyError):
 
 class NotEnoughDiskSpace(ModelAssemblyError):
     """The models folder has no room for a model file; the message says how much is needed and free."""
+
+
+# --- local services (rlm serve, rlm mcp) ------------------------------------
+class ServiceError(RLMDesktopError):
+    """A local server could not start, or refused its configuration."""
+
+
+class RequestRejected(ServiceError):
+    """A client request that a server answers with an error; ``status`` is its HTTP status."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code

@@ -8,9 +8,10 @@ spec means the same thing everywhere:
 - a demo key (``demo-smollm2-135m``, ``demo-gemma3-270m``), a starter key
   (``qwen2.5-coder-1.5b-instruct-q4km``: assembled from its PyPI parts on first use) or an installed
   model name;
-- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop);
+- ``scripted:FILE.json``: a JSON list of outputs replayed in order (demos and tests of the loop), or
+  ``{"outputs": [...], "delay": SECONDS}`` for a slow model (progress and cancel tests);
 - ``scripted-turns:FILE.json``: the same list, answered by conversation position (output ``n`` when the
-  conversation holds ``n`` assistant turns), so a resumed run gets the turn it is at.
+  conversation holds ``n`` assistant turns after its question), so a resumed run gets the turn it is at.
 """
 
 from __future__ import annotations
@@ -131,20 +132,32 @@ def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
     from rlm_desktop.backends.scripted import ScriptedModel
 
     try:
-        outputs = json.loads(path.read_text(encoding="utf-8"))
+        script = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not read scripted model {path}: {exc}") from exc
+    # A list of outputs, or {"outputs": [...], "delay": seconds before each answer} for slow-model tests.
+    outputs, delay = (script.get("outputs"), script.get("delay", 0.0)) if isinstance(script, dict) else (script, 0.0)
     if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
         raise ModelLoadError(f"Scripted model {path} must hold a JSON list of strings")
+    if not isinstance(delay, (int, float)) or delay < 0:
+        raise ModelLoadError(f"Scripted model {path}: delay must be a non-negative number of seconds")
     if by_turn:
         def turn_output(messages: list) -> str:
-            turn = sum(1 for m in messages if m.get("role") == "assistant")
+            turn = _turns_since_question(messages)
             if turn >= len(outputs):
                 raise ValueError(f"no output for turn {turn + 1} (the script has {len(outputs)})")
             return outputs[turn]
 
-        return ScriptedModel(turn_output, name=f"scripted-turns:{path.name}")
-    return ScriptedModel(outputs, name=f"scripted:{path.name}")
+        return ScriptedModel(turn_output, name=f"scripted-turns:{path.name}", delay=float(delay))
+    return ScriptedModel(outputs, name=f"scripted:{path.name}", delay=float(delay))
+
+
+def _turns_since_question(messages: list) -> int:
+    """Assistant turns after the run's question (the worked example's turns before it do not count)."""
+    starts = [i for i, m in enumerate(messages)
+              if m.get("role") == "user" and str(m.get("content", "")).startswith("New question:")]
+    after = messages[starts[-1]:] if starts else messages
+    return sum(1 for m in after if m.get("role") == "assistant")
 
 
 def _resolve_installed(spec: str) -> object | None:

@@ -15,7 +15,7 @@ import click
 from rlm_desktop.errors import RLMDesktopError
 
 # Modules that add commands to `cli`; each is optional until its issue lands.
-_COMMAND_MODULES = ("ask", "library", "runs", "models", "eval", "bench")
+_COMMAND_MODULES = ("ask", "library", "runs", "models", "eval", "bench", "serve")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

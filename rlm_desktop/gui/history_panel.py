@@ -80,6 +80,8 @@ class HistoryPanel(QWidget):
         for r in records:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))
             ended = r.status if r.status != "finished" else ("answer" if not r.stopped_by else r.stopped_by)
+            if (r.settings or {}).get("client"):  # started by a local client (rlm serve / rlm mcp)
+                ended += f" · {r.settings['client']}"
             item = QTreeWidgetItem([" ".join(r.question.split()), when, ended])
             item.setData(0, _ROLE_ID, r.id)
             item.setToolTip(0, f"{r.question}\n\n{(r.answer or '')[:400]}")

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.prepare_models = prepare_models
         self.viewer = DocumentViewer()
         self.models_dialog: Any = None
+        self.local_services: Any = None  # service.controller.LocalServices, made when first opened
         self.errors: list[str] = []
         self.setWindowTitle("RLM Desktop")
         self.setWindowIcon(app_icon())
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.models_action = self._action("Models…", "models", QKeySequence("Ctrl+M"), self.open_models_dialog, toolbar)
         self.settings_action = self._action("Settings…", "settings", QKeySequence("Ctrl+,"),
                                             self.open_settings_dialog, toolbar)
+        self._action("Local services…", "settings", None, self.open_services_dialog, toolbar)
         toolbar.addSeparator()
         self._action("Export run…", "export", QKeySequence("Ctrl+E"), self.export_current_run, toolbar)
 
@@ -331,6 +333,23 @@ class MainWindow(QMainWindow):
         self.models_dialog.show()
         self.models_dialog.raise_()
 
+    def open_services_dialog(self) -> Any:
+        """Settings > Local services: the MCP and OpenAI-compatible servers for other local apps."""
+        from rlm_desktop.gui.services_dialog import ServicesDialog
+        from rlm_desktop.service.controller import LocalServices
+
+        if self.local_services is None:
+            self.local_services = LocalServices(self.settings, library_path=getattr(self.library, "path", None))
+        self.local_services.settings = self.settings
+        dialog = ServicesDialog(self.local_services, self.workers, self)
+        dialog.settings_changed.connect(
+            lambda s: self.apply_settings(dataclasses.replace(
+                self.settings, service_allow_remote=s.service_allow_remote, service_token=s.service_token)))
+        dialog.error.connect(self.show_error)
+        dialog.finished.connect(lambda _r: self.history_panel.refresh())  # runs clients started
+        dialog.show()
+        return dialog
+
     def _models_chosen(self, settings: Settings) -> None:
         if isinstance(self.models, DefaultModels):
             self.models.invalidate()
@@ -383,6 +402,8 @@ class MainWindow(QMainWindow):
         if self.models_dialog is not None:
             self.models_dialog.cancel_downloads()
         self.workers.wait(10_000)
+        if self.local_services is not None:
+            self.local_services.close()
         if self.own_models and isinstance(self.models, DefaultModels):
             self.models.close()
         self.viewer.close()

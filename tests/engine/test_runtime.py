@@ -89,6 +89,21 @@ def test_scripted_spec_replays_a_json_list(tmp_path):
         runtime.load_model(f"scripted:{path}")
 
 
+def test_scripted_spec_with_a_delay_is_a_slow_cancellable_model(tmp_path):
+    from rlm_desktop.backends.base import CancelToken
+
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps({"outputs": ["FINAL(1)", "FINAL(2)"], "delay": 30.0}), encoding="utf-8")
+    model = runtime.load_model(f"scripted:{path}")
+    assert model.delay == 30.0
+    cancel = CancelToken()
+    cancel.cancel()
+    assert model.chat([{"role": "user", "content": "q"}], cancel=cancel).finish_reason == "cancelled"
+    path.write_text(json.dumps({"outputs": ["FINAL(1)"], "delay": -1}), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="delay"):
+        runtime.load_model(f"scripted:{path}")
+
+
 def test_url_spec_goes_to_the_http_backend():
     with pytest.raises(ModelLoadError, match="127.0.0.1:9"):
         runtime.load_model("http://127.0.0.1:9/v1#qwen-coder", n_ctx=4096)
