@@ -24,6 +24,7 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
+from rlm_desktop.engine.grounding import ungrounded_final_note, unsupported_figures
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
@@ -35,6 +36,7 @@ from rlm_desktop.sandbox import CellResult, SandboxLimits, SandboxSession
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
 _FALLBACK_CHARS = 2000
+_MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
 
 
 @dataclass
@@ -84,6 +86,7 @@ class _Run:
     outputs: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
 
@@ -191,6 +194,9 @@ class RLM:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
+                if answer is not None and not _names_a_variable(turn.final, run):
+                    problem = self._check_grounded(answer, question, run)
+                    answer = None if problem else answer
                 if answer is not None:
                     return answer
                 feedback.append(problem)
@@ -263,10 +269,20 @@ class RLM:
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None)
 
+    def _check_grounded(self, answer: str, question: str, run: _Run) -> str:
+        """"" if a written FINAL is grounded (or was refused enough already), else why it is refused."""
+        if run.refused_finals >= _MAX_REFUSED_FINALS:
+            return ""
+        figures = unsupported_figures(answer, [question, *run.outputs])
+        if run.outputs and not figures:
+            return ""
+        run.refused_finals += 1
+        return ungrounded_final_note(figures, len(run.outputs))
+
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""
         name = final.value
-        if final.is_variable or (name.isidentifier() and name in run.variables):
+        if _names_a_variable(final, run):
             try:
                 return sandbox.get_variable(name), ""
             except SandboxError:
@@ -357,6 +373,11 @@ class RLM:
             return outcome.answer, run.usage
 
         return run_child
+
+
+def _names_a_variable(final: FinalDirective, run: _Run) -> bool:
+    """FINAL_VAR(x), or FINAL(x) where x is a variable the cells defined."""
+    return final.is_variable or (final.value.isidentifier() and final.value in run.variables)
 
 
 def _truncate(output: str, limit: int) -> tuple[str, int | None]:

@@ -146,7 +146,8 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
 def question_message(question: str, shape: str) -> str:
     """The first user turn of a question: the question and the shape of ``context``, never its text."""
     return (f"New question: {question}\n\n{shape}\n\n"
-            "You have not seen the documents yet. Reply with one sentence and one ```repl block.")
+            "You have not seen the documents yet. Start by searching them for key words of the question "
+            "(grep or search). Reply with one sentence and one ```repl block.")
 
 
 def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = ()) -> str:

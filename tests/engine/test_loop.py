@@ -61,14 +61,35 @@ def test_final_var_in_text_reads_the_repl_variable():
 
 
 def test_final_in_text_ends_the_run():
-    root = ScriptedModel(["The context is tiny, so:\nFINAL(nothing to find)"])
+    root = ScriptedModel([repl("print(len(context))"), "The context is tiny, so:\nFINAL(nothing to find)"])
     result = RLM(root, config=config()).run("Anything?", "x")
     assert result.answer == "nothing to find"
-    assert result.iterations == 1
+    assert result.iterations == 2
+
+
+def test_a_written_final_before_any_output_is_refused():
+    root = ScriptedModel(["FINAL(42)", repl("print(context.count('a'))"), "FINAL(3)"])
+    result = RLM(root, config=config()).run("How many a?", "banana")
+    assert result.answer == "3" and result.iterations == 3
+    assert "FINAL refused: you have not run any code" in root.calls[1][-1]["content"]
+
+
+def test_a_written_final_with_a_figure_never_printed_is_refused_then_corrected():
+    root = ScriptedModel([repl("print(grep('price'))"), "FINAL(The price is EUR 300,000.)",
+                          repl("print(context[10:40])"), "FINAL(The price is EUR 48,500,000.)"])
+    result = RLM(root, config=config()).run("What is the price?", "The purchase price is EUR 48,500,000 in cash.")
+    assert result.answer == "The price is EUR 48,500,000."
+    assert "'300,000' appears in none of the output" in root.calls[2][-1]["content"]
+
+
+def test_a_refused_final_is_taken_after_two_refusals():
+    root = ScriptedModel([repl("print('nothing')"), "FINAL(7)", "FINAL(7)", "FINAL(7)"])
+    result = RLM(root, config=config()).run("Which number?", "no digits here")
+    assert result.answer == "7" and result.iterations == 4
 
 
 def test_missing_final_var_is_reported_and_the_run_goes_on():
-    root = ScriptedModel(["FINAL_VAR(nope)", "FINAL(recovered)"])
+    root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")
     assert result.answer == "recovered"
     assert "no variable named 'nope'" in user_messages(root, 1)
@@ -97,11 +118,11 @@ def test_repaired_python_fence_is_run():
 
 
 def test_turn_without_code_gets_a_format_reminder():
-    root = ScriptedModel(["I am thinking about it.", "FINAL(ok)"])
+    root = ScriptedModel(["I am thinking about it.", repl("print(context)"), "FINAL(ok)"])
     result = RLM(root, config=config()).run("q", "x")
     assert result.answer == "ok"
     assert "no ```repl block" in user_messages(root, 1)
-    assert [e.runnable for e in result.trajectory if e.kind == "root_turn"] == [False, True]
+    assert [e.runnable for e in result.trajectory if e.kind == "root_turn"] == [False, True, True]
 
 
 def test_long_output_is_cut_and_the_model_is_told():

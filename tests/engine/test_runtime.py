@@ -9,6 +9,7 @@ import pytest
 
 import rlm_desktop
 from rlm_desktop import runtime
+from rlm_desktop.engine import RLMConfig
 from rlm_desktop.errors import ModelLoadError, ModelNotFound
 from rlm_desktop.settings import Settings
 
@@ -128,4 +129,4 @@ def test_public_api_names():
 def test_demo_root_gets_short_turns():
     settings = Settings(root_model="demo-smollm2-135m")
     assert runtime.engine_config(settings, "demo-smollm2-135m").root_max_tokens == runtime.DEMO_ROOT_MAX_TOKENS
-    assert runtime.engine_config(settings, "/models/qwen2.5-coder-7b.gguf").root_max_tokens == 1024
+    assert runtime.engine_config(settings, "/models/qwen2.5-coder-7b.gguf").root_max_tokens == RLMConfig().root_max_tokens

@@ -224,7 +224,7 @@ def _decoy_documents(rng: random.Random, seller: str) -> list[Document]:
 
 
 def build_dataroom(length: int, seed: int) -> DataRoom:
-    """About ``length`` approximate tokens of contracts (at least 12 agreements), deterministic in seed."""
+    """At most about ``length`` approximate tokens of contracts (at least 3), deterministic in seed."""
     rng = random.Random(f"{NAME}:{length}:{seed}")
     used: set[str] = set()
     seller, buyer, target = _company(rng, used), _company(rng, used), _company(rng, used)
@@ -236,7 +236,7 @@ def build_dataroom(length: int, seed: int) -> DataRoom:
     contracts: list[Contract] = []
     budget = target_chars(length)
     index = 0
-    while sum(len(d.text) for d in documents) < budget or len(contracts) < 12:
+    while True:
         index += 1
         kind = rng.choice(_TYPES)
         party = _company(rng, used)
@@ -244,8 +244,11 @@ def build_dataroom(length: int, seed: int) -> DataRoom:
         contract = Contract(name=f"{index:03d}_{slug}_{party.split()[0].lower()}.md", kind=kind, counterparty=party,
                             effective=_date(rng), law=rng.choice(_LAWS), annual_fee=rng.randint(4, 250) * 1000,
                             change_of_control=rng.random() < 0.2)
+        document = _contract_document(rng, index, contract, seller)
+        if sum(len(d.text) for d in documents) + len(document.text) > budget and len(contracts) >= 3:
+            break
         contracts.append(contract)
-        documents.append(_contract_document(rng, index, contract, seller))
+        documents.append(document)
     rng.shuffle(documents)
     return DataRoom(documents, contracts, _money(escrow), spa.name, escrow_page)
 
