@@ -2,7 +2,8 @@
 
 Explicit ``cite()`` calls come first: the model said what its answer rests on.
 Without them, the grep/search hits whose snippets share the answer's salient
-terms (numbers, names, rare words) are cited, best supported first.
+terms (numbers, names, rare words) are cited, best supported first; when some hits
+hold a figure of the answer (an amount, a date), only those are cited.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ def choose_citations(hits: Iterable[dict], answer: str, limit: int = _MAX_CITATI
     terms = _terms(answer)
     if not terms:
         return []
+    figures = {t for t in terms if t[0].isdigit() and len(t) >= 3}
     scored = []
     for order, hit in enumerate(hits):
         snippet_terms = _terms(str(hit.get("snippet", "")))
         score = sum(_weight(t) for t in terms & snippet_terms)
         if score > 0:
-            scored.append((-score, order, hit))
+            scored.append((-score, order, hit, bool(figures & snippet_terms)))
+    if any(has_figure for *_, has_figure in scored):  # an answer's figures identify its passage: cite those
+        scored = [item for item in scored if item[3]]
     scored.sort(key=lambda item: (item[0], item[1]))
-    return _dedupe((_citation(h) for _, _, h in scored), limit)
+    return _dedupe((_citation(h) for _, _, h, _ in scored), limit)
 
 
 def _is_explicit(hit: dict) -> bool:

@@ -186,16 +186,23 @@ class ReplHelpers:
 
     def _grep_fn(self) -> Callable[..., list[Hit]]:
         def grep(pattern: Any, context_chars: int = 80, max_hits: int = 200, ignore_case: bool = True) -> list[Hit]:
-            """Regex ``pattern`` over every document (case-insensitive unless ignore_case=False)."""
+            """Regex ``pattern`` over every document (case-insensitive unless ignore_case=False).
+
+            One hit per passage: a match that lies inside the previous hit's snippet is not
+            returned again (count exact matches with ``len(re.findall(...))``)."""
             flags = re.IGNORECASE if ignore_case else 0
             regex = pattern if isinstance(pattern, re.Pattern) else re.compile(plain_str(pattern), flags)
             hits: list[Hit] = []
             for source in self._sources:
                 text = source.text
+                shown_to = -1
                 for match in regex.finditer(text):
                     if len(hits) >= max_hits:
                         return hits
                     start, end = match.span()
+                    if end <= shown_to:
+                        continue
+                    shown_to = end + context_chars
                     snippet = str.__getitem__(text, slice(max(0, start - context_chars), end + context_chars))
                     hits.append(self._hit(source, start, end, snippet, "grep"))
             return hits

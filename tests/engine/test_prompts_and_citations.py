@@ -85,3 +85,10 @@ def test_supporting_hits_are_ranked_and_deduplicated_by_page():
 
 def test_no_citation_without_support():
     assert choose_citations([hit("a.md", 1, "nothing relevant here")], "EUR 48,500,000") == []
+
+
+def test_hits_holding_the_answers_figure_win_over_ones_sharing_only_words():
+    hits = [hit("software_escrow.md", 1, "The Licensor shall deposit the source code with the escrow agent"),
+            hit("spa.md", 2, "the Buyer shall pay EUR 2,400,000 (the Escrow Amount) into an escrow account")]
+    chosen = choose_citations(hits, "The escrow amount agreed with the buyer is EUR 2,400,000.")
+    assert [c.label() for c in chosen] == ["spa.md, page 2"]

@@ -124,3 +124,13 @@ def test_cite_finds_a_quote_that_runs_over_a_page_break(repl: SandboxSession) ->
     cited = result.hits[-1]
     assert result.error is None
     assert cited["page"] == 1 and LEASE.text[cited["start"]:cited["end"]].endswith("The monthly rent")
+
+
+def test_grep_returns_one_hit_per_passage():
+    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
+
+    text = "The escrow agent holds the Escrow Amount in an escrow account. " + "filler " * 100 + "escrow again"
+    helpers = ReplHelpers([Source("spa.md", text, (0,), None)], call_host=lambda *a: None, host_names=[],
+                          on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
+    hits = helpers.functions()["grep"]("escrow", context_chars=80)
+    assert len(hits) == 2 and hits[1].snippet.endswith("escrow again")
