@@ -10,6 +10,7 @@ cancel token, and :mod:`rlm_desktop.engine.subcalls` serves llm_query.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from rlm_desktop.sandbox import CellResult, SandboxLimits, SandboxSession
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
 _FALLBACK_CHARS = 2000
+_SEARCH_CALL = re.compile(r"\b(grep|search)\s*\(")
 _MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
 
 
@@ -189,7 +191,7 @@ class RLM:
                 cell = self._run_cell(sandbox, code, iteration, index, run)
                 if cell.final is not None:
                     return cell.final
-                feedback.append(self._feedback(index, cell, len(turn.code_blocks)))
+                feedback.append(self._feedback(index, cell, len(turn.code_blocks), code))
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and not run.budget.tripped:
@@ -263,11 +265,13 @@ class RLM:
             run.outputs.append(cell.output)
         return cell
 
-    def _feedback(self, index: int, cell: CellResult, blocks: int = 1) -> str:
+    def _feedback(self, index: int, cell: CellResult, blocks: int = 1, code: str = "") -> str:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
+        searched = _SEARCH_CALL.search(code) is not None and not cell.error
+        found = any(hit.get("source") in ("grep", "search") for hit in cell.hits)
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
-                                     restored=cell.restore is not None)
+                                     restored=cell.restore is not None, found_nothing=searched and not found)
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> str:
         """"" if a written FINAL is grounded (or was refused enough already), else why it is refused."""

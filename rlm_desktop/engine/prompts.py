@@ -158,7 +158,7 @@ def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = (
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
                   worker_truncated: bool, restarted_after: str | None, blocks: int = 1,
-                  restored: bool = False) -> str:
+                  restored: bool = False, found_nothing: bool = False) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
     notes: list[str] = []
     if cut_from is not None:
@@ -174,6 +174,9 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
     elif restarted_after:
         notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit: variables "
                      "from earlier blocks are gone, `context` is loaded again]")
+    if found_nothing:
+        notes.append("[grep/search found nothing. That is not proof of absence: try one distinctive word, a "
+                     "word stem (e.g. r\"indemnif\" rather than \"indemnification clause\"), or search() with key words]")
     label = f"Output of block {index + 1}" if blocks > 1 else "Output"
     return output_block(output, label=label, notes=notes)
 
