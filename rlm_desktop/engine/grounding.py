@@ -33,8 +33,11 @@ def unsupported_figures(answer: str, seen: Iterable[str]) -> list[str]:
     return missing
 
 
-def ungrounded_final_note(figures: list[str], outputs_seen: int) -> str:
+def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_found: bool = False) -> str:
     """What the root is told when its FINAL is refused."""
+    if nothing_found and not figures:
+        return ("FINAL refused: your searches have found no passage yet, so the answer cannot rest on the "
+                "documents. Search again with one distinctive word, a word stem or other key words.")
     if not outputs_seen:
         return ("FINAL refused: you have not run any code yet, so the answer cannot come from the documents. "
                 "Search for it first.")

@@ -89,6 +89,7 @@ class _Run:
     variables: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
+    searched_empty: bool = False  # the last cell called grep/search and found nothing
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
 
@@ -191,7 +192,7 @@ class RLM:
                 cell = self._run_cell(sandbox, code, iteration, index, run)
                 if cell.final is not None:
                     return cell.final
-                feedback.append(self._feedback(index, cell, len(turn.code_blocks), code))
+                feedback.append(self._feedback(index, cell, run, len(turn.code_blocks), code))
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and not run.budget.tripped:
@@ -265,10 +266,11 @@ class RLM:
             run.outputs.append(cell.output)
         return cell
 
-    def _feedback(self, index: int, cell: CellResult, blocks: int = 1, code: str = "") -> str:
+    def _feedback(self, index: int, cell: CellResult, run: _Run, blocks: int = 1, code: str = "") -> str:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
         searched = _SEARCH_CALL.search(code) is not None and not cell.error
         found = any(hit.get("source") in ("grep", "search") for hit in cell.hits)
+        run.searched_empty = searched and not found
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found)
@@ -278,10 +280,12 @@ class RLM:
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return ""
         figures = unsupported_figures(answer, [question, *run.outputs])
-        if run.outputs and not figures:
+        found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in run.hits)
+        nothing_found = run.searched_empty and not found_any
+        if run.outputs and not figures and not nothing_found:
             return ""
         run.refused_finals += 1
-        return ungrounded_final_note(figures, len(run.outputs))
+        return ungrounded_final_note(figures, len(run.outputs), nothing_found=nothing_found)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

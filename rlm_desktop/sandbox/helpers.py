@@ -192,21 +192,31 @@ class ReplHelpers:
             returned again (count exact matches with ``len(re.findall(...))``)."""
             flags = re.IGNORECASE if ignore_case else 0
             regex = pattern if isinstance(pattern, re.Pattern) else re.compile(plain_str(pattern), flags)
-            hits: list[Hit] = []
-            for source in self._sources:
-                text = source.text
-                shown_to = -1
-                for match in regex.finditer(text):
-                    if len(hits) >= max_hits:
-                        return hits
-                    start, end = match.span()
-                    if end <= shown_to:
-                        continue
-                    shown_to = end + context_chars
-                    snippet = str.__getitem__(text, slice(max(0, start - context_chars), end + context_chars))
-                    hits.append(self._hit(source, start, end, snippet, "grep"))
+            hits = self._grep_hits(regex, context_chars, max_hits)
+            loose = None if hits or isinstance(pattern, re.Pattern) else loose_pattern(plain_str(pattern))
+            if loose is not None:
+                hits = self._grep_hits(re.compile(loose, flags), context_chars, max_hits)
+                if hits:
+                    self._writer().write(f"[grep: no exact match for {plain_str(pattern)!r}; returning {len(hits)} "
+                                         f"matches of the looser pattern {loose!r}]\n")
             return hits
         return grep
+
+    def _grep_hits(self, regex: re.Pattern, context_chars: int, max_hits: int) -> list[Hit]:
+        hits: list[Hit] = []
+        for source in self._sources:
+            text = source.text
+            shown_to = -1
+            for match in regex.finditer(text):
+                if len(hits) >= max_hits:
+                    return hits
+                start, end = match.span()
+                if end <= shown_to:
+                    continue
+                shown_to = end + context_chars
+                snippet = str.__getitem__(text, slice(max(0, start - context_chars), end + context_chars))
+                hits.append(self._hit(source, start, end, snippet, "grep"))
+        return hits
 
     def _search_fn(self) -> Callable[..., list[Hit]]:
         host_search = "search" in self._host_names
@@ -345,6 +355,25 @@ class ReplHelpers:
 ASK_PAGE_CHARS = 6000
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
+
+
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 '\-]*")
+
+
+def loose_pattern(pattern: str) -> str | None:
+    """For a plain phrase that matched nothing, a looser regex: word stems, any separators.
+
+    ``"law of ireland"`` -> ``law\\w*\\W+of\\w*\\W+ireland\\w*`` (finds "laws of Ireland").
+    None for real regexes and single short words, where loosening would only add noise.
+    """
+    phrase = pattern.strip()
+    if not _PLAIN_PHRASE.fullmatch(phrase):
+        return None
+    words = re.findall(r"[A-Za-z0-9]+", phrase)
+    if not words or (len(words) == 1 and len(words[0]) < 5):
+        return None
+    stems = [w[:-1] if len(w) > 3 and w.lower().endswith("s") else w for w in words]
+    return r"\W+".join(re.escape(stem) + r"\w*" for stem in stems)
 
 
 def page_prompt(question: str, document: str, page: int, text: str) -> str:

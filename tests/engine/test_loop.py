@@ -323,3 +323,19 @@ def test_placeholder_final_is_not_taken_as_the_answer():
     result = RLM(root, config=config()).run("q", "x")
     assert result.answer == "the real one"
     assert "put the answer itself inside FINAL" in user_messages(root, 1)
+
+
+def test_a_final_after_searches_that_found_nothing_is_refused_once():
+    root = ScriptedModel([repl("print(len(grep(r'zebra')))"), "FINAL(None of them.)",
+                          repl("print(len(grep(r'gira')))"), "FINAL(Two giraffes.)"])
+    result = RLM(root, config=config()).run("Which animals?", "A giraffe and a giraffe.")
+    assert result.answer == "Two giraffes."
+    assert "searches have found no passage" in root.calls[2][-1]["content"]
+    assert "not proof of absence" in root.calls[1][-1]["content"]
+
+
+def test_grep_falls_back_to_a_looser_pattern_for_a_plain_phrase():
+    root = ScriptedModel([repl("hits = grep('law of ireland')\nprint(len(hits), hits[0].snippet)"), "FINAL(1)"])
+    result = RLM(root, config=config()).run("How many?", "This deed is governed by the laws of Ireland.")
+    output = next(e.output for e in result.trajectory if e.kind == "cell_output")
+    assert "no exact match" in output and "laws of Ireland" in output and result.answer == "1"
