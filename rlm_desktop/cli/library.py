@@ -16,7 +16,7 @@ from rlm_desktop.library import DocumentInfo, IngestProgress, IngestReport, Libr
 from rlm_desktop.sizes import document_size
 
 STATUS_LABELS = {"stored": "stored", "new_version": "new version", "duplicate": "duplicate",
-                 "unchanged": "unchanged", "failed": "FAILED", "skipped": "skipped"}
+                 "unchanged": "unchanged", "archive": "archive", "failed": "FAILED", "skipped": "skipped"}
 
 
 def library_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,7 +43,8 @@ def _result_line(result: Any) -> str:
         detail.append(f"{result.empty_pages} without text (scanned?)")
     if result.reason:
         detail.append(result.reason)
-    return f"  {label:<11} {result.path}" + (f"  ({'; '.join(detail)})" if detail else "")
+    where = f"    {result.name}" if result.name else str(result.path)  # archive members and attachments
+    return f"  {label:<11} {where}" + (f"  ({'; '.join(detail)})" if detail else "")
 
 
 def print_report(report: IngestReport) -> None:
@@ -74,9 +75,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], collection: str | None, 
                                         show_pos=False, show_percent=True, item_show_func=lambda s: s)
                 bar.__enter__()
             if event.stage == "start":
-                bar.update(0, f"{event.index + 1}/{event.total_files} {event.path.name}")
+                bar.update(0, f"{event.index + 1}/{event.total_files} {event.label}")
             else:
-                bar.update(event.bytes_done - bar.pos)
+                bar.update(max(0, event.bytes_done - bar.pos))
 
         try:
             report = lib.ingest(list(paths), collection=collection, on_progress=on_progress)
@@ -213,8 +214,13 @@ def clear_cache(library_path: Path | None) -> None:
               help="Shrink (or grow) every corpus: 0.05 for a quick run.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to generate the corpora (default: a temporary folder, removed after).")
-def bench_library(scale: float, workdir: Path | None) -> None:
-    """Ingest throughput, FTS query latency and database size, on generated corpora."""
-    from rlm_desktop.library.bench import run_library_bench
+@click.option("--dataroom-mb", type=click.FloatRange(1, 100_000),
+              help="Size of the generated data-room ZIP's members in MB (default 1024 x scale).")
+@click.option("--only", type=click.Choice(["all", "corpora", "dataroom"]), default="all", show_default=True,
+              help="corpora: text, PDF and FTS figures; dataroom: the data-room ZIP figures.")
+def bench_library(scale: float, workdir: Path | None, dataroom_mb: float | None, only: str) -> None:
+    """Ingest throughput, FTS query latency, database size, and a data-room ZIP (MB/s, peak RSS, resume)."""
+    from rlm_desktop.library.bench import PARTS, run_library_bench
 
-    run_library_bench(scale=scale, workdir=workdir, echo=click.echo)
+    parts = {"all": PARTS, "corpora": ("text", "pdf", "fts"), "dataroom": ("dataroom",)}[only]
+    run_library_bench(scale=scale, workdir=workdir, echo=click.echo, dataroom_mb=dataroom_mb, parts=parts)
