@@ -137,7 +137,7 @@ def write_dataroom(path: Path, total_bytes: int, maker: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     written = 0
     i = 0
-    scans_every = max(1, total_bytes // (200 * 2**20))  # about one scan per 200 MB (OCR takes seconds)
+    next_scan = 0  # one scan per 200 MB of members (OCR takes seconds a page)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1, allowZip64=True) as room:
         def add(name: str, data: bytes | None, kind: str) -> None:
             nonlocal written
@@ -153,7 +153,7 @@ def write_dataroom(path: Path, total_bytes: int, maker: Any) -> dict[str, int]:
             add(f"{deal}/Finance/ledger-{i:04d}.csv", ("id,party,amount,note\n" + "".join(
                 f'{n},Party {n % 97},{n * 37 % 10000},"{line}"\n'
                 for n, line in enumerate(maker.text(1_200_000).splitlines()))).encode(), "csv")
-            add(f"{deal}/Finance/ledger-{i:04d}.xlsx", _xlsx(3000, i), "xlsx")
+            add(f"{deal}/Finance/ledger-{i:04d}.xlsx", _xlsx(1000, i), "xlsx")
             add(f"{deal}/Contracts/contract-{i:04d}.docx", _docx(maker.text(300_000)), "docx")
             add(f"{deal}/Contracts/contract-{i:04d}.pdf", _pdf([maker.text(3000) for _ in range(20)]), "pdf")
             add(f"{deal}/Management/deck-{i:04d}.pptx", _pptx([maker.text(600) for _ in range(12)]), "pptx")
@@ -169,7 +169,8 @@ def write_dataroom(path: Path, total_bytes: int, maker: Any) -> dict[str, int]:
                 with zipfile.ZipFile(inner, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as nested:
                     nested.writestr("side-letters/letter.txt", maker.text(200_000))
                 add(f"{deal}/Archive/older-{i:04d}.zip", inner.getvalue(), "nested zip")
-            if i % scans_every == 0:
+            if written >= next_scan:
+                next_scan += 200 * 2**20
                 add(f"{deal}/Scans/scan-{i:04d}.png", _scan([f"Certificate {i}", "Registered office Oslo",
                                                              "Share capital NOK 1 000 000"]), "png")
             i += 1
