@@ -158,6 +158,7 @@ class DocumentViewer(QWidget):
             if doc_id is None:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.attachments.addItem(item)
+        self.attachments.setMaximumHeight(min(110, 8 + 22 * max(1, len(attachments))))
         self.attachments.setVisible(bool(attachments))
         self.attachments_label.setVisible(bool(attachments))
         self.attachments_label.setText(f"Attachments ({len(attachments)})")
@@ -198,8 +199,10 @@ class DocumentViewer(QWidget):
     def _show_picture(self, data: bytes | None) -> None:
         pixmap = QPixmap()
         if data and pixmap.loadFromData(data):
-            width = max(240, self.width() // 2 - 40)
-            self.picture.setPixmap(pixmap.scaledToWidth(min(width, pixmap.width()),
+            half = max(240, self.body.width() // 2)
+            if self.picture_area.isHidden():
+                self.body.setSizes([half, max(240, self.body.width() - half)])
+            self.picture.setPixmap(pixmap.scaledToWidth(min(half - 24, pixmap.width()),
                                                         Qt.TransformationMode.SmoothTransformation))
             self.picture_area.show()
         else:
