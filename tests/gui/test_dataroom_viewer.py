@@ -66,6 +66,7 @@ def test_viewer_shows_slides_email_attachments_and_images(qtbot, make_window, in
     assert "EUR 9,000,000" in viewer.text.toPlainText()
 
 
+@pytest.mark.slow
 def test_viewer_shows_an_image_beside_its_ocr_text(qtbot, make_window, ingest, tmp_path: Path, library):
     from rlm_desktop.library.ocr import ocr_engine
 
