@@ -135,6 +135,7 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
     with open_library(library_path) as lib:
         info = _resolve(lib, doc)
         pages = lib.pages(info.id) if info.status == "stored" else []
+        members = lib.members(info.id)  # an archive's files, an e-mail's attachments
     click.echo(f"Document {info.id}: {info.name}")
     click.echo(f"  path:        {info.path}")
     click.echo(f"  format:      {info.format or '-'}  ({document_size(info.size)}, sha256 {(info.sha256 or '-')[:16]})")
@@ -143,6 +144,11 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
                + ("" if info.current else " (superseded)"))
     click.echo(f"  collections: {', '.join(info.collections) or '-'}")
     click.echo(f"  ingested:    {_when(info.ingested)}")
+    if info.parent_id is not None:
+        click.echo(f"  inside:      document {info.parent_id}")
+    for member, child in members:
+        state = f"{child.pages} {child.unit}s" if child.status == "stored" else child.status
+        click.echo(f"  member {child.id:>5}: {member}  ({state}" + (f" - {child.error}" if child.error else "") + ")")
     if info.status != "stored":
         return
     click.echo(f"  {info.pages} {info.unit}s, {info.chars:,} characters"
