@@ -74,4 +74,6 @@ class Citation:
     doc_id: int | None = None
 
     def label(self) -> str:
-        return f"{self.document}, page {self.page}"
+        """'room.zip/02 Contracts/msa.pdf, page 3'; slides of a presentation are called slides."""
+        unit = "slide" if self.document.lower().endswith((".pptx", ".odp")) else "page"
+        return f"{self.document}, {unit} {self.page}"

@@ -16,7 +16,7 @@ from rlm_desktop.library import DocumentInfo, IngestProgress, IngestReport, Libr
 from rlm_desktop.sizes import document_size
 
 STATUS_LABELS = {"stored": "stored", "new_version": "new version", "duplicate": "duplicate",
-                 "unchanged": "unchanged", "failed": "FAILED", "skipped": "skipped"}
+                 "unchanged": "unchanged", "archive": "archive", "failed": "FAILED", "skipped": "skipped"}
 
 
 def library_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,7 +46,8 @@ def _result_line(result: Any) -> str:
         detail.append(f"{result.empty_pages} without text (scanned?)")
     if result.reason:
         detail.append(result.reason)
-    return f"  {label:<11} {result.path}" + (f"  ({'; '.join(detail)})" if detail else "")
+    where = f"    {result.name}" if result.name else str(result.path)  # archive members and attachments
+    return f"  {label:<11} {where}" + (f"  ({'; '.join(detail)})" if detail else "")
 
 
 def print_report(report: IngestReport) -> None:
@@ -77,9 +78,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], collection: str | None, 
                                         show_pos=False, show_percent=True, item_show_func=lambda s: s)
                 bar.__enter__()
             if event.stage == "start":
-                bar.update(0, f"{event.index + 1}/{event.total_files} {event.path.name}")
+                bar.update(0, f"{event.index + 1}/{event.total_files} {event.label}")
             else:
-                bar.update(event.bytes_done - bar.pos)
+                bar.update(max(0, event.bytes_done - bar.pos))
 
         try:
             report = lib.ingest(list(paths), collection=collection, on_progress=on_progress)
@@ -137,6 +138,7 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
     with open_library(library_path) as lib:
         info = _resolve(lib, doc)
         pages = lib.pages(info.id) if info.status == "stored" else []
+        members = lib.members(info.id)  # an archive's files, an e-mail's attachments
     click.echo(f"Document {info.id}: {info.name}")
     click.echo(f"  path:        {info.path}")
     click.echo(f"  format:      {info.format or '-'}  ({document_size(info.size)}, sha256 {(info.sha256 or '-')[:16]})")
@@ -145,6 +147,11 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
                + ("" if info.current else " (superseded)"))
     click.echo(f"  collections: {', '.join(info.collections) or '-'}")
     click.echo(f"  ingested:    {_when(info.ingested)}")
+    if info.parent_id is not None:
+        click.echo(f"  inside:      document {info.parent_id}")
+    for member, child in members:
+        state = f"{child.pages} {child.unit}s" if child.status == "stored" else child.status
+        click.echo(f"  member {child.id:>5}: {member}  ({state}" + (f" - {child.error}" if child.error else "") + ")")
     if info.status != "stored":
         return
     click.echo(f"  {info.pages} {info.unit}s, {info.chars:,} characters"
@@ -216,8 +223,13 @@ def clear_cache(library_path: Path | None) -> None:
               help="Shrink (or grow) every corpus: 0.05 for a quick run.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to generate the corpora (default: a temporary folder, removed after).")
-def bench_library(scale: float, workdir: Path | None) -> None:
-    """Ingest throughput, FTS query latency and database size, on generated corpora."""
-    from rlm_desktop.library.bench import run_library_bench
+@click.option("--dataroom-mb", type=click.FloatRange(1, 100_000),
+              help="Size of the generated data-room ZIP's members in MB (default 1024 x scale).")
+@click.option("--only", type=click.Choice(["all", "corpora", "dataroom"]), default="all", show_default=True,
+              help="corpora: text, PDF and FTS figures; dataroom: the data-room ZIP figures.")
+def bench_library(scale: float, workdir: Path | None, dataroom_mb: float | None, only: str) -> None:
+    """Ingest throughput, FTS query latency, database size, and a data-room ZIP (MB/s, peak RSS, resume)."""
+    from rlm_desktop.library.bench import PARTS, run_library_bench
 
-    run_library_bench(scale=scale, workdir=workdir, echo=click.echo)
+    parts = {"all": PARTS, "corpora": ("text", "pdf", "fts"), "dataroom": ("dataroom",)}[only]
+    run_library_bench(scale=scale, workdir=workdir, echo=click.echo, dataroom_mb=dataroom_mb, parts=parts)

@@ -1,11 +1,16 @@
-"""Read a document page by page, with a cited span highlighted."""
+"""Read a document page by page (or slide by slide), with a cited span highlighted.
+
+Images and scans show their picture beside the OCR text; e-mails list their attachments,
+which open in the viewer too.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPixmap, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSpinBox, QTextEdit, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
+    QSplitter, QTextEdit, QVBoxLayout, QWidget,
 )
 
 from rlm_desktop.documents import Document
@@ -66,8 +71,13 @@ def _utf16_offset(text: str, index: int) -> int:
     return len(text[:index].encode("utf-16-le")) // 2
 
 
+UNIT_LABELS = {"page": "Page", "slide": "Slide", "section": "Section"}
+
+
 class DocumentViewer(QWidget):
     """A separate window: one page of one document, the cited span highlighted and in view."""
+
+    attachment_requested = Signal(int)   # doc_id of an attachment to open
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -88,7 +98,8 @@ class DocumentViewer(QWidget):
         self.page_count_label = QLabel()
         top.addWidget(self.title, 1)
         top.addWidget(self.prev_button)
-        top.addWidget(QLabel("Page"))
+        self.unit_label = QLabel("Page")
+        top.addWidget(self.unit_label)
         top.addWidget(self.page_box)
         top.addWidget(self.page_count_label)
         top.addWidget(self.next_button)
@@ -97,9 +108,25 @@ class DocumentViewer(QWidget):
         self.citation_label.setObjectName("muted")
         self.citation_label.setWordWrap(True)
         layout.addWidget(self.citation_label)
+        self.attachments = QListWidget()
+        self.attachments.setMaximumHeight(110)
+        self.attachments.setToolTip("Attachments: double-click (or Enter) to open one")
+        self.attachments.itemActivated.connect(self._attachment_activated)
+        self.attachments_label = QLabel("Attachments")
+        self.attachments_label.setObjectName("muted")
+        layout.addWidget(self.attachments_label)
+        layout.addWidget(self.attachments)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        layout.addWidget(self.text, 1)
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.picture_area = QScrollArea()
+        self.picture_area.setWidget(self.picture)
+        self.picture_area.setWidgetResizable(True)
+        self.body = QSplitter(Qt.Orientation.Horizontal)
+        self.body.addWidget(self.picture_area)
+        self.body.addWidget(self.text)
+        layout.addWidget(self.body, 1)
         self.prev_button.clicked.connect(lambda: self.go_to_page(self.page - 1))
         self.next_button.clicked.connect(lambda: self.go_to_page(self.page + 1))
         self.page_box.valueChanged.connect(self.go_to_page)
@@ -107,14 +134,34 @@ class DocumentViewer(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_PageUp), self, activated=lambda: self.go_to_page(self.page - 1))
         QShortcut(QKeySequence.StandardKey.Close, self, activated=self.close)
         self.document: Document | None = None
+        self.images: dict[int, bytes] = {}
         self.page = 1
         self._cited: tuple[int, int, int, str] | None = None  # (page, start, end, snippet)
         self.highlight: tuple[int, int] | None = None
 
     def show_document(self, document: Document, page: int = 1, *, start: int | None = None,
-                      end: int | None = None, snippet: str = "") -> None:
-        """Open ``document`` at ``page``; with a span, highlight it and scroll to it."""
+                      end: int | None = None, snippet: str = "", unit: str = "page",
+                      images: dict[int, bytes] | None = None,
+                      attachments: list[tuple[str, int | None, str]] = ()) -> None:  # type: ignore[assignment]
+        """Open ``document`` at ``page``; with a span, highlight it and scroll to it.
+
+        ``images`` holds pictures of pages (shown beside their text); ``attachments`` lists an
+        e-mail's attachments as (name, doc_id or None when it failed, status line).
+        """
         self.document = document
+        self.images = dict(images or {})
+        self.unit_label.setText(UNIT_LABELS.get(unit, "Page"))
+        self.attachments.clear()
+        for name, doc_id, status in attachments:
+            item = QListWidgetItem(f"{name}  —  {status}")
+            item.setData(Qt.ItemDataRole.UserRole, doc_id)
+            if doc_id is None:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            self.attachments.addItem(item)
+        self.attachments.setMaximumHeight(min(110, 8 + 22 * max(1, len(attachments))))
+        self.attachments.setVisible(bool(attachments))
+        self.attachments_label.setVisible(bool(attachments))
+        self.attachments_label.setText(f"Attachments ({len(attachments)})")
         self._cited = (page, start or 0, end or 0, snippet) if (start is not None or snippet) else None
         self.title.setText(document.name)
         self.setWindowTitle(f"{document.name} — Document viewer")
@@ -141,12 +188,31 @@ class DocumentViewer(QWidget):
         self.prev_button.setEnabled(page > 1)
         self.next_button.setEnabled(page < self.document.page_count)
         self.text.setPlainText(self.document.page_text(page))
+        self._show_picture(self.images.get(page))
         self.highlight = None
         self.text.setExtraSelections([])
         if self._cited and self._cited[0] == page:
             self._highlight_cited()
         else:
             self.citation_label.setText("")
+
+    def _show_picture(self, data: bytes | None) -> None:
+        pixmap = QPixmap()
+        if data and pixmap.loadFromData(data):
+            half = max(240, self.body.width() // 2)
+            if self.picture_area.isHidden():
+                self.body.setSizes([half, max(240, self.body.width() - half)])
+            self.picture.setPixmap(pixmap.scaledToWidth(min(half - 24, pixmap.width()),
+                                                        Qt.TransformationMode.SmoothTransformation))
+            self.picture_area.show()
+        else:
+            self.picture.clear()
+            self.picture_area.hide()
+
+    def _attachment_activated(self, item: QListWidgetItem) -> None:
+        doc_id = item.data(Qt.ItemDataRole.UserRole)
+        if doc_id is not None:
+            self.attachment_requested.emit(int(doc_id))
 
     def _highlight_cited(self) -> None:
         assert self.document is not None and self._cited is not None

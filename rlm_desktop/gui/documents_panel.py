@@ -104,7 +104,8 @@ class DocumentsPanel(QWidget):
         self.tree.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._emit_scope)
         self.tree.itemDoubleClicked.connect(lambda item, _col: self._show_item(item))
-        self.empty = QLabel("Drop files or whole folders here\n(PDF, Word, Excel, CSV, HTML, text, code)\n\n"
+        self.empty = QLabel("Drop files, whole folders or a data-room ZIP here\n(PDF, Word, Excel, PowerPoint, "
+                            "e-mail, OpenDocument, RTF, scanned images, CSV, HTML, text, code)\n\n"
                             "or use Add files… (Ctrl+O)")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("muted")
@@ -237,7 +238,12 @@ class DocumentsPanel(QWidget):
             item = QTreeWidgetItem([doc.name, str(doc.pages) if doc.status != "failed" else "–", ""])
             item.setData(0, _ROLE_ID, doc.id)
             item.setData(0, _ROLE_INFO, doc)
-            if doc.status == "failed":
+            if doc.status == "archive":
+                item.setText(1, str(doc.pages))
+                item.setIcon(0, icon("ok"))
+                item.setText(2, f"Archive · {doc.pages} file{'s' if doc.pages != 1 else ''} (listed as documents)")
+                item.setToolTip(0, f"{doc.path}\n{document_size(doc.size)}; select it to ask about all its files")
+            elif doc.status == "failed":
                 failed += 1
                 item.setIcon(0, icon("failed"))
                 item.setText(2, f"Failed: {doc.error or 'unknown reason'}")
@@ -257,8 +263,8 @@ class DocumentsPanel(QWidget):
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
         self.stack.setCurrentWidget(self.tree if documents else self.empty)
-        stored = len(documents) - failed
-        chars = sum(d.chars for d in documents if d.status != "failed")
+        stored = sum(1 for d in documents if d.status == "stored")
+        chars = sum(d.chars for d in documents if d.status == "stored")
         text = f"{stored} document{'s' if stored != 1 else ''}, {chars:,} characters"
         if failed:
             text += f" · {failed} failed"
@@ -277,7 +283,7 @@ class DocumentsPanel(QWidget):
 
     # --- scope --------------------------------------------------------------
     def scope(self) -> Scope:
-        stored = [d for d in self.documents if d.status != "failed"]
+        stored = [d for d in self.documents if d.status == "stored"]
         chosen = [item.data(0, _ROLE_INFO) for item in self.tree.selectedItems()]
         chosen = [d for d in chosen if d is not None and d.status != "failed"]
         where = f"collection “{self.current_collection}”" if self.current_collection else "all documents"
@@ -324,11 +330,12 @@ class DocumentsPanel(QWidget):
         self.workers.start(ingest, on_result=self._ingest_done, on_error=self._ingest_failed,
                            on_progress=self._ingest_progress, description="ingest")
 
-    def _import_row(self, path: Path) -> QTreeWidgetItem:
+    def _import_row(self, path: Path, label: str | None = None) -> QTreeWidgetItem:
+        """The import list's row for a file, or for a member of an archive or e-mail (by its path in it)."""
         key = str(path)
         row = self.import_rows.get(key)
         if row is None:
-            row = QTreeWidgetItem([path.name, "Waiting"])
+            row = QTreeWidgetItem([label or path.name, "Waiting"])
             row.setToolTip(0, key)
             self.import_list.addTopLevelItem(row)
             self.import_rows[key] = row
@@ -337,8 +344,11 @@ class DocumentsPanel(QWidget):
     def _ingest_progress(self, progress: Any) -> None:
         total = max(1, int(progress.total_bytes))
         self.import_progress.setValue(int(1000 * min(1.0, progress.bytes_done / total)))
-        self.import_title.setText(f"Importing file {progress.index + 1} of {progress.total_files}…")
-        row = self._import_row(Path(progress.path))
+        title = f"Importing file {progress.index + 1} of {progress.total_files}"
+        if progress.member_total:
+            title += f" · {progress.container}: {progress.member_index + 1} of {progress.member_total}"
+        self.import_title.setText(title + "…")
+        row = self._import_row(Path(progress.path), progress.label)
         if progress.stage == "start":
             row.setText(1, "Reading…")
             self.import_list.scrollToItem(row)
@@ -355,8 +365,10 @@ class DocumentsPanel(QWidget):
         else:
             row.setIcon(0, icon("ok"))
             words = {"stored": "Stored", "new_version": "Stored as a new version", "duplicate": "Already in the "
-                     "library", "unchanged": "Unchanged"}
+                     "library", "unchanged": "Unchanged", "archive": "Archive"}
             text = words.get(status, status.capitalize())
+            if status in ("archive", "unchanged") and result.reason:
+                text += f" · {result.reason}"
             if result.pages:
                 text += f" · {result.pages} page{'s' if result.pages != 1 else ''}"
             if result.ocr_pages:
@@ -370,7 +382,7 @@ class DocumentsPanel(QWidget):
     def _ingest_done(self, report: Any) -> None:
         self.ingest_cancel = None
         for result in report.files:
-            self._show_result(self._import_row(Path(result.path)), result)
+            self._show_result(self._import_row(Path(result.path), result.label), result)
         ok = sum(1 for f in report.files if f.ok)
         failed = len(report.files) - ok
         title = f"Imported {ok} of {len(report.files)} file{'s' if len(report.files) != 1 else ''}"
@@ -515,6 +527,10 @@ class DocumentsPanel(QWidget):
             return
         if info.status == "failed":
             self.error.emit(f"{info.name} could not be read: {info.error}")
+            return
+        if info.status == "archive":
+            self.error.emit(f"{info.name} is an archive: its {info.pages} files are listed as documents "
+                            f"({info.name}/…); open one of them.")
             return
         self.show_document_requested.emit(int(info.id))
 

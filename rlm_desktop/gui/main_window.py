@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.first_run_samples = first_run_samples
         self.prepare_models = prepare_models
         self.viewer = DocumentViewer()
+        self.viewer.attachment_requested.connect(lambda doc_id: self.open_document(doc_id))
         self.models_dialog: Any = None
         self.local_services: Any = None  # service.controller.LocalServices, made when first opened
         self.errors: list[str] = []
@@ -267,20 +268,26 @@ class MainWindow(QMainWindow):
 
     # --- documents and citations -------------------------------------------
     def open_document(self, doc_id: int, page: int = 1, citation: Citation | None = None) -> None:
-        def load() -> Document:
-            docs = self.library.load_context(doc_ids=[doc_id])
+        def load() -> tuple[Document, dict[str, Any]]:
+            from rlm_desktop.errors import DocumentNotFound
+
+            info = self.library.document(doc_id)
+            docs = self.library.load_context(doc_ids=[doc_id]) if info.status == "stored" else []
             if not docs:
-                from rlm_desktop.errors import DocumentNotFound
-
                 raise DocumentNotFound(f"Document {doc_id} is no longer in the library.")
-            return docs[0]
+            attachments = [(name, d.id if d.status == "stored" else None,
+                            f"{d.pages} {d.unit}{'s' if d.pages != 1 else ''}" if d.status == "stored"
+                            else f"failed: {d.error}") for name, d in self.library.members(doc_id)]
+            return docs[0], {"unit": info.unit, "images": self.library.page_images(doc_id),
+                             "attachments": attachments}
 
-        def show(document: Document) -> None:
+        def show(loaded: tuple[Document, dict[str, Any]]) -> None:
+            document, extras = loaded
             if citation is None:
-                self.viewer.show_document(document, page)
+                self.viewer.show_document(document, page, **extras)
             else:
                 self.viewer.show_document(document, citation.page, start=citation.start, end=citation.end,
-                                          snippet=citation.snippet)
+                                          snippet=citation.snippet, **extras)
 
         self.workers.start(load, on_result=show, on_error=self.show_error, description="open document")
 

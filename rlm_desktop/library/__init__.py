@@ -3,6 +3,7 @@
 Imports only the leaf modules (documents, errors, settings); never engine, sandbox, backends or hub.
 """
 
+from rlm_desktop.library.archive import ArchiveLimits
 from rlm_desktop.library.cache import SubCallCache
 from rlm_desktop.library.extract_office import ZipLimits
 from rlm_desktop.library.ingest import IngestLimits
@@ -17,6 +18,6 @@ from rlm_desktop.library.records import (
 )
 
 __all__ = [
-    "CollectionInfo", "DocumentInfo", "FileResult", "IngestLimits", "IngestProgress", "IngestReport",
+    "ArchiveLimits", "CollectionInfo", "DocumentInfo", "FileResult", "IngestLimits", "IngestProgress", "IngestReport",
     "Library", "RunRecord", "SubCallCache", "ZipLimits",
 ]

@@ -131,15 +131,30 @@ def _db_bytes(lib: Library) -> int:
     return sum(p.stat().st_size for p in lib.path.parent.glob(lib.path.name + "*"))
 
 
+PARTS = ("text", "pdf", "fts", "dataroom")
+
+
 def run_library_bench(scale: float = 1.0, workdir: Path | None = None,
-                      echo: Callable[[str], None] = print) -> dict[str, float]:
-    """Run the three measurements, print them through ``echo`` and return them."""
+                      echo: Callable[[str], None] = print, *, dataroom_mb: float | None = None,
+                      parts: tuple[str, ...] = PARTS) -> dict[str, float]:
+    """Run the measurements, print them through ``echo`` and return them.
+
+    ``dataroom_mb`` sizes the generated data-room ZIP (default 1024 MB x ``scale``).
+    """
     own = workdir is None
     root = Path(tempfile.mkdtemp(prefix="rlm-bench-")) if own else Path(workdir)
     root.mkdir(parents=True, exist_ok=True)
     figures: dict[str, float] = {}
     maker = _TextMaker()
     try:
+        if "dataroom" in parts:
+            from rlm_desktop.library.bench_dataroom import run_dataroom_bench
+
+            figures.update(run_dataroom_bench(root / "dataroom", dataroom_mb if dataroom_mb is not None
+                                              else 1024 * scale, maker, echo))
+            shutil.rmtree(root / "dataroom", ignore_errors=True)
+        if "text" not in parts:
+            return figures
         # 1. Mixed text files.
         write_text_corpus(root / "text", int(200 * 2**20 * scale), maker)
         with Library.open(root / "text.db") as lib:

@@ -150,7 +150,30 @@ def _migration_2(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """Containers (archives, e-mails) and their members; page pictures (images, scans) for the viewer."""
+    db.execute("ALTER TABLE documents ADD COLUMN member_crc INTEGER")  # CRC-32 of an archive member
+    # 0 while an archive's members are being ingested: a killed ingest walks it again on the next run
+    db.execute("ALTER TABLE documents ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")
+    db.execute("""
+        CREATE TABLE document_members (
+            parent_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            member TEXT NOT NULL,
+            child_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            PRIMARY KEY (parent_id, member)
+        )""")
+    db.execute("CREATE INDEX document_members_child ON document_members(child_id)")
+    db.execute("""
+        CREATE TABLE page_images (
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            page INTEGER NOT NULL,
+            mime TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (doc_id, page)
+        )""")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2, _migration_3]
 """Migration ``i`` (1-based) brings the schema from version ``i - 1`` to ``i``."""
 
 

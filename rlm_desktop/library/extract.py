@@ -1,4 +1,7 @@
-"""File -> text, per format. PDF and Office formats live in their own modules.
+"""File -> text, per format. PDF, Office, OpenDocument, e-mail and image formats live in their own modules.
+
+ZIP archives are not extracted here: the ingest walks them (archive.py) and sends each member
+back through :func:`extract_file`. E-mails carry their attachments in ``Extracted.attachments``.
 
 :func:`extract_file` raises :class:`ExtractionError` naming the file and the cause
 (unsupported type, binary data, damaged, encrypted, zip bomb); it never returns an
@@ -14,7 +17,12 @@ from typing import Callable
 
 from rlm_desktop.errors import ExtractionError
 from rlm_desktop.library.extract_office import CELL_SEPARATOR, ZipLimits, extract_docx, extract_xlsx
+from rlm_desktop.library.extract_email import extract_eml, extract_msg
+from rlm_desktop.library.extract_image import extract_image
+from rlm_desktop.library.extract_legacy import extract_rtf, extract_xls
+from rlm_desktop.library.extract_odf import extract_odf
 from rlm_desktop.library.extract_pdf import extract_pdf
+from rlm_desktop.library.extract_pptx import extract_pptx
 from rlm_desktop.library.ocr import PageOCR
 from rlm_desktop.library.pages import Extracted, sections
 
@@ -24,10 +32,14 @@ SOURCE_EXTENSIONS = frozenset(
     ".vue .svelte .dart .ex .exs .erl .hs .ml .clj .groovy .gradle .cmake .proto .graphql .tf "
     ".yaml .yml .toml .ini .cfg .conf .env .properties .xml .svg .ipynb .dockerfile .mk".split()
 )
-TEXT_EXTENSIONS = frozenset(".txt .text .log .rst .tex .eml .srt .vtt".split())
+TEXT_EXTENSIONS = frozenset(".txt .text .log .rst .tex .srt .vtt".split())
+IMAGE_EXTENSIONS = frozenset(".png .jpg .jpeg .tif .tiff".split())
+ODF_EXTENSIONS = frozenset(".odt .ods .odp".split())
 MARKDOWN_EXTENSIONS = frozenset(".md .markdown .mdown".split())
 HTML_EXTENSIONS = frozenset(".html .htm .xhtml".split())
-LEGACY_OFFICE = {".doc": ".docx", ".xls": ".xlsx", ".ppt": ".pptx"}
+LEGACY_OFFICE = {".doc": ".docx", ".ppt": ".pptx"}
+"""Not read: every well-kept reader of these is GPL or needs LibreOffice."""
+INLINE_TAGS = "a abbr b bdi big cite code em font i kbd mark q s small span strong sub sup time u var".split()
 TEXT_FILENAMES = frozenset("readme license licence copying makefile dockerfile changelog notice authors".split())
 
 
@@ -36,6 +48,20 @@ def file_format(path: Path) -> str | None:
     ext = path.suffix.lower()
     if ext == ".pdf":
         return "pdf"
+    if ext == ".zip":
+        return "zip"
+    if ext in (".eml", ".msg"):
+        return "email"
+    if ext == ".pptx":
+        return "pptx"
+    if ext in ODF_EXTENSIONS:
+        return ext[1:]
+    if ext == ".rtf":
+        return "rtf"
+    if ext == ".xls":
+        return "xls"
+    if ext in IMAGE_EXTENSIONS:
+        return "image"
     if ext == ".docx":
         return "docx"
     if ext in (".xlsx", ".xlsm"):
@@ -99,6 +125,9 @@ def _html_text(data: bytes) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")
+    for tag in soup(INLINE_TAGS):
+        tag.unwrap()  # "the <b>merger</b> with" stays one line of text
+    soup.smooth()
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         if tag.name == "head":
             title = tag.find("title")
@@ -123,7 +152,8 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
     if fmt is None:
         suggestion = LEGACY_OFFICE.get(path.suffix.lower())
         if suggestion:
-            raise ExtractionError(f"{path.name}: legacy {path.suffix} files are not supported; save it as {suggestion}")
+            raise ExtractionError(f"{path.name}: legacy {path.suffix} files are not supported (no permissively "
+                                  f"licensed reader exists); save it as {suggestion} and add that")
         raise ExtractionError(f"{path.name}: unsupported file type {path.suffix or '(no extension)'}")
     if fmt == "pdf":
         return extract_pdf(path, ocr=ocr, cancelled=cancelled)
@@ -131,6 +161,22 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
         return extract_docx(path, zip_limits)
     if fmt == "xlsx":
         return extract_xlsx(path, zip_limits)
+    if fmt == "zip":
+        raise ExtractionError(f"{path.name}: a ZIP archive is read member by member by the ingest")
+    if fmt == "email":
+        if path.suffix.lower() == ".msg":
+            return extract_msg(path, _html_text)
+        return extract_eml(path, _html_text)
+    if fmt == "pptx":
+        return extract_pptx(path, zip_limits)
+    if fmt in ("odt", "ods", "odp"):
+        return extract_odf(path, zip_limits)
+    if fmt == "rtf":
+        return extract_rtf(path)
+    if fmt == "xls":
+        return extract_xls(path)
+    if fmt == "image":
+        return extract_image(path, ocr=ocr, cancelled=cancelled)
     data = path.read_bytes()
     if fmt == "html":
         text = _html_text(data)

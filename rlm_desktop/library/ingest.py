@@ -1,28 +1,41 @@
-"""Paths -> dedupe by sha256 -> extract -> store, one transaction per file.
+"""Paths -> dedupe by sha256 -> extract -> store, one transaction per file (and per member).
 
 A kill mid-batch leaves every committed file whole and no half document; a re-run
-skips what is already stored (same path, size and mtime, or same sha256) and goes on.
+skips what is already stored (same path, size and mtime; for archive members the same
+size and CRC-32, so they are not even read; else the same sha256) and goes on.
 A file that cannot be read is recorded as failed with the reason; the batch goes on.
+
+ZIP archives (dropped, or found in a dropped folder) are walked member by member: each
+member is streamed into a private temporary folder, ingested like a file and linked to its
+archive; nested archives likewise, to a bounded depth. An e-mail's attachments are ingested
+before the e-mail itself, which is stored with links to them (so a kill never leaves an
+e-mail whose attachments were not all tried).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import tempfile
 import threading
-import time
-from dataclasses import dataclass, field
+import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import sqlite_utils
 
 from rlm_desktop.errors import ExtractionError
+from rlm_desktop.library.archive import ArchiveLimits, ArchiveMember, copy_member, list_members, open_archive, \
+    safe_file_name
 from rlm_desktop.library.extract import extract_file, file_format
 from rlm_desktop.library.extract_office import ZipLimits
 from rlm_desktop.library.ocr import PageOCR, ocr_engine
 from rlm_desktop.library.pages import Extracted
 from rlm_desktop.library.records import FileResult, IngestProgress, IngestReport
+from rlm_desktop.library.store import DocumentStore, Source
 
 ProgressCallback = Callable[[IngestProgress], None]
 
@@ -31,6 +44,7 @@ ProgressCallback = Callable[[IngestProgress], None]
 class IngestLimits:
     max_file_bytes: int = 500 * 1024 * 1024
     zip: ZipLimits = field(default_factory=ZipLimits)
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
     ocr: bool = True
 
 
@@ -80,6 +94,52 @@ def sha256_file(path: Path, cancelled: Callable[[], bool] = lambda: False) -> st
     return digest.hexdigest()
 
 
+TEMP_PREFIX = "rlm-ingest-"
+
+
+def remove_stale_temp_folders(root: Path | None = None) -> None:
+    """Delete private temporary folders left by ingests that were killed (their process is gone)."""
+    import psutil
+
+    base = Path(root or tempfile.gettempdir())
+    for folder in base.glob(TEMP_PREFIX + "*"):
+        match = re.match(re.escape(TEMP_PREFIX) + r"(\d+)-", folder.name)
+        if match and folder.is_dir() and not psutil.pid_exists(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class _Batch:
+    """State of one ingest call shared by the steps below."""
+
+    report: IngestReport
+    on_progress: ProgressCallback | None
+    collection_id: int | None
+    cancelled: Callable[[], bool]
+    temp: Path
+    total_files: int
+    total_bytes: int
+    index: int = 0
+    bytes_done: int = 0
+    budget: list[int] = field(default_factory=lambda: [0])   # uncompressed bytes left for the current archive
+    temp_count: int = 0
+
+    def progress(self, stage: str, src: Source, result: FileResult | None = None,
+                 member: tuple[int, int] = (0, 0)) -> None:
+        if self.on_progress:
+            self.on_progress(IngestProgress(stage, src.display, self.index, self.total_files, self.bytes_done,
+                                            self.total_bytes, result, name=src.name if src.depth else None,
+                                            container=src.container, member_index=member[0],
+                                            member_total=member[1]))
+
+    def temp_file(self, name: str) -> Path:
+        """A fresh path in the private temporary folder, keeping the member's file name."""
+        self.temp_count += 1
+        folder = self.temp / str(self.temp_count)
+        folder.mkdir()
+        return folder / safe_file_name(name)
+
+
 class Ingestor:
     """Ingests files into one library database; ``lock`` serialises use of its connection."""
 
@@ -87,6 +147,7 @@ class Ingestor:
         self.db = db
         self.lock = lock
         self.limits = limits
+        self.store = DocumentStore(db, lock)
 
     # --- the batch ----------------------------------------------------------
     def ingest(self, paths: list[Path], *, collection: str | None = None,
@@ -94,175 +155,205 @@ class Ingestor:
         files, skipped = expand_paths(paths)
         report = IngestReport(files=list(skipped))
         sizes = [_size(p) for p in files]
-        total = sum(sizes)
-        done = 0
         cancelled = lambda: bool(getattr(cancel, "cancelled", False))  # noqa: E731
-        collection_id = self._collection_id(collection) if collection else None
-        for index, (path, size) in enumerate(zip(files, sizes)):
-            if cancelled():
-                report.cancelled = True
-                break
-            if on_progress:
-                on_progress(IngestProgress("start", path, index, len(files), done, total))
-            result = self.ingest_file(path, collection_id, cancelled)
-            if result.status == "failed" and cancelled():
-                report.cancelled = True
-                break
-            report.files.append(result)
-            done += size
-            if on_progress:
-                on_progress(IngestProgress("done", path, index, len(files), done, total, result))
+        collection_id = self.store.collection_id(collection) if collection else None
+        remove_stale_temp_folders()
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as temp:
+            batch = _Batch(report, on_progress, collection_id, cancelled, Path(temp), len(files), sum(sizes))
+            done = 0
+            for index, (path, size) in enumerate(zip(files, sizes)):
+                if cancelled():
+                    report.cancelled = True
+                    break
+                batch.index, batch.bytes_done = index, done
+                batch.budget = [self.limits.archive.max_total_bytes]
+                src = _file_source(path)
+                batch.progress("start", src)
+                result = self.ingest_file(path, batch)
+                if result.status == "failed" and cancelled():
+                    report.cancelled = True
+                    break
+                report.files.append(result)
+                done += size
+                batch.bytes_done = done
+                batch.progress("done", src, result)
         return report
 
     # --- one file -------------------------------------------------------------
-    def ingest_file(self, path: Path, collection_id: int | None,
-                    cancelled: Callable[[], bool] = lambda: False) -> FileResult:
-        abspath = str(path.resolve())
+    def ingest_file(self, path: Path, batch: _Batch) -> FileResult:
         try:
             stat = path.stat()
         except OSError as exc:
             return FileResult(path, "failed", reason=f"{path.name}: cannot be read ({exc.strerror})")
-        size = stat.st_size
-        if size == 0:
-            return self._fail(path, abspath, size, None, f"{path.name}: empty file", collection_id)
-        if size > self.limits.max_file_bytes:
-            return self._fail(path, abspath, size, None,
-                              f"{path.name}: {size / 2**20:.0f} MB is over the "
-                              f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file", collection_id)
-        unchanged = self._unchanged(abspath, size, stat.st_mtime)
+        src = replace(_file_source(path), size=stat.st_size, mtime=stat.st_mtime)
+        if src.size == 0:
+            return self._fail(src, None, f"{path.name}: empty file", batch)
+        if src.format == "zip":
+            return self._archive(src, batch)
+        if src.size > self.limits.max_file_bytes:
+            return self._fail(src, None, f"{path.name}: {src.size / 2**20:.0f} MB is over the "
+                                         f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file", batch)
+        return self._ingest_source(src, batch)
+
+    def _ingest_source(self, src: Source, batch: _Batch, sha: str | None = None) -> FileResult:
+        """Unchanged? duplicate? else extract (attachments first) and store."""
+        unchanged = self.store.unchanged(src)
         if unchanged is not None:
-            self._add_to_collection(unchanged, collection_id)
-            return FileResult(path, "unchanged", unchanged, pages=self._pages_of(unchanged), size=size)
-        try:
-            sha = sha256_file(path, cancelled)
-        except OSError as exc:
-            return FileResult(path, "failed", reason=f"{path.name}: cannot be read ({exc.strerror})")
-        except ExtractionError as exc:
-            return FileResult(path, "failed", reason=str(exc))
-        duplicate = self._stored_with_hash(sha)
+            return self.store.keep_unchanged(src, unchanged, batch.collection_id)
+        if sha is None:
+            try:
+                sha = sha256_file(src.file, batch.cancelled)
+            except OSError as exc:
+                return src.result("failed", reason=f"{src.name}: cannot be read ({exc.strerror})")
+            except ExtractionError as exc:
+                return src.result("failed", reason=str(exc))
+        duplicate = self.store.stored_with_hash(sha)
         if duplicate is not None:
-            return self._duplicate(path, abspath, size, duplicate, collection_id)
+            return self.store.duplicate(src, duplicate, batch.collection_id)
         try:
-            extracted = extract_file(path, ocr=self._ocr, zip_limits=self.limits.zip, cancelled=cancelled)
+            extracted = extract_file(src.file, ocr=self._ocr, zip_limits=self.limits.zip, cancelled=batch.cancelled)
         except ExtractionError as exc:
-            return self._fail(path, abspath, size, sha, str(exc), collection_id)
+            return self._fail(src, sha, str(exc), batch)
         except MemoryError:
-            return self._fail(path, abspath, size, sha, f"{path.name}: too large to extract in memory", collection_id)
+            return self._fail(src, sha, f"{src.name}: too large to extract in memory", batch)
         except Exception as exc:  # a damaged file can make any parser raise anything
-            return self._fail(path, abspath, size, sha,
-                              f"{path.name}: could not be read ({type(exc).__name__}: {exc})", collection_id)
-        return self._store(path, abspath, size, stat.st_mtime, sha, extracted, collection_id)
+            return self._fail(src, sha, f"{src.name}: could not be read ({type(exc).__name__}: {exc})", batch)
+        members = self._attachments(src, extracted, batch) if extracted.attachments else []
+        if batch.cancelled():
+            return src.result("failed", reason=f"{src.name}: cancelled")
+        return self.store.store(src, sha, extracted, batch.collection_id, members)
 
     def _ocr(self) -> PageOCR | None:
         return ocr_engine() if self.limits.ocr else None
 
-    # --- database steps, each one transaction ----------------------------------
-    def _collection_id(self, name: str) -> int:
-        with self.lock, self.db.atomic():
-            self.db.execute("INSERT OR IGNORE INTO collections (name, created) VALUES (?, ?)", [name, time.time()])
-            return self.db.execute("SELECT id FROM collections WHERE name = ?", [name]).fetchone()[0]
+    def _fail(self, src: Source, sha: str | None, reason: str, batch: _Batch) -> FileResult:
+        """Record the failure, its reason naming the document (a member by its path in the container)."""
+        if src.depth and src.file.name != src.name and reason.startswith(src.file.name + ":"):
+            reason = src.name + reason[len(src.file.name):]
+        elif not reason.startswith(src.name):
+            reason = f"{src.name}: {reason}"
+        if batch.cancelled():
+            return src.result("failed", reason=reason)  # cancelled: nothing is recorded
+        return self.store.fail(src, sha, reason, batch.collection_id)
 
-    def _unchanged(self, abspath: str, size: int, mtime: float) -> int | None:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT id FROM documents WHERE path = ? AND current = 1 AND status = 'stored' "
-                "AND size = ? AND mtime = ?", [abspath, size, mtime]).fetchone()
-        return row[0] if row else None
+    # --- containers ----------------------------------------------------------------
+    def _archive(self, src: Source, batch: _Batch) -> FileResult:
+        """Every member of a ZIP archive as its own document, linked to the archive's row."""
+        limits = self.limits.archive
+        if src.depth >= limits.max_depth:
+            return self._fail(src, None, f"{src.name}: refused, archives nested more than "
+                                         f"{limits.max_depth} deep", batch)
+        unchanged = self.store.unchanged(src, status="archive")
+        if unchanged is not None:  # completely ingested before: its members are not read again
+            return self.store.keep_unchanged(src, unchanged, batch.collection_id)
+        try:
+            archive = open_archive(src.file, src.name)
+        except ExtractionError as exc:
+            return self._fail(src, None, str(exc), batch)
+        with archive:
+            members = list_members(archive, limits, batch.budget)
+            container_id = self.store.container(src, len(members), batch.collection_id)
+            counts: dict[str, int] = {}
+            for index, member in enumerate(members):
+                if batch.cancelled():
+                    break
+                child = _member_source(src, member.name, member.size, container_id, member=member)
+                batch.progress("start", child, member=(index, len(members)))
+                result = self._archive_member(archive, member, child, batch)
+                counts[result.status] = counts.get(result.status, 0) + 1
+                batch.report.files.append(result)
+                if src.depth == 0:
+                    batch.bytes_done += member.packed
+                batch.progress("done", child, result, member=(index, len(members)))
+            if not batch.cancelled():
+                self.store.finish_container(container_id)
+        ok = sum(n for status, n in counts.items() if status not in ("failed", "skipped"))
+        note = f"archive of {len(members)} file{'s' if len(members) != 1 else ''}: {ok} in the library"
+        for status in ("failed", "skipped"):
+            if counts.get(status):
+                note += f", {counts[status]} {status}"
+        return src.result("archive", container_id, reason=note)
 
-    def _stored_with_hash(self, sha: str) -> int | None:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT id FROM documents WHERE sha256 = ? AND status = 'stored' ORDER BY current DESC, id DESC",
-                [sha]).fetchone()
-        return row[0] if row else None
+    def _archive_member(self, archive: zipfile.ZipFile, member: ArchiveMember, child: Source,
+                        batch: _Batch) -> FileResult:
+        if member.problem:
+            return self._fail(child, None, f"{child.name}: {member.problem}", batch)
+        refused = self._refusal(child)
+        if refused:
+            return refused if refused.status == "skipped" else self._fail(child, None, refused.reason or "", batch)
+        unchanged = self.store.unchanged(child, status="archive" if child.format == "zip" else "stored")
+        if unchanged is not None:  # same path, size and CRC-32: not even read
+            return self.store.keep_unchanged(child, unchanged, batch.collection_id)
+        target = batch.temp_file(member.name)
+        try:
+            try:
+                sha = copy_member(archive, member, target, batch.cancelled)
+            except ExtractionError as exc:
+                return self._fail(child, None, f"{child.name}: {exc}", batch)
+            child = replace(child, file=target)
+            if child.format == "zip":
+                return self._archive(child, batch)
+            return self._ingest_source(child, batch, sha)
+        finally:
+            shutil.rmtree(target.parent, ignore_errors=True)
 
-    def _pages_of(self, doc_id: int) -> int:
-        with self.lock:
-            return self.db.execute("SELECT pages FROM documents WHERE id = ?", [doc_id]).fetchone()[0]
+    def _attachments(self, src: Source, extracted: Extracted, batch: _Batch) -> list[tuple[str, int]]:
+        """Each attachment ingested as its own document; returns (name, doc id) links for the e-mail."""
+        links: list[tuple[str, int]] = []
+        total = len(extracted.attachments)
+        for index, attachment in enumerate(extracted.attachments):
+            if batch.cancelled():
+                break
+            child = _member_source(src, attachment.name, len(attachment.data), None)
+            batch.progress("start", child, member=(index, total))
+            result = self._refusal(child)
+            if result is not None and result.status == "failed":
+                result = self._fail(child, None, result.reason or "", batch)
+            elif src.depth + 1 > self.limits.archive.max_depth:
+                result = self._fail(child, None, f"{child.name}: refused, attachments nested more than "
+                                                 f"{self.limits.archive.max_depth} deep", batch)
+            elif result is None:
+                target = batch.temp_file(attachment.name)
+                try:
+                    target.write_bytes(attachment.data)
+                    child = replace(child, file=target)
+                    if child.format == "zip":
+                        result = self._archive(child, batch)
+                    else:
+                        result = self._ingest_source(child, batch, hashlib.sha256(attachment.data).hexdigest())
+                finally:
+                    shutil.rmtree(target.parent, ignore_errors=True)
+            batch.report.files.append(result)
+            if result.doc_id is not None:
+                links.append((attachment.name, result.doc_id))
+            batch.progress("done", child, result, member=(index, total))
+        return links
 
-    def _add_to_collection(self, doc_id: int, collection_id: int | None) -> None:
-        if collection_id is None:
-            return
-        with self.lock, self.db.atomic():
-            self.db.execute("INSERT OR IGNORE INTO collection_documents (collection_id, doc_id, added) VALUES (?, ?, ?)",
-                            [collection_id, doc_id, time.time()])
+    def _refusal(self, child: Source) -> FileResult | None:
+        """A member that is not read: unsupported type (skipped), empty or too large (failed)."""
+        if child.format is None:
+            suffix = Path(child.name).suffix
+            return child.result("skipped", reason=f"{child.name}: unsupported file type {suffix or '(no extension)'}")
+        if child.size == 0:
+            return child.result("failed", reason=f"{child.name}: empty file")
+        if child.format != "zip" and child.size > self.limits.max_file_bytes:
+            return child.result("failed", reason=f"{child.name}: {child.size / 2**20:.0f} MB is over the "
+                                                 f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file")
+        return None
 
-    def _duplicate(self, path: Path, abspath: str, size: int, doc_id: int, collection_id: int | None) -> FileResult:
-        with self.lock, self.db.atomic():
-            self.db.execute("DELETE FROM documents WHERE path = ? AND status = 'failed'", [abspath])
-            if collection_id is not None:
-                self.db.execute("INSERT OR IGNORE INTO collection_documents (collection_id, doc_id, added) "
-                                "VALUES (?, ?, ?)", [collection_id, doc_id, time.time()])
-            name, stored_path, pages, current = self.db.execute(
-                "SELECT name, path, pages, current FROM documents WHERE id = ?", [doc_id]).fetchone()
-            if stored_path == abspath and not current:
-                self._make_current(doc_id, abspath)  # the file went back to an earlier version
-        status = "unchanged" if stored_path == abspath else "duplicate"
-        note = None if status == "unchanged" else f"same content as {name} (document {doc_id}), stored once"
-        return FileResult(path, status, doc_id, reason=note, pages=pages, size=size)
 
-    def _make_current(self, doc_id: int, abspath: str) -> None:
-        """Within a transaction: ``doc_id`` becomes the current version at ``abspath``."""
-        for (other,) in self.db.execute(
-                "SELECT id FROM documents WHERE path = ? AND current = 1 AND status = 'stored' AND id != ?",
-                [abspath, doc_id]).fetchall():
-            self._move_memberships(other, doc_id)
-            self.db.execute("UPDATE documents SET current = 0 WHERE id = ?", [other])
-        self.db.execute("UPDATE documents SET current = 1 WHERE id = ?", [doc_id])
+def _file_source(path: Path) -> Source:
+    return Source(file=path, name=path.name, key=str(path.resolve()), display=path, size=0,
+                  format=file_format(path))
 
-    def _move_memberships(self, old_id: int, new_id: int) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO collection_documents (collection_id, doc_id, added) "
-            "SELECT collection_id, ?, ? FROM collection_documents WHERE doc_id = ?", [new_id, time.time(), old_id])
-        self.db.execute("DELETE FROM collection_documents WHERE doc_id = ?", [old_id])
 
-    def _fail(self, path: Path, abspath: str, size: int, sha: str | None, reason: str,
-              collection_id: int | None) -> FileResult:
-        with self.lock, self.db.atomic():
-            self.db.execute("DELETE FROM documents WHERE path = ? AND status = 'failed'", [abspath])
-            doc_id = self.db["documents"].insert(
-                {"name": path.name, "path": abspath, "sha256": sha, "size": size, "format": file_format(path),
-                 "status": "failed", "error": reason, "current": 1, "ingested": time.time()}).last_pk
-            if collection_id is not None:
-                self.db.execute("INSERT INTO collection_documents (collection_id, doc_id, added) VALUES (?, ?, ?)",
-                                [collection_id, doc_id, time.time()])
-        return FileResult(path, "failed", doc_id, reason=reason, size=size)
-
-    def _store(self, path: Path, abspath: str, size: int, mtime: float, sha: str, extracted: Extracted,
-               collection_id: int | None) -> FileResult:
-        pages = extracted.pages
-        ocr_pages = sum(1 for p in pages if p.source == "ocr")
-        empty_pages = sum(1 for p in pages if p.flag)
-        with self.lock, self.db.atomic():
-            again = self._stored_with_hash(sha)  # another process may have stored it meanwhile
-            if again is not None:
-                return self._duplicate(path, abspath, size, again, collection_id)
-            previous = self.db.execute(
-                "SELECT id, version FROM documents WHERE path = ? AND current = 1 AND status = 'stored'",
-                [abspath]).fetchone()
-            doc_id = self.db["documents"].insert(
-                {"name": path.name, "path": abspath, "sha256": sha, "size": size, "mtime": mtime,
-                 "format": extracted.format, "unit": extracted.unit, "pages": len(pages),
-                 "chars": extracted.chars, "ocr_pages": ocr_pages, "empty_pages": empty_pages,
-                 "status": "stored", "version": previous[1] + 1 if previous else 1,
-                 "previous_id": previous[0] if previous else None, "current": 1, "ingested": time.time()}).last_pk
-            rows = []
-            start = 0
-            for number, page in enumerate(pages, start=1):
-                rows.append((doc_id, number, start, page.text, page.source, page.flag))
-                start += len(page.text)
-            self.db.conn.executemany(
-                "INSERT INTO pages (doc_id, page, start, text, source, flag) VALUES (?, ?, ?, ?, ?, ?)", rows)
-            self.db.execute("DELETE FROM documents WHERE path = ? AND status = 'failed'", [abspath])
-            if previous:
-                # The new version replaces the old in its collections; runs keep the old id.
-                self.db.execute("UPDATE documents SET current = 0 WHERE id = ?", [previous[0]])
-                self._move_memberships(previous[0], doc_id)
-            if collection_id is not None:
-                self.db.execute("INSERT OR IGNORE INTO collection_documents (collection_id, doc_id, added) "
-                                "VALUES (?, ?, ?)", [collection_id, doc_id, time.time()])
-        return FileResult(path, "new_version" if previous else "stored", doc_id, pages=len(pages),
-                          ocr_pages=ocr_pages, empty_pages=empty_pages, size=size)
+def _member_source(container: Source, name: str, size: int, parent_id: int | None,
+                   member: ArchiveMember | None = None) -> Source:
+    """A member of an archive (``member`` given) or an attachment of an e-mail."""
+    return Source(file=container.file, name=f"{container.name}/{name}", key=f"{container.key}/{name}",
+                  display=container.display / name.lstrip("/\\"), size=size, mtime=member.mtime if member else None,
+                  crc=member.crc if member else None, depth=container.depth + 1, parent_id=parent_id,
+                  member=name, format=file_format(Path(name)), container=container.name)
 
 
 def _size(path: Path) -> int:

@@ -23,6 +23,9 @@ from rlm_desktop.library.ingest import IngestLimits, Ingestor, ProgressCallback
 from rlm_desktop.library.records import CollectionInfo, DocumentInfo, IngestReport, RunRecord
 
 
+_PARENT = "(SELECT m.parent_id FROM document_members m WHERE m.child_id = d.id ORDER BY m.rowid LIMIT 1) AS parent_id"
+
+
 class Library:
     """Open with :meth:`Library.open`; close with :meth:`close` (or use as a context manager)."""
 
@@ -108,13 +111,14 @@ class Library:
             where.append("d.status = 'stored'")
         with self._lock:
             rows = self.db.execute_returning_dicts(
-                f"SELECT d.* FROM documents d WHERE {' AND '.join(where)} ORDER BY d.name COLLATE NOCASE, d.id", args)
+                f"SELECT d.*, {_PARENT} FROM documents d WHERE {' AND '.join(where)} "
+                f"ORDER BY d.name COLLATE NOCASE, d.id", args)
             names = self._collection_names([r["id"] for r in rows])
         return [DocumentInfo.from_row(r, names.get(r["id"], ())) for r in rows]
 
     def document(self, doc_id: int) -> DocumentInfo:
         with self._lock:
-            rows = self.db.execute_returning_dicts("SELECT * FROM documents WHERE id = ?", [doc_id])
+            rows = self.db.execute_returning_dicts(f"SELECT d.*, {_PARENT} FROM documents d WHERE d.id = ?", [doc_id])
             if not rows:
                 raise DocumentNotFound(f"No document with id {doc_id}.")
             names = self._collection_names([doc_id])
@@ -136,14 +140,56 @@ class Library:
             return self.db.execute_returning_dicts(
                 "SELECT page, start, text, source, flag FROM pages WHERE doc_id = ? ORDER BY page", [doc_id])
 
+    def members(self, doc_id: int) -> list[tuple[str, DocumentInfo]]:
+        """(name inside it, document) for each member of an archive or attachment of an e-mail."""
+        with self._lock:
+            rows = self.db.execute("SELECT member, child_id FROM document_members WHERE parent_id = ? "
+                                   "ORDER BY rowid", [doc_id]).fetchall()
+        return [(member, self.document(child_id)) for member, child_id in rows]
+
+    def page_images(self, doc_id: int) -> dict[int, bytes]:
+        """Pictures of a document's pages (images and scans), by 1-based page number."""
+        with self._lock:
+            return {page: bytes(data) for page, data in self.db.execute(
+                "SELECT page, data FROM page_images WHERE doc_id = ? ORDER BY page", [doc_id])}
+
     def remove_document(self, doc_id: int) -> None:
-        """Delete a document, its pages (and index entries) and memberships; runs keep its name."""
+        """Delete a document, its pages (and index entries) and memberships; runs keep its name.
+
+        An archive's or e-mail's members go with it, unless another container also holds them.
+        """
         with self._lock, self.db.atomic():
             if self.db.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone() is None:
                 raise DocumentNotFound(f"No document with id {doc_id}.")
-            self.db.execute("DELETE FROM pages WHERE doc_id = ?", [doc_id])
-            self.db.execute("DELETE FROM collection_documents WHERE doc_id = ?", [doc_id])
-            self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+            doomed = [doc_id]
+            index = 0
+            while index < len(doomed):
+                parent = doomed[index]
+                index += 1
+                for (child,) in self.db.execute(
+                        "SELECT child_id FROM document_members m WHERE parent_id = ? AND NOT EXISTS (SELECT 1 "
+                        "FROM document_members o WHERE o.child_id = m.child_id AND o.parent_id != ?)",
+                        [parent, parent]).fetchall():
+                    if child not in doomed:
+                        doomed.append(child)
+            for doomed_id in doomed:
+                self.db.execute("DELETE FROM pages WHERE doc_id = ?", [doomed_id])
+                self.db.execute("DELETE FROM collection_documents WHERE doc_id = ?", [doomed_id])
+                self.db.execute("DELETE FROM documents WHERE id = ?", [doomed_id])
+
+    def _expand_containers(self, doc_ids: list[int]) -> list[int]:
+        """Archives in a selection stand for their members (recursively); other ids stay as they are."""
+        out: list[int] = []
+        pending = list(doc_ids)
+        while pending:
+            doc_id = pending.pop(0)
+            row = self.db.execute("SELECT status FROM documents WHERE id = ?", [doc_id]).fetchone()
+            if row is not None and row[0] == "archive":
+                pending[0:0] = [child for (child,) in self.db.execute(
+                    "SELECT child_id FROM document_members WHERE parent_id = ? ORDER BY rowid", [doc_id])]
+            elif doc_id not in out:
+                out.append(doc_id)
+        return out
 
     def rename_collection(self, old: str, new: str) -> None:
         with self._lock, self.db.atomic():
@@ -164,6 +210,7 @@ class Library:
         """Stored documents (a collection, a selection, or all current ones) with text and page starts."""
         with self._lock:
             if doc_ids is not None:
+                doc_ids = self._expand_containers(list(doc_ids))
                 marks = ",".join("?" * len(doc_ids)) or "NULL"
                 rows = self.db.execute(f"SELECT id, name FROM documents WHERE status = 'stored' AND id IN ({marks}) "
                                        f"ORDER BY id", list(doc_ids)).fetchall()
@@ -190,6 +237,8 @@ class Library:
                collection: str | None = None) -> list[dict[str, Any]]:
         """bm25-ranked page hits ``{"document","doc_id","page","start","end","snippet","score"}``."""
         with self._lock:
+            if doc_ids is not None:
+                doc_ids = self._expand_containers(list(doc_ids))
             return fts.search(self.db, query, k, doc_ids=doc_ids, collection=collection)
 
     def grep(self, pattern: str, *, doc_ids: list[int] | None = None, collection: str | None = None,
@@ -197,6 +246,8 @@ class Library:
         """Regex hits (case-insensitive) with document, page, span and snippet."""
         try:
             with self._lock:
+                if doc_ids is not None:
+                    doc_ids = self._expand_containers(list(doc_ids))
                 return fts.grep(self.db, pattern, doc_ids=doc_ids, collection=collection, max_hits=max_hits)
         except re.error as exc:
             raise LibraryError(f"Bad pattern {pattern!r}: {exc}") from exc

@@ -19,15 +19,25 @@ class ExtractedPage:
     text: str
     source: str = "text"        # "text" (text layer / file text), "ocr", or "none"
     flag: str | None = None     # e.g. NO_TEXT_FLAG; shown to the user, never silent
+    image: bytes | None = None  # a picture of the page for the viewer (images), PNG or JPEG bytes
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried inside a document (an e-mail's attachment), ingested as its own document."""
+
+    name: str                   # file name, no folders
+    data: bytes
 
 
 @dataclass
 class Extracted:
-    """One file's text: its format, what a page means for it, and the pages."""
+    """One file's text: its format, what a page means for it, the pages, and files it carries."""
 
     format: str
-    unit: str                    # "page" (PDF), "section" (everything else)
+    unit: str                    # "page" (PDF, images), "slide", "section" (everything else)
     pages: list[ExtractedPage] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def chars(self) -> int:
@@ -67,5 +77,5 @@ def with_page_breaks(pages: list[ExtractedPage], separator: str = "\n\n") -> lis
         text = page.text.rstrip()
         if i < len(pages) - 1:
             text += separator
-        out.append(ExtractedPage(text, page.source, page.flag))
+        out.append(ExtractedPage(text, page.source, page.flag, page.image))
     return out

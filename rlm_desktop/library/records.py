@@ -20,13 +20,14 @@ class DocumentInfo:
     chars: int
     ocr_pages: int
     empty_pages: int            # pages flagged "no text (scanned?)"
-    status: str                 # "stored" | "failed"
+    status: str                 # "stored" | "failed" | "archive" (a ZIP archive: its members are documents)
     error: str | None
     version: int
     previous_id: int | None
     current: bool
     ingested: float
     collections: tuple[str, ...] = ()
+    parent_id: int | None = None    # the archive or e-mail it came from
 
     @classmethod
     def from_row(cls, row: dict[str, Any], collections: tuple[str, ...] = ()) -> "DocumentInfo":
@@ -36,6 +37,7 @@ class DocumentInfo:
             ocr_pages=row["ocr_pages"], empty_pages=row["empty_pages"], status=row["status"],
             error=row["error"], version=row["version"], previous_id=row["previous_id"],
             current=bool(row["current"]), ingested=row["ingested"], collections=collections,
+            parent_id=row.get("parent_id"),
         )
 
 
@@ -53,17 +55,23 @@ class FileResult:
     """What happened to one file of a batch."""
 
     path: Path
-    status: str                 # "stored" | "new_version" | "duplicate" | "unchanged" | "failed" | "skipped"
+    status: str                 # "stored" | "new_version" | "duplicate" | "unchanged" | "archive" | "failed" | "skipped"
     doc_id: int | None = None
     reason: str | None = None   # why it failed or was skipped; a note for duplicates
     pages: int = 0
     ocr_pages: int = 0
     empty_pages: int = 0
     size: int = 0
+    name: str | None = None     # for a member of an archive or e-mail: 'room.zip/02 Contracts/msa.pdf'
 
     @property
     def ok(self) -> bool:
         return self.status not in ("failed", "skipped")
+
+    @property
+    def label(self) -> str:
+        """What to call it in a list: the member path, or the file name."""
+        return self.name or self.path.name
 
 
 @dataclass
@@ -82,7 +90,12 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class IngestProgress:
-    """One progress report: a file started or finished, with byte counts over the batch."""
+    """One progress report: a file (or a member of an archive or e-mail) started or finished.
+
+    For a member, ``path`` is its container's path joined with the member's path, ``name`` its
+    document name, and ``member_index`` / ``member_total`` its place in the container;
+    ``index`` and ``total_files`` still count the files of the batch.
+    """
 
     stage: str                  # "start" | "done"
     path: Path
@@ -91,6 +104,14 @@ class IngestProgress:
     bytes_done: int             # bytes of files finished so far (this one included when "done")
     total_bytes: int
     result: FileResult | None = None
+    name: str | None = None     # a member's document name ('room.zip/02 Contracts/msa.pdf')
+    container: str | None = None  # the name of its archive or e-mail ('room.zip')
+    member_index: int = 0       # 0-based position of the member in its container
+    member_total: int = 0       # members of its container (0 for a file of the batch)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.path.name
 
 
 @dataclass(frozen=True)

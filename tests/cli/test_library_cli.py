@@ -92,3 +92,22 @@ def test_bench_library_prints_the_figures(tmp_path: Path, capsys):
     assert main(["bench", "library", "--scale", "0.005", "--workdir", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
     assert "MB/s" in out and "pages/s" in out and "median" in out and "Database size" in out
+    assert "Ingest, data-room ZIP" in out and "peak RSS" in out and "Resume:" in out
+
+
+def test_ingest_an_archive_prints_each_member_and_show_lists_them(tmp_path: Path, capsys):
+    import zipfile
+
+    db = str(tmp_path / "lib.db")
+    room = tmp_path / "room.zip"
+    with zipfile.ZipFile(room, "w") as archive:
+        archive.writestr("leases/lease.txt", "The tenant pays rent of 900 per month.\n")
+        archive.writestr("../evil.txt", "escapes\n")
+    assert main(["ingest", str(room), "--library", db, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "stored          room.zip/leases/lease.txt" in out
+    assert "room.zip/../evil.txt" in out and "outside the archive" in out
+    assert "archive     " in out and "1 stored, 1 archive, 1 FAILED." in out
+    assert main(["library", "show", "room.zip", "--library", db]) == 0
+    shown = capsys.readouterr().out
+    assert "status:      archive" in shown and ": leases/lease.txt  (1 sections)" in shown

@@ -63,11 +63,11 @@ def test_changed_file_becomes_a_new_version_and_old_runs_keep_theirs(library: Li
 
 def test_folders_are_walked_and_unsupported_files_skipped(library: Library, good_files):
     folder = good_files["pdf"].parent
-    (folder / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "photo.bmp").write_bytes(b"BM\x00\x00")
     (folder / ".hidden.txt").write_text("secret", encoding="utf-8")
     report = library.ingest([folder])
     statuses = {r.path.name: r.status for r in report.files}
-    assert statuses["photo.png"] == "skipped"
+    assert statuses["photo.bmp"] == "skipped"
     assert ".hidden.txt" not in statuses
     assert report.count("stored") == len(good_files)
 

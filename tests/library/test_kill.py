@@ -71,3 +71,63 @@ def test_sigkill_mid_batch_then_rerun(tmp_path: Path):
         assert sorted(statuses.values()).count("stored") == 40 - len(committed)
         _check_consistent(lib)
         assert len(lib.load_context("room")) == 40
+
+
+ARCHIVE_SCRIPT = """
+import sys
+from pathlib import Path
+from rlm_desktop.library import Library
+
+def show(event):
+    if event.stage == "done" and event.name:
+        print("member", event.member_index, flush=True)
+
+with Library.open(Path(sys.argv[1])) as lib:
+    lib.ingest([Path(sys.argv[2])], collection="room", on_progress=show)
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_mid_archive_resumes_without_reading_stored_members(tmp_path: Path, monkeypatch):
+    import zipfile
+
+    archive = tmp_path / "room.zip"
+    line = "The lessee shall keep the premises in good repair and condition. " * 3 + "\n"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for i in range(40):
+            zf.writestr(f"leases/lease-{i:02d}.txt", f"Lease {i}\n" + line * 2500)
+    db_path = tmp_path / "lib.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", ARCHIVE_SCRIPT, str(db_path), str(archive)],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    done = 0
+    for out_line in proc.stdout:
+        if out_line.startswith("member"):
+            done += 1
+            if done == 5:
+                proc.send_signal(signal.SIGKILL)
+                break
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    from rlm_desktop.library import ingest as ingest_module
+
+    read: list[str] = []
+    real_copy = ingest_module.copy_member
+    monkeypatch.setattr(ingest_module, "copy_member",
+                        lambda zf, member, *a, **k: (read.append(member.name), real_copy(zf, member, *a, **k))[1])
+    with Library.open(db_path) as lib:
+        _check_consistent(lib)
+        committed = {d.name for d in lib.documents("room") if d.status == "stored"}
+        assert 5 <= len(committed) < 40
+
+        report = lib.ingest([archive], collection="room")
+        statuses = {r.label: r.status for r in report.files}
+        assert all(statuses[name] == "unchanged" for name in committed)
+        assert sorted(statuses.values()).count("stored") == 40 - len(committed)
+        assert not any(f"room.zip/{name}" in committed for name in read)  # stored members were not read again
+        assert len(read) == 40 - len(committed)
+        _check_consistent(lib)
+        assert len(lib.load_context("room")) == 40
+        assert lib.ingest([archive]).files[0].status == "unchanged"  # now complete: skipped whole
