@@ -195,7 +195,9 @@ class RLM:
                 feedback.append(self._feedback(index, cell, run, len(turn.code_blocks), code))
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
-            if turn.final is not None and not run.budget.tripped:
+            if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
+                feedback.append(prompts.early_final_note())  # written before the code's output was seen
+            elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
                 if answer is not None and not _names_a_variable(turn.final, run):
                     problem = self._check_grounded(answer, question, run)

@@ -193,6 +193,12 @@ def next_user_message(question: str, feedback: Sequence[str], iterations_left: i
     return body
 
 
+def early_final_note() -> str:
+    """Told to the root when it wrote a FINAL in the same reply as code (before seeing its output)."""
+    return ("Your FINAL was ignored: it was written in the same reply as code, before that code's output "
+            "was seen. Read the output above, then answer with FINAL in a reply of its own.")
+
+
 def degenerate_turn_note(reason: str) -> str:
     """Told to the root when its turn was stopped for repeating itself or copying output."""
     return (f"Your last reply was stopped: {reason}. Write short code that computes and prints what you "

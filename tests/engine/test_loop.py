@@ -339,3 +339,10 @@ def test_grep_falls_back_to_a_looser_pattern_for_a_plain_phrase():
     result = RLM(root, config=config()).run("How many?", "This deed is governed by the laws of Ireland.")
     output = next(e.output for e in result.trajectory if e.kind == "cell_output")
     assert "no exact match" in output and "laws of Ireland" in output and result.answer == "1"
+
+
+def test_a_written_final_next_to_code_is_ignored_until_the_output_is_seen():
+    root = ScriptedModel(["FINAL(a guess)\n```repl\nprint(context.upper())\n```", "FINAL(QUIET)"])
+    result = RLM(root, config=config()).run("Shout", "quiet")
+    assert result.answer == "QUIET" and result.iterations == 2
+    assert "Your FINAL was ignored" in root.calls[1][-1]["content"]
