@@ -199,8 +199,15 @@ def _run_figures(result: RunResult | None) -> dict[str, Any]:
                 "tokens": {"root": _usage(None), "sub": _usage(None)}, "tokens_total": 0}
     tokens = {role: _usage(result.usage.get(role)) for role in ("root", "sub")}
     settings = next((e.settings for e in result.trajectory if getattr(e, "kind", "") == "run_started"), {})
+    turns = [e for e in result.trajectory if getattr(e, "kind", "") == "root_turn" and e.depth == 0]
+    cap = settings.get("root_max_tokens")
     return {
         "stopped_by": result.stopped_by, "iterations": result.iterations, "sub_calls": result.sub_calls,
         "cache_hits": result.cache_hits, "context_cut": bool(settings.get("context_cut", False)),
         "tokens": tokens, "tokens_total": sum(t["prompt"] + t["completion"] for t in tokens.values()),
+        # root turns: how many, how many the loop could run (code or FINAL), how many the turn guard
+        # stopped early, how many ran to the token cap
+        "turns": {"total": len(turns), "runnable": sum(1 for t in turns if t.runnable),
+                  "stopped_early": sum(1 for t in turns if getattr(t, "stopped_early", None)),
+                  "at_cap": sum(1 for t in turns if cap and t.completion_tokens >= cap)},
     }
