@@ -19,18 +19,41 @@ def _digits(text: str) -> str:
     return re.sub(r"[,.' ]", "", text)
 
 
-def unsupported_figures(answer: str, seen: Iterable[str]) -> list[str]:
-    """The numbers in ``answer`` that appear in none of the ``seen`` texts (separators ignored)."""
+def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question: str = "") -> list[str]:
+    """The numbers in ``answer`` that no cell's output showed (separators ignored).
+
+    ``cells`` are (code, output) pairs. A figure only counts as shown when the cell's code did not
+    write it itself: ``print("GBP 21")`` is not evidence of GBP 21.
+    """
     figures = [match.group(0).strip() for match in _FIGURE.finditer(answer)]
     if not figures:
         return []
-    haystack = " ".join(_digits(text) for text in seen)
+    asked = _numbers(question)
+    shown = [_evidence(code, output) for code, output in cells]
     missing = []
     for figure in figures:
         digits = _digits(figure)
-        if digits and digits not in haystack and figure not in missing:
+        if not digits or digits in asked or figure in missing:
+            continue
+        if not any(_shows(digits, numbers, text) for numbers, text in shown):
             missing.append(figure)
     return missing
+
+
+def _evidence(code: str, output: str) -> tuple[set[str], str]:
+    """The numbers of the output lines that the code did not write out itself (an echo is no evidence)."""
+    lines = [line for line in output.splitlines() if line.strip() and line.strip() not in code]
+    text = "\n".join(lines)
+    return _numbers(text), _digits(text)
+
+
+def _numbers(text: str) -> set[str]:
+    return {_digits(match.group(0)) for match in _FIGURE.finditer(text)}
+
+
+def _shows(digits: str, numbers: set[str], text: str) -> bool:
+    """A whole number of the output, or (4+ digits) part of one: "21" is not shown by "212,000"."""
+    return digits in numbers or (len(digits) >= 4 and digits in text)
 
 
 def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_found: bool = False) -> str:

@@ -90,6 +90,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
+    cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
 
@@ -266,6 +267,7 @@ class RLM:
                             host_seconds=cell.host_seconds, depth=run.depth))
         if cell.output.strip():
             run.outputs.append(cell.output)
+        run.cells.append((code, cell.output))
         return cell
 
     def _feedback(self, index: int, cell: CellResult, run: _Run, blocks: int = 1, code: str = "") -> str:
@@ -281,7 +283,7 @@ class RLM:
         """"" if a written FINAL is grounded (or was refused enough already), else why it is refused."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return ""
-        figures = unsupported_figures(answer, [question, *run.outputs])
+        figures = unsupported_figures(answer, run.cells, question)
         found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in run.hits)
         nothing_found = run.searched_empty and not found_any
         if run.outputs and not figures and not nothing_found:

@@ -58,18 +58,19 @@ _EXAMPLE_QUESTION = "Who signed the lease for the Oslo office?"
 _EXAMPLE_SHAPE = ("`context` is a list of 12 documents, 41,370 characters in total.\n"
                   "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
                   "  ... and 11 more (print [d.name for d in context] to see all)")
-_EXAMPLE_TURN_1 = """Find where the Oslo lease is mentioned.
+_EXAMPLE_TURN_1 = """Search for what is asked (a signature), then look for the Oslo lease among the hits.
 ```repl
-hits = grep(r"oslo", context_chars=120)
+hits = grep(r"signed|signature", context_chars=120)
 print(len(hits))
 for h in hits[:8]:
     print(h.document, h.page, h.snippet)
 ```"""
-_EXAMPLE_OUTPUT_1 = """3
-lease_oslo_office.md 1 LEASE AGREEMENT for the premises at Dronningens gate 4, Oslo, between Fjordvik Eiendom AS (landlord) and
-lease_oslo_office.md 3  and the tenant. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
-board_minutes_march.md 2 the board noted that the Oslo office lease had been renewed"""
-_EXAMPLE_TURN_2 = """Read the signature passage on page 3 of the lease.
+_EXAMPLE_OUTPUT_1 = """4
+supply_agreement_bergen.md 5 in two counterparts. Signed for Nordlys AS by Erik Dahl, Director, and for the customer by
+lease_oslo_office.md 3 the parties' obligations survive termination. 14. Signature. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
+board_minutes_march.md 2 the board approved the signature of the renewed Oslo office lease by the CFO
+nda_fjordvik.md 2 Signed for Fjordvik Eiendom AS by Per Aas"""
+_EXAMPLE_TURN_2 = """The Oslo lease is lease_oslo_office.md; read its signature passage on page 3 in full.
 ```repl
 doc = [d for d in context if d.name == "lease_oslo_office.md"][0]
 page = doc.pages[2]
@@ -146,7 +147,7 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
 def question_message(question: str, shape: str) -> str:
     """The first user turn of a question: the question and the shape of ``context``, never its text."""
     return (f"New question: {question}\n\n{shape}\n\n"
-            "You have not seen the documents yet. Start by searching them for key words of the question "
+            "You have not seen the documents yet. Start by searching them for words of what is asked "
             "(grep or search). Reply with one sentence and one ```repl block.")
 
 

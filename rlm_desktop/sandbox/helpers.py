@@ -213,9 +213,9 @@ class ReplHelpers:
                 start, end = match.span()
                 if end <= shown_to:
                     continue
-                shown_to = end + context_chars
-                snippet = str.__getitem__(text, slice(max(0, start - context_chars), end + context_chars))
-                hits.append(self._hit(source, start, end, snippet, "grep"))
+                lo, hi = _word_bounds(text, max(0, start - context_chars), end + context_chars)
+                shown_to = hi
+                hits.append(self._hit(source, start, end, str.__getitem__(text, slice(lo, hi)), "grep"))
         return hits
 
     def _search_fn(self) -> Callable[..., list[Hit]]:
@@ -355,6 +355,17 @@ class ReplHelpers:
 ASK_PAGE_CHARS = 6000
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
+
+
+def _word_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
+    """Widen [lo, hi) so that it cuts no word or number in two ("GBP 212,000", never "GBP 21")."""
+    hi = min(hi, len(text))
+    while hi < len(text) and (text[hi].isalnum() or (text[hi] in ",." and hi + 1 < len(text)
+                                                     and text[hi + 1].isdigit() and text[hi - 1].isdigit())):
+        hi += 1
+    while lo > 0 and (text[lo - 1].isalnum() or (text[lo - 1] in ",." and lo >= 2 and text[lo - 2].isdigit())):
+        lo -= 1
+    return lo, hi
 
 
 _PLAIN_PHRASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 '\-]*")

@@ -305,7 +305,7 @@ def test_extra_tools_are_callable_from_the_repl():
 
 def test_events_reach_the_callback_as_they_happen():
     seen = []
-    root = ScriptedModel([repl("print(2)"), "FINAL(2)"])
+    root = ScriptedModel([repl("print(len(context) + 1)"), "FINAL(2)"])
     result = RLM(root, config=config()).run("q", "x", on_event=seen.append)
     assert seen == result.trajectory
     assert seen[-1].kind == "final" and seen[-1].stopped_by is None
@@ -346,3 +346,11 @@ def test_a_written_final_next_to_code_is_ignored_until_the_output_is_seen():
     result = RLM(root, config=config()).run("Shout", "quiet")
     assert result.answer == "QUIET" and result.iterations == 2
     assert "Your FINAL was ignored" in root.calls[1][-1]["content"]
+
+
+def test_a_figure_the_code_printed_itself_is_not_evidence():
+    root = ScriptedModel([repl("print(grep('rent')[0].snippet)"), repl('print("GBP 21")'), "FINAL(GBP 21)",
+                          "FINAL(GBP 212,000)"])
+    result = RLM(root, config=config()).run("What is the rent?", "The annual rent is GBP 212,000 a year.")
+    assert result.answer == "GBP 212,000"
+    assert "'21' appears in none of the output" in root.calls[3][-1]["content"]

@@ -55,7 +55,7 @@ def test_grep_hit_attributes_and_limits(repl: SandboxSession) -> None:
     result = repl.run("h = grep('BETA', context_chars=5)[0]\n"
                       "print(h.document, h.page, h.snippet)\n"
                       "print(len(grep('e', max_hits=3)), len(grep('BETA', ignore_case=False)))")
-    assert result.output.splitlines() == ["lease.pdf 1  and Beta Ltd.", "3 0"]
+    assert result.output.splitlines() == ["lease.pdf 1 GmbH and Beta Ltd.", "3 0"]  # whole words
 
 
 def test_search_ranks_passages_and_reports_pages(repl: SandboxSession) -> None:
@@ -134,3 +134,13 @@ def test_grep_returns_one_hit_per_passage():
                           on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
     hits = helpers.functions()["grep"]("escrow", context_chars=80)
     assert len(hits) == 2 and hits[1].snippet.endswith("escrow again")
+
+
+def test_grep_snippets_never_cut_a_number_or_word_in_two():
+    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
+
+    text = "2.1 The annual rent is GBP 212,000 payable quarterly in advance on the usual quarter days."
+    helpers = ReplHelpers([Source("lease.md", text, (0,), None)], call_host=lambda *a: None, host_names=[],
+                          on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
+    snippet = helpers.functions()["grep"]("rent", context_chars=13)[0].snippet
+    assert snippet == "2.1 The annual rent is GBP 212,000"
