@@ -9,6 +9,7 @@ only its shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
@@ -140,8 +141,47 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _EXAMPLE_FINAL},
         ]
-    messages.append({"role": "user", "content": question_message(question, describe_context(context))})
+    shape = describe_context(context)
+    words = describe_question_words(question, context)
+    messages.append({"role": "user", "content": question_message(question, shape + ("\n\n" + words if words else ""))})
     return messages
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+_COMMON_WORDS = frozenset(
+    "what which when where who whom whose does did done have has had with from that this these those "
+    "there their they them then than into onto about under over after before between each every some "
+    "many much more most other such only also been being were will would could should shall must "
+    "mentioned provided given text document documents agreement answer number list name names total "
+    "state states stated according".split())
+_MAX_WORDS = 8
+
+
+def describe_question_words(question: str, context: Context) -> str:
+    """How often each content word of the question occurs in the documents (rare ones search best).
+
+    Counts only, never text: the root still sees the context's shape, not its content.
+    """
+    words: list[str] = []
+    for word in _WORD.findall(question.lower()):
+        word = word.strip("'-")
+        if len(word) >= 4 and word not in _COMMON_WORDS and word not in words:
+            words.append(word)
+    if not words:
+        return ""
+    texts = [context] if isinstance(context, str) else [_text(item) for item in context]
+    lowered = [text.lower() for text in texts]
+    counts = []
+    for word in words[:_MAX_WORDS * 2]:
+        per_document = [text.count(word) for text in lowered]
+        counts.append((sum(1 for n in per_document if n), sum(per_document), word))
+    counts.sort(key=lambda item: (item[0] == 0, item[0], item[1]))
+    parts = []
+    for docs, total, word in counts[:_MAX_WORDS]:
+        where = f" in {docs} of {len(texts)} documents" if len(texts) > 1 else ""
+        parts.append(f"{word!r} {total:,} times{where}")
+    return ("How often the question's words occur (the rarest find the passage best; words that occur "
+            "everywhere find nothing in particular): " + "; ".join(parts) + ".")
 
 
 def question_message(question: str, shape: str) -> str:
