@@ -118,6 +118,22 @@ def endings(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def root_turns(rows: list[Row]) -> str:
+    """Markdown: root turns per method that the loop could run, that the turn guard stopped, at the cap."""
+    lines = ["| Method | root turns | runnable (code or FINAL) | stopped early by the turn guard | at the token cap |",
+             "|---" * 5 + "|"]
+    for method in _methods(rows):
+        counted = [r["turns"] for r in rows if r["method"] == method and r.get("turns")]
+        if not counted:
+            continue
+        total = sum(t["total"] for t in counted)
+        runnable = sum(t["runnable"] for t in counted)
+        share = f"{runnable} ({100 * runnable / total:.0f}%)" if total else "–"
+        lines.append(f"| {_title(method)} | {total} | {share} | {sum(t['stopped_early'] for t in counted)} | "
+                     f"{sum(t['at_cap'] for t in counted)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def plot_score_vs_length(rows: list[Row], path: Path) -> Path:
     """Figure 1: mean score against context length (log scale), a line per method, a panel per task."""
     plt = _pyplot()
@@ -205,6 +221,9 @@ def write_report(out_dir: Path, *, plots: bool = True) -> Path:
         sections += [f"### {task}", "", score_by_length(rows, task), ""]
     sections += ["## Cost quartiles per method (Figure 3)", "", cost_quartiles(rows), "",
                  "## How runs ended", "", endings(rows), ""]
+    turns = root_turns(rows)
+    if turns:
+        sections += ["## Root turns (RLM methods)", "", turns, ""]
     settings = load_settings(out_dir)
     if settings:
         last = settings[-1]

@@ -120,3 +120,13 @@ def test_cli_reports_bad_input_briefly(tmp_path, capsys):
     assert "No evaluation task named 'nope'" in capsys.readouterr().err
     assert main(["eval", "report", str(tmp_path)]) != 0
     assert "No results in" in capsys.readouterr().err
+
+
+def test_report_counts_root_turns_when_rows_have_them():
+    from rlm_desktop.eval.report import root_turns
+
+    rows = [{"method": "rlm", "turns": {"total": 3, "runnable": 3, "stopped_early": 1, "at_cap": 0}},
+            {"method": "rlm", "turns": {"total": 2, "runnable": 1, "stopped_early": 0, "at_cap": 1}},
+            {"method": "base"}]
+    table = root_turns(rows)
+    assert "| RLM | 5 | 4 (80%) | 1 | 1 |" in table and "Base" not in table
