@@ -135,11 +135,15 @@ def _pages(item: Document | str) -> str:
 
 
 def first_messages(question: str, context: Context, system: str) -> list[Message]:
-    """System prompt plus the first user message: the question and the context's shape."""
+    """System prompt plus the first user message: the context's shape, then the question.
+
+    The shape comes first so that questions over the same collection share the whole prompt
+    up to the question, and a saved prompt state of the root spares evaluating it again.
+    """
     user = (
-        f"Question: {question}\n\n{describe_context(context)}\n\n"
+        f"{describe_context(context)}\n\n"
         "You have not looked at the context yet. Start by exploring it with a ```repl block; "
-        "do not answer before you have seen evidence."
+        f"do not answer before you have seen evidence.\n\nQuestion: {question}"
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
