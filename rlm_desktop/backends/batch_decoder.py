@@ -295,11 +295,13 @@ class BatchDecoder:
     def _step(self) -> None:
         """One llama_decode, then sampling where logits came out.
 
-        A step either advances every generating sequence by one token, or fills prompt chunks
-        of the sequences that start at the same position (turn about while both kinds wait).
-        llama.cpp's results then equal those of each sequence decoded alone, token for token:
-        mixing a sequence's prompt continuation with other sequences' tokens at other positions
-        in one decode changes its logits slightly (measured with this llama.cpp build).
+        A step either advances every generating sequence by one token, or fills the next prompt
+        chunk of one sequence (turn about while both kinds wait). llama.cpp's CPU kernels round
+        differently for different batch shapes (re-evaluating one token of a prompt already gives
+        other logits than evaluating it in a chunk), so a prompt is filled in the chunks a
+        sequential call would use, and batched answers equal sequential ones token for token as
+        far as the reused prefix is the same. Generation steps of several sequences do not change
+        any sequence's logits (measured with this llama.cpp build).
         """
         began = time.perf_counter()
         for seq in self._active():
@@ -318,19 +320,16 @@ class BatchDecoder:
                 outputs.append((seq, n))
                 n += 1
         else:
-            start = len(filling[0].cached)
-            for seq in filling:  # prompt chunks from the same position, first sequence first
-                if len(seq.cached) != start or n >= self.n_batch:
-                    continue
-                tokens = seq.request.tokens
-                count = min(len(tokens) - start, self.n_batch - n)
-                for i in range(count):
-                    last = start + i == len(tokens) - 1
-                    self._put(n, tokens[start + i], start + i, seq.seq_id, last)
-                    if last:
-                        outputs.append((seq, n))
-                    n += 1
-                fills.append((seq, count))
+            seq = filling[0]
+            tokens, start = seq.request.tokens, len(seq.cached)
+            count = min(len(tokens) - start, self.n_batch)
+            for i in range(count):
+                last = start + i == len(tokens) - 1
+                self._put(n, tokens[start + i], start + i, seq.seq_id, last)
+                if last:
+                    outputs.append((seq, n))
+                n += 1
+            fills.append((seq, count))
         batch = self._batch
         if n == 0:
             return

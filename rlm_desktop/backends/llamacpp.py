@@ -77,7 +77,8 @@ class LlamaCppModel:
         prompt_cache_dir: Path | None = None,
     ) -> None:
         """``batching``: serve calls through one multi-sequence context; ``sequences`` (None:
-        chosen from the window and free memory) is how many it decodes at once.
+        chosen from the window and free memory) is how many it decodes at once. Where only one
+        would fit, ``parallel`` plain contexts serve the calls instead.
         ``prompt_cache_dir``: keep evaluated prompt states there (and in memory) across runs."""
         self.path = Path(path)
         self.name = self.path.stem

@@ -65,7 +65,7 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
         root = runtime.load_model(root_spec, n_threads=threads, prompt_cache=True)
         stack.callback(root.close)
         # A separate sub model object even for the same file: sub-calls must not evict the root's KV cache.
-        sub = runtime.load_model(sub_spec, n_threads=threads, batching=True)
+        sub = runtime.load_model(sub_spec, n_threads=threads, batching=True, parallel=config.parallel_sub_calls)
         stack.callback(sub.close)
         if runtime.is_demo_model(root_spec) or runtime.is_demo_model(sub_spec):
             click.secho(DEMO_WARNING, fg="yellow", err=True)

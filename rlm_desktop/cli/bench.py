@@ -55,13 +55,13 @@ def core(sub_spec: str, root_spec: str | None, threads: int, calls: int, prompt_
     click.echo(f"{calls} sub-calls of {methods['prompt_tokens']} prompt tokens sharing a document, up to "
                f"{max_tokens} tokens out ({name}, {threads} threads):")
     for key, label in (("sequential", "sequential, one context"),
-                       ("pool", f"pool of {methods['pool']} contexts"),
+                       ("pool", f"pool of {methods['pool_contexts']} contexts"),
                        ("batched", f"batched, {methods['sequences']} sequences")):
         m = methods[key]
         click.echo(f"  {label:<28} {m['seconds']:7.2f} s  ({m['evaluated']:,} prompt tokens evaluated, "
                    f"{m['generated']:,} generated)")
     click.echo(f"  batched vs the better of the others: {methods['speedup_vs_best_other']:.2f}x faster; "
-               f"answers equal to sequential: {methods['batched_equals_sequential']}")
+               f"answers equal to sequential, token for token: {methods['batched_equal_to_sequential']} of {calls}")
     ours = bench_batching.generation_throughput(sub_path, threads=threads)
     raw = bench_batching.raw_generation_throughput(sub_path, threads=threads)
     click.echo(f"generation only ({name}, tokens/s by sequences decoded together; llama.cpp's own low-level "

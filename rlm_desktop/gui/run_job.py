@@ -76,10 +76,10 @@ class DefaultModels:
                 self._loaded.clear()
                 self._stale = False
             root = self._get("root", settings.root_model, prompt_cache=True)
-            sub = self._get("sub", settings.sub_model, batching=True)
+            sub = self._get("sub", settings.sub_model, batching=True, parallel=max(1, settings.parallel_sub_calls))
             return root, sub
 
-    def _get(self, role: str, spec: str, **options: bool) -> LanguageModel:
+    def _get(self, role: str, spec: str, **options: Any) -> LanguageModel:
         key = (spec, tuple(sorted(options.items())))  # per-model load settings live in the hub registry
         # (see invalidate()); the root keeps its prompt states, the sub decodes batches together
         held = self._loaded.get(role)
