@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 MAX_SEQUENCES = 16        # past this a CPU gains little and the KV cache keeps growing
-KV_MEMORY_SHARE = 0.2     # of the memory available when the model loads
-KV_MEMORY_CEILING = 2 << 30
+KV_MEMORY_SHARE = 0.1     # of the memory available when the model loads
+KV_MEMORY_CEILING = 1 << 30
 
 
 def kv_bytes_per_token(metadata: dict[str, str]) -> int:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from rlm_desktop.backends.base import BatchingLanguageModel, CancelToken, Completion
-from rlm_desktop.backends.batch_sizing import choose_sequences, kv_bytes_per_token
+from rlm_desktop.backends.batch_sizing import (KV_MEMORY_CEILING, KV_MEMORY_SHARE, MAX_SEQUENCES, choose_sequences,
+                                              kv_bytes_per_token)
 from rlm_desktop.backends.llamacpp import LlamaCppModel
 from rlm_desktop.errors import ContextOverflowError
 
@@ -129,7 +130,9 @@ def test_sequences_follow_the_window_and_the_memory() -> None:
                 "llama.attention.head_count_kv": "3", "llama.embedding_length": "576"}
     per_token = kv_bytes_per_token(metadata)
     assert per_token == 30 * 3 * (64 + 64) * 2
-    assert choose_sequences(metadata, 4096, available=per_token * 4096 * 10 * 5) == 10
-    assert choose_sequences(metadata, 8192, available=per_token * 4096 * 10 * 5) == 5
+    room_for_ten = int(per_token * 4096 * 10 / KV_MEMORY_SHARE) + 1  # ten 4096-token caches fit the share
+    assert choose_sequences(metadata, 4096, available=room_for_ten) == 10
+    assert choose_sequences(metadata, 8192, available=room_for_ten) == 5
     assert choose_sequences(metadata, 4096, available=per_token * 4096) == 1
-    assert choose_sequences(metadata, 256, available=64 << 30) == 16
+    assert choose_sequences(metadata, 256, available=64 << 30) == MAX_SEQUENCES
+    assert choose_sequences(metadata, 8192, available=1 << 40) * per_token * 8192 <= KV_MEMORY_CEILING
