@@ -2,12 +2,13 @@
 
 A :class:`BatchDecoder` owns one context with ``n_seq`` sequences (one KV stream of
 ``seq_window`` cells each) over an already loaded model. One scheduler thread runs
-continuous batching: every step is one ``llama_decode`` that holds the next token of
-every generating sequence plus prompt chunks of the sequences being filled, so the
-weights are read once per step for all of them. A finished sequence's slot takes the
-next waiting prompt. A prompt prefix that is already in some sequence's cache, or that
-several admitted prompts share, is evaluated once and copied (``llama_memory_seq_cp``).
-Each request keeps its own stop strings, grammar, max tokens and cancel token.
+continuous batching: a generation step is one ``llama_decode`` that holds the next token
+of every generating sequence, so the weights are read once per step for all of them;
+prompt chunks are filled in steps of their own, turn about with generation. A finished
+sequence's slot takes the next waiting prompt. A prompt prefix that is already in some
+sequence's cache, or that a prompt being filled shares, is evaluated once and copied
+(``llama_memory_seq_cp``). Each request keeps its own stop strings, grammar, max tokens
+and cancel token.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import ctypes
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import llama_cpp
 from llama_cpp import _internals as llama_internals
 
-from rlm_desktop.backends.base import CancelToken, Completion, Usage
+from rlm_desktop.backends.base import Completion, Usage
+from rlm_desktop.backends.batch_request import BatchRequest, GenerationSteps, cancelled_completion
 from rlm_desktop.backends.llama_generation import StopFilter
 from rlm_desktop.errors import BackendError
 
@@ -33,59 +34,6 @@ _set_abort_callback.restype = None
 _NO_ABORT_CALLBACK = llama_cpp.ggml_abort_callback()
 
 MIN_SHARED_PREFIX = 16  # shorter common prefixes are not worth a copy
-
-
-@dataclass
-class BatchRequest:
-    """One prompt waiting for, or being served by, the decoder; ``wait()`` gives its result."""
-
-    tokens: list[int]
-    max_tokens: int
-    temperature: float = 0.0
-    stops: Sequence[str] = ()
-    grammar: llama_cpp.LlamaGrammar | None = None
-    on_token: Callable[[str], None] | None = None
-    cancel: CancelToken | None = None
-    completion: Completion | None = None
-    error: BaseException | None = None
-    submitted: float = field(default_factory=time.perf_counter)
-    _done: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.cancelled
-
-    def finish(self, completion: Completion | None = None, error: BaseException | None = None) -> None:
-        self.completion, self.error = completion, error
-        self._done.set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self) -> Completion:
-        """Block until served; raises the request's own error (others in the batch are unaffected)."""
-        self._done.wait()
-        if self.error is not None:
-            raise self.error
-        assert self.completion is not None
-        return self.completion
-
-
-@dataclass
-class GenerationSteps:
-    """Decode steps that held only generating sequences (no prompt chunk): tokens and seconds, by width."""
-
-    tokens: dict[int, int] = field(default_factory=dict)
-    seconds: dict[int, float] = field(default_factory=dict)
-
-    def add(self, width: int, seconds: float) -> None:
-        self.tokens[width] = self.tokens.get(width, 0) + width
-        self.seconds[width] = self.seconds.get(width, 0.0) + seconds
-
-    def tokens_per_second(self, width: int) -> float | None:
-        seconds = self.seconds.get(width)
-        return self.tokens[width] / seconds if seconds else None
 
 
 class _Sequence:
@@ -214,7 +162,7 @@ class BatchDecoder:
                 self._finish(seq, "cancelled")
         while self._pending:
             request = self._pending.popleft()
-            request.finish(_cancelled_completion(request))
+            request.finish(cancelled_completion(request))
 
     def _active(self) -> list[_Sequence]:
         return [seq for seq in self._seqs if seq.request is not None]
@@ -223,7 +171,7 @@ class BatchDecoder:
         """Give free sequences to waiting requests (FIFO), reusing cached or shared prefixes."""
         for request in [r for r in self._pending if r.cancelled]:
             self._pending.remove(request)
-            request.finish(_cancelled_completion(request))
+            request.finish(cancelled_completion(request))
         while self._pending:
             free = [seq for seq in self._seqs if seq.request is None]
             if not free:
@@ -446,10 +394,3 @@ def _common(cached: Sequence[int], tokens: Sequence[int]) -> int:
     while i < n and cached[i] == tokens[i]:
         i += 1
     return i
-
-
-def _cancelled_completion(request: BatchRequest) -> Completion:
-    return Completion(text="", finish_reason="cancelled",
-                      usage=Usage(prompt_tokens=len(request.tokens), prompt_tokens_evaluated=0,
-                                  seconds=time.perf_counter() - request.submitted))
-
