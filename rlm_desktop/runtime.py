@@ -94,15 +94,20 @@ def is_demo_model(spec: str) -> bool:
 
 
 def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None,
-               n_gpu_layers: int | None = None, parallel: int = 1) -> LanguageModel:
+               n_gpu_layers: int | None = None, parallel: int = 1, batching: bool = False,
+               prompt_cache: bool = False) -> LanguageModel:
     """Open the model ``spec`` names (URL, .gguf path, demo key or installed name).
 
     ``None`` for n_ctx / n_threads / n_gpu_layers means the installed model's own setting (or
     the backend default); an explicit value, 0 GPU layers included, wins.
 
     ``parallel`` gives an in-process model that many independent contexts, so that
-    concurrent sub-calls overlap. Raises ModelNotFound / ModelLoadError with a short message.
+    concurrent sub-calls overlap; ``batching`` instead decodes concurrent and batched calls
+    together in one context (sub models). ``prompt_cache`` keeps evaluated prompt states in
+    memory and under the data dir across runs (root models). Both only apply to in-process
+    models. Raises ModelNotFound / ModelLoadError with a short message.
     """
+    extras = {"batching": batching, "prompt_cache": prompt_cache}
     spec = spec.strip()
     if spec.startswith("scripted:"):
         return _scripted(Path(spec.removeprefix("scripted:")).expanduser())
@@ -117,15 +122,16 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
     if path.suffix.lower() == ".gguf" or path.is_file():
         if not path.is_file():
             raise ModelNotFound(f"No model file at {path}")
-        return _llamacpp(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0, parallel=parallel)
+        return _llamacpp(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0, parallel=parallel,
+                         **extras)
     installed = _resolve_installed(spec)
     if installed is not None:
         return _llamacpp(Path(installed.path), n_ctx=n_ctx or getattr(installed, "n_ctx", None),
                          n_threads=n_threads or getattr(installed, "n_threads", None),
                          n_gpu_layers=(getattr(installed, "n_gpu_layers", 0) if n_gpu_layers is None
-                                       else n_gpu_layers), parallel=parallel)
+                                       else n_gpu_layers), parallel=parallel, **extras)
     return _llamacpp(demo.demo_model_path(spec), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0,
-                     parallel=parallel)
+                     parallel=parallel, **extras)
 
 
 def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
@@ -173,11 +179,13 @@ def _resolve_installed(spec: str) -> object | None:
 
 
 def _llamacpp(path: Path, *, n_ctx: int | None, n_threads: int | None, n_gpu_layers: int,
-              parallel: int) -> LanguageModel:
+              parallel: int, batching: bool, prompt_cache: bool) -> LanguageModel:
     from rlm_desktop.backends.llamacpp import LlamaCppModel
+    from rlm_desktop.settings import prompt_cache_dir
 
     try:
-        return LlamaCppModel(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel)
+        return LlamaCppModel(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel,
+                             batching=batching, prompt_cache_dir=prompt_cache_dir() if prompt_cache else None)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not load model {path.name}: {exc}") from exc
 

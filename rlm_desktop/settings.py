@@ -38,6 +38,11 @@ def models_dir() -> Path:
     return path
 
 
+def prompt_cache_dir() -> Path:
+    """Where root models keep evaluated prompt states between app starts (safe to delete)."""
+    return data_dir() / "prompt-cache"
+
+
 def library_path() -> Path:
     """Default library database file."""
     return data_dir() / "library.db"

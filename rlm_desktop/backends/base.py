@@ -23,6 +23,7 @@ class Usage:
     seconds: float = 0.0
     prompt_tokens_evaluated: int | None = None
     cached: bool = False  # answered from the sub-call cache, no model ran
+    prompt_tokens_restored: int = 0  # of the reused prompt tokens, how many came from a saved prompt state
 
     def __add__(self, other: "Usage") -> "Usage":
         pe_self = self.prompt_tokens if self.prompt_tokens_evaluated is None else self.prompt_tokens_evaluated
@@ -32,6 +33,7 @@ class Usage:
             completion_tokens=self.completion_tokens + other.completion_tokens,
             seconds=self.seconds + other.seconds,
             prompt_tokens_evaluated=pe_self + pe_other,
+            prompt_tokens_restored=self.prompt_tokens_restored + other.prompt_tokens_restored,
         )
 
     @property
@@ -97,3 +99,26 @@ class LanguageModel(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BatchingLanguageModel(LanguageModel, Protocol):
+    """A model that decodes many conversations together (llama.cpp with batching on).
+
+    ``chat_batch`` returns one result per conversation, in order: a Completion, or the
+    exception that conversation alone raised (e.g. ContextOverflowError).
+    ``sequences`` is how many it decodes at once.
+    """
+
+    sequences: int
+
+    def chat_batch(
+        self,
+        conversations: list[list[Message]],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Completion | Exception]: ...

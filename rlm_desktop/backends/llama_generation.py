@@ -112,10 +112,16 @@ def generate(
     grammar: llama_cpp.LlamaGrammar | None,
     on_token: Callable[[str], None] | None,
     cancel: CancelToken | None,
+    after_prefill: Callable[[int], None] | None = None,
 ) -> Completion:
-    """Complete ``tokens`` on ``llama``: text, finish reason and honest usage."""
+    """Complete ``tokens`` on ``llama``: text, finish reason and honest usage.
+
+    ``after_prefill(evaluated)`` runs once the context holds exactly the prompt (not after a cancel).
+    """
     started = time.perf_counter()
     evaluated, cancelled = prefill(llama, tokens, cancel)
+    if after_prefill is not None and not cancelled:
+        after_prefill(evaluated)
     pieces: list[str] = []
     produced = 0
     finish = "cancelled" if cancelled else "length"

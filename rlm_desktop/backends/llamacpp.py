@@ -5,6 +5,11 @@ whose conversation only grows evaluates just the new turn. With ``parallel=N`` i
 keeps N independent contexts over the same memory-mapped weights (one KV cache
 each) so that concurrent ``chat`` calls overlap; a call goes to the free context
 whose cache shares the longest prefix with its prompt.
+
+With ``batching=True`` it instead decodes concurrent calls and :meth:`LlamaCppModel.chat_batch`
+together in one context with several sequences (:mod:`rlm_desktop.backends.batch_decoder`):
+the weights are read once per step for all of them; every sequence has the model's
+whole window.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import ctypes
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -20,8 +26,11 @@ import llama_cpp
 from llama_cpp import _internals as llama_internals
 
 from rlm_desktop.backends.base import CancelToken, Completion, Message, Usage
+from rlm_desktop.backends.batch_decoder import BatchDecoder, BatchRequest
+from rlm_desktop.backends.batch_sizing import choose_sequences
 from rlm_desktop.backends.chat_format import ChatTemplate
 from rlm_desktop.backends.llama_generation import common_prefix_length, generate
+from rlm_desktop.backends.prompt_cache import PromptStateCache, model_key, restore_prompt, save_prompt, should_save
 from rlm_desktop.errors import BackendError, ContextOverflowError, ModelLoadError
 
 DEFAULT_MAX_CONTEXT = 8192
@@ -63,7 +72,14 @@ class LlamaCppModel:
         verbose: bool = False,
         parallel: int = 1,
         n_batch: int = 512,
+        batching: bool = False,
+        sequences: int | None = None,
+        prompt_cache_dir: Path | None = None,
     ) -> None:
+        """``batching``: serve calls through one multi-sequence context; ``sequences`` (None:
+        chosen from the window and free memory) is how many it decodes at once. Where only one
+        would fit, ``parallel`` plain contexts serve the calls instead.
+        ``prompt_cache_dir``: keep evaluated prompt states there (and in memory) across runs."""
         self.path = Path(path)
         self.name = self.path.stem
         if parallel < 1:
@@ -85,14 +101,30 @@ class LlamaCppModel:
             verbose=verbose,
             swa_full=True,  # sliding-window models (Gemma 3) can then drop a suffix and reuse the prefix
         )
+        self._prompt_cache: PromptStateCache | None = None
+        if prompt_cache_dir is not None:
+            shaping = {k: self._options[k] for k in ("n_ctx", "n_batch", "n_gpu_layers", "swa_full")}
+            self._prompt_cache = PromptStateCache(Path(prompt_cache_dir), model_key(
+                self.path, {**shaping, "llama_cpp": llama_cpp.__version__}))
         self._cond = threading.Condition()
         self._closed = False
         self._verbose = verbose
         self._grammars: dict[str, llama_cpp.LlamaGrammar] = {}
         _set_verbose(verbose, +1)
+        self._decoder: BatchDecoder | None = None
+        n_seq = (sequences or choose_sequences(metadata, self.context_length)) if batching else 1
+        if n_seq > 1:  # the plain context only lends its weights and vocabulary to the batched one
+            parallel = 1
+            self._options.update(n_ctx=min(self.context_length, 256), n_batch=min(n_batch, 256))
         try:
             self._slots = [_Slot(self._load()) for _ in range(parallel)]
+            if n_seq > 1:
+                self._decoder = BatchDecoder(self._slots[0].llama, n_seq=n_seq, seq_window=self.context_length,
+                                             n_batch=min(n_batch, self.context_length), n_threads=n_threads,
+                                             seed=seed, name=self.name)
         except BaseException:
+            for slot in getattr(self, "_slots", []):
+                slot.llama.close()
             _set_verbose(verbose, -1)
             raise
 
@@ -109,27 +141,103 @@ class LlamaCppModel:
         cancel: CancelToken | None = None,
     ) -> Completion:
         """Complete a conversation; raises ContextOverflowError when prompt + max_tokens do not fit."""
+        request = self._request(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                                grammar=grammar, on_token=on_token, cancel=cancel)
+        if self._decoder is not None:
+            self._decoder.submit([request])
+            return request.wait()
+        return self._chat_plain(request)
+
+    def chat_batch(
+        self,
+        conversations: list[list[Message]],
+        *,
+        max_tokens: int = 1024,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        grammar: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Completion | Exception]:
+        """Complete many conversations together, results in their order.
+
+        A conversation that fails (e.g. :class:`ContextOverflowError`) gets its exception in
+        its place; the others are unaffected. Without batching they run one after another.
+        """
+        requests: list[BatchRequest | Exception] = []
+        for messages in conversations:
+            try:
+                requests.append(self._request(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                                              grammar=grammar, on_token=None, cancel=cancel))
+            except (ContextOverflowError, BackendError) as exc:
+                requests.append(exc)
+        batched = [r for r in requests if isinstance(r, BatchRequest)]
+        if self._decoder is not None:
+            self._decoder.submit(batched)
+        results: list[Completion | Exception] = []
+        for request in requests:
+            if isinstance(request, Exception):
+                results.append(request)
+                continue
+            try:
+                results.append(request.wait() if self._decoder is not None else self._chat_plain(request))
+            except (BackendError, RuntimeError, ValueError) as exc:
+                results.append(exc)
+        return results
+
+    def _prompt_cache_hooks(self, llama: llama_cpp.Llama,
+                            tokens: list[int]) -> tuple[int, Callable[[int], None] | None]:
+        """Restore a saved prompt state that beats the context's own cache; a hook that saves a new one."""
+        cache = self._prompt_cache
+        if cache is None:
+            return 0, None
+        restored = restore_prompt(llama, tokens, cache, common_prefix_length(llama._input_ids, tokens))
+
+        def save(evaluated: int) -> None:
+            if should_save(len(tokens), evaluated):
+                save_prompt(llama, tokens, cache)
+
+        return restored, save
+
+    @property
+    def sequences(self) -> int:
+        """How many sequences are decoded together (1 without batching)."""
+        return self._decoder.n_seq if self._decoder is not None else 1
+
+    def _request(self, messages: list[Message], *, max_tokens: int, temperature: float, stop: list[str] | None,
+                 grammar: str | None, on_token: Callable[[str], None] | None,
+                 cancel: CancelToken | None) -> BatchRequest:
         prompt = self.template.render(messages)
         tokens = self.tokenize(prompt.text, add_bos=not prompt.starts_with_bos)
         if len(tokens) + max_tokens > self.context_length:
             raise _overflow(self.name, len(tokens), max_tokens, self.context_length)
-        compiled = self._grammar(grammar) if grammar else None
+        return BatchRequest(tokens=tokens, max_tokens=max_tokens, temperature=temperature,
+                            stops=[*(stop or []), *prompt.stops], grammar=self._grammar(grammar) if grammar else None,
+                            on_token=on_token, cancel=cancel)
+
+    def _chat_plain(self, request: BatchRequest) -> Completion:
+        """One call on one of the plain contexts (waits for a free one)."""
+        tokens, cancel = request.tokens, request.cancel
         waited = time.perf_counter()
         slot = self._acquire(tokens, cancel)
         if slot is None:
             usage = Usage(prompt_tokens=len(tokens), seconds=time.perf_counter() - waited, prompt_tokens_evaluated=0)
             return Completion(text="", finish_reason="cancelled", usage=usage)
         try:
-            return generate(
+            restored, save = self._prompt_cache_hooks(slot.llama, tokens)
+            completion = generate(
                 slot.llama,
                 tokens,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stops=[*(stop or []), *prompt.stops],
-                grammar=compiled,
-                on_token=on_token,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                stops=request.stops,
+                grammar=request.grammar,
+                on_token=request.on_token,
                 cancel=cancel,
+                after_prefill=save,
             )
+            if restored:
+                completion = replace(completion, usage=replace(completion.usage, prompt_tokens_restored=restored))
+            return completion
         except (RuntimeError, ValueError) as exc:  # llama_decode failures surface as RuntimeError
             raise BackendError(f"{self.name} failed while generating: {exc}") from exc
         finally:
@@ -141,6 +249,8 @@ class LlamaCppModel:
 
     def close(self) -> None:
         """Free the contexts and weights; waits for running calls to finish."""
+        if self._decoder is not None:
+            self._decoder.close()
         with self._cond:
             self._closed = True
             while any(slot.busy for slot in self._slots):

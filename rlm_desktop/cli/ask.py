@@ -65,10 +65,10 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
         source = stack.enter_context(_open_context(docs, collection, library_path))
         for spec in (root_spec, sub_spec):
             prepare_starter(spec)  # first use only: assembles the starter model with a progress line
-        root = runtime.load_model(root_spec, n_threads=threads)
+        root = runtime.load_model(root_spec, n_threads=threads, prompt_cache=True)
         stack.callback(root.close)
         # A separate sub model object even for the same file: sub-calls must not evict the root's KV cache.
-        sub = runtime.load_model(sub_spec, n_threads=threads, parallel=config.parallel_sub_calls)
+        sub = runtime.load_model(sub_spec, n_threads=threads, batching=True, parallel=config.parallel_sub_calls)
         stack.callback(sub.close)
         if runtime.is_demo_model(root_spec) or runtime.is_demo_model(sub_spec):
             click.secho(DEMO_WARNING, fg="yellow", err=True)
@@ -200,6 +200,13 @@ def _print_event(event: Any) -> None:
         click.echo(line, err=True)
 
 
+def _prompt_use(prompt: int, evaluated: int, restored: int) -> str:
+    """'1,502 prompt tokens: 38 evaluated, 1,464 reused (1,440 from a saved prompt state)'."""
+    reused = prompt - evaluated
+    saved = f" ({restored:,} from a saved prompt state)" if restored else ""
+    return f"{prompt:,} prompt tokens: {evaluated:,} evaluated, {reused:,} reused{saved}"
+
+
 def describe_event(event: Any) -> str | None:
     """One trace line for an engine event (None for events not worth a line)."""
     indent = "    " * getattr(event, "depth", 0)
@@ -207,7 +214,7 @@ def describe_event(event: Any) -> str | None:
     if kind == "root_turn":
         flags = ("" if event.runnable else " [not runnable]") + (" [repaired]" if event.repaired else "")
         return (f"{indent}-- turn {event.iteration}: {event.completion_tokens} tokens out, "
-                f"{event.prompt_tokens_evaluated}/{event.prompt_tokens} prompt tokens evaluated, "
+                f"{_prompt_use(event.prompt_tokens, event.prompt_tokens_evaluated, event.prompt_tokens_restored)}, "
                 f"{event.seconds:.1f}s{flags}\n{_indent(event.text.strip(), indent + '   ')}")
     if kind == "cell_output":
         text = event.output.strip()[:_PREVIEW * 3] or "(nothing printed)"
@@ -215,6 +222,9 @@ def describe_event(event: Any) -> str | None:
         return f"{indent}   => {_indent(text, indent + '      ').lstrip()}{error}"
     if kind == "sub_call_finished":
         tag = " (cached)" if event.cached else ""
+        evaluated = getattr(event, "prompt_tokens_evaluated", None)
+        if not event.cached and evaluated is not None and evaluated < event.prompt_tokens:
+            tag = f" ({_prompt_use(event.prompt_tokens, evaluated, 0)})"
         answer = event.error or event.answer_preview.replace("\n", " ")[:_PREVIEW]
         return f"{indent}   sub-call {event.call_id}{tag}: {answer}"
     if kind == "final":

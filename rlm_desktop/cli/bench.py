@@ -6,9 +6,14 @@ engine and backends, ``library`` for ingest and search).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from rlm_desktop.cli import cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @cli.group()
@@ -18,13 +23,18 @@ def bench() -> None:
 
 @bench.command("core")
 @click.option("--sub", "sub_spec", default="demo-smollm2-135m", show_default=True,
-              help="Sub model for the batching figure.")
+              help="Sub model for the batching figures.")
+@click.option("--root", "root_spec", default=None, help="Root model for the prompt-cache figure [default: the sub].")
 @click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="CPU threads per model.")
-def core(sub_spec: str, threads: int) -> None:
-    """Sandbox cell latency, llama.cpp overhead, batched sub-calls, KV reuse, REPL rebuild and resume."""
-    from rlm_desktop import runtime
+@click.option("--calls", type=click.IntRange(2, 256), default=16, show_default=True, help="Sub-calls in the batch.")
+@click.option("--prompt-tokens", type=click.IntRange(64, 100_000), default=1500, show_default=True,
+              help="Prompt tokens per sub-call (a shared document plus a question).")
+@click.option("--max-tokens", type=click.IntRange(1, 4096), default=64, show_default=True,
+              help="Generated tokens per sub-call at most.")
+def core(sub_spec: str, root_spec: str | None, threads: int, calls: int, prompt_tokens: int, max_tokens: int) -> None:
+    """Sandbox cell latency, llama.cpp overhead, batched sub-calls, generation throughput, prompt cache."""
     from rlm_desktop.backends import bench as backend_bench
-    from rlm_desktop.engine import bench as engine_bench
+    from rlm_desktop.backends import bench_batching
     from rlm_desktop.hub.demo import smollm2_path
     from rlm_desktop.sandbox import bench as sandbox_bench
 
@@ -35,15 +45,46 @@ def core(sub_spec: str, threads: int) -> None:
     overhead = backend_bench.overhead_ratio(gguf, n_threads=threads)
     click.echo(f"llama.cpp backend overhead: {overhead['ratio']:.3f}x raw llama-cpp-python "
                f"({overhead['ours_median_s']:.3f} s vs {overhead['raw_median_s']:.3f} s median, SmolLM2)")
-    parallel = 4
-    from rlm_desktop import resume_bench
+    kv = backend_bench.kv_reuse_tokens(gguf, n_threads=threads)
+    click.echo(f"root turn 2: {kv['evaluated_with_reuse']} of {kv['turn2_prompt_tokens']} prompt tokens evaluated "
+               f"with KV reuse, {kv['evaluated_without_reuse']} without")
+    sub_path = _gguf_path(sub_spec)
+    name = sub_path.stem
+    methods = bench_batching.subcall_methods(sub_path, calls=calls, prompt_tokens=prompt_tokens,
+                                             max_tokens=max_tokens, threads=threads)
+    click.echo(f"{calls} sub-calls of {methods['prompt_tokens']} prompt tokens sharing a document, up to "
+               f"{max_tokens} tokens out ({name}, {threads} threads):")
+    for key, label in (("sequential", "sequential, one context"),
+                       ("pool", f"pool of {methods['pool_contexts']} contexts"),
+                       ("batched", f"batched, {methods['sequences']} sequences")):
+        m = methods[key]
+        click.echo(f"  {label:<28} {m['seconds']:7.2f} s  ({m['evaluated']:,} prompt tokens evaluated, "
+                   f"{m['generated']:,} generated)")
+    click.echo(f"  batched vs the better of the others: {methods['speedup_vs_best_other']:.2f}x faster; "
+               f"answers equal to sequential, token for token: {methods['batched_equal_to_sequential']} of {calls}")
+    ours = bench_batching.generation_throughput(sub_path, threads=threads)
+    raw = bench_batching.raw_generation_throughput(sub_path, threads=threads)
+    click.echo(f"generation only ({name}, tokens/s by sequences decoded together; llama.cpp's own low-level "
+               f"batched loop as the anchor):")
+    for width, rate in ours.items():
+        anchor = raw.get(width)
+        share = f"{rate / anchor:.0%} of" if rate and anchor else "vs"
+        click.echo(f"  {width:>2} sequences: {rate or 0:8.1f} tokens/s ({share} llama.cpp's {anchor or 0:.1f}); "
+                   f"{(rate or 0) / (ours[1] or 1):.2f}x one sequence (llama.cpp: {(anchor or 0) / (raw[1] or 1):.2f}x)")
+    rss = bench_batching.peak_rss(sub_path, calls=calls, threads=threads)
+    click.echo(f"peak RSS, {calls} short sub-calls ({name}): batched {rss['batched']:.0f} MiB, "
+               f"sequential {rss['sequential']:.0f} MiB")
+    _prompt_cache_figures(_gguf_path(root_spec) if root_spec else sub_path, threads)
+    _restore_and_resume_figures(sub_spec, threads)
 
-    sub = runtime.load_model(sub_spec, n_threads=max(1, threads // parallel), parallel=parallel)
+
+def _restore_and_resume_figures(sub_spec: str, threads: int) -> None:
+    """REPL rebuild after a worker restart, and what resuming an interrupted run saves."""
+    from rlm_desktop import resume_bench, runtime
+    from rlm_desktop.sandbox import bench as sandbox_bench
+
+    sub = runtime.load_model(sub_spec, n_threads=threads, parallel=4)
     try:
-        batching = engine_bench.batched_vs_sequential(sub, calls=8, parallel=parallel)
-        click.echo(f"8 sub-calls: llm_query_batched {batching['batched_s']:.2f} s vs sequential "
-                   f"{batching['sequential_s']:.2f} s: {batching['ratio']:.2f}x faster ({sub_spec}, "
-                   f"{parallel} contexts)")
         savings = resume_bench.resume_savings(sub)
     finally:
         sub.close()
@@ -55,9 +96,48 @@ def core(sub_spec: str, threads: int) -> None:
     click.echo(f"resuming a run interrupted after turn 2 of 3: {savings['resumed_s']:.2f} s vs "
                f"{savings['fresh_s']:.2f} s asking again, {savings['saved_s']:.2f} s saved "
                f"({savings['sub_calls_served']} of {savings['sub_calls']} sub-calls from the run's record)")
-    kv = backend_bench.kv_reuse_tokens(gguf, n_threads=threads)
-    click.echo(f"root turn 2: {kv['evaluated_with_reuse']} of {kv['turn2_prompt_tokens']} prompt tokens evaluated "
-               f"with KV reuse, {kv['evaluated_without_reuse']} without")
+
+
+def _gguf_path(spec: str) -> "Path":
+    """The GGUF file a model spec names (loads it briefly through the runtime)."""
+    from rlm_desktop import runtime
+
+    model = runtime.load_model(spec, n_ctx=256, n_threads=1)
+    try:
+        path = getattr(model, "path", None)
+        if path is None:
+            raise click.ClickException(f"{spec} is not an in-process GGUF model.")
+        return path
+    finally:
+        model.close()
+
+
+def _prompt_cache_figures(root_path: "Path", threads: int) -> None:
+    """Time to the first root token: first question, second question, and a third after a restart."""
+    import tempfile
+    from pathlib import Path
+
+    from rlm_desktop.backends.llamacpp import LlamaCppModel
+    from rlm_desktop.backends.prompt_cache import MEMORY
+    from rlm_desktop.documents import Document
+    from rlm_desktop.engine import bench as engine_bench
+
+    samples = Path(__file__).resolve().parents[2] / "resources" / "samples"
+    docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(samples.iterdir())]
+    with tempfile.TemporaryDirectory() as cache:
+        MEMORY.clear()
+        with LlamaCppModel(root_path, n_threads=threads, prompt_cache_dir=Path(cache)) as root:
+            first = engine_bench.first_token_seconds(root, "What is the purchase price?", docs)
+            second = engine_bench.first_token_seconds(root, "When does the office lease expire?", docs)
+        MEMORY.clear()  # an app restart: only the saved states on disk remain
+        with LlamaCppModel(root_path, n_threads=threads, prompt_cache_dir=Path(cache)) as root:
+            restarted = engine_bench.first_token_seconds(root, "Who is the landlord?", docs)
+    click.echo(f"time to the first root token ({root_path.stem}, same collection, {first['prompt_tokens']:,} "
+               f"prompt tokens):")
+    for label, figure in (("first question", first), ("second question", second), ("after a restart", restarted)):
+        click.echo(f"  {label:<16} {figure['seconds']:6.2f} s = {figure['seconds'] / first['seconds']:4.0%} of the "
+                   f"first ({figure['evaluated']:,} evaluated, {figure['prompt_tokens'] - figure['evaluated']:,} reused, "
+                   f"{figure['restored']:,} of them from a saved state)")
 
 
 _SUB_CASES = [  # (sample file prefix, question, fragment the answer must hold)

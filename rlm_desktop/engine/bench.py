@@ -4,6 +4,8 @@
 - :func:`turn_runnability`: the share of a root model's turns the loop could run, with and
   without the root-turn grammar (and how many needed a protocol repair).
 - :func:`try_pairing`: one short run of a root/sub pair on a question with a known answer.
+- :func:`first_token_seconds`: time to a root's first token on a run's first turn, and how much of
+  the prompt it evaluated or restored from a saved prompt state.
 
 Models are handed in (the engine never loads a backend itself).
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from rlm_desktop.backends.base import LanguageModel
 from rlm_desktop.documents import Context
+from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.loop import RLM, RLMConfig, RunResult
 from rlm_desktop.engine.subcalls import SubCallServer
@@ -116,3 +119,17 @@ def sub_model_accuracy(sub: LanguageModel, cases: Sequence[tuple[str, str]], *, 
         correct += int(expected.replace(" ", "").lower() in text.replace(" ", "").lower())
     return {"model": sub.name, "cases": len(cases), "correct": correct, "answers": answers}
 
+
+
+def first_token_seconds(root: LanguageModel, question: str, context: Context) -> dict[str, Any]:
+    """Seconds from a first root turn's call to its first token (the default system prompt)."""
+    messages = prompts.first_messages(question, context, prompts.system_prompt())
+    first: list[float] = []
+    started = time.perf_counter()
+    completion = root.chat(messages, max_tokens=4, temperature=0.0,
+                           on_token=lambda _text: first.append(time.perf_counter() - started) if not first else None)
+    usage = completion.usage
+    return {"seconds": round(first[0] if first else time.perf_counter() - started, 3),
+            "prompt_tokens": usage.prompt_tokens,
+            "evaluated": usage.prompt_tokens if usage.prompt_tokens_evaluated is None else usage.prompt_tokens_evaluated,
+            "restored": usage.prompt_tokens_restored}

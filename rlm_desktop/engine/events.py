@@ -42,6 +42,7 @@ class RootTurn(Event):
     repaired: bool = False  # the turn needed repair (```python fence, FINAL in prose)
     runnable: bool = True   # the turn held a code block or a FINAL
     stopped_early: str | None = None  # why the turn guard stopped it (repeating itself, prose in code)
+    prompt_tokens_restored: int = 0  # reused from a saved prompt state (an earlier run), not evaluated
     kind: str = field(init=False, default="root_turn")
 
 
@@ -109,6 +110,7 @@ class SubCallFinished(Event):
     seconds: float
     cached: bool = False
     error: str | None = None
+    prompt_tokens_evaluated: int | None = None  # fewer than prompt_tokens when a cached or shared prefix was reused
     kind: str = field(init=False, default="sub_call_finished")
 
 

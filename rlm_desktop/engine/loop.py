@@ -231,7 +231,7 @@ class RLM:
                           completion_tokens=usage.completion_tokens,
                           prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
                           repaired=turn.repaired or guard.stopped, runnable=turn.runnable, depth=run.depth,
-                          stopped_early=guard.reason))
+                          stopped_early=guard.reason, prompt_tokens_restored=usage.prompt_tokens_restored))
         if completion.finish_reason == "cancelled":
             run.budget.check()
         return turn, guard.reason
@@ -354,7 +354,7 @@ class RLM:
         run.emit(RootTurn(iteration=run.iterations + 1, text=completion.text, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens, prompt_tokens_evaluated=_evaluated(usage),
                           seconds=usage.seconds, repaired=turn.repaired, runnable=turn.final is not None,
-                          depth=run.depth))
+                          prompt_tokens_restored=usage.prompt_tokens_restored, depth=run.depth))
         if turn.final is not None:
             return self._resolve_final(turn.final, sandbox, run)[0] or ""  # "" falls back to the REPL state
         return strip_code(completion.text)

@@ -4,7 +4,9 @@ The sandbox calls these host functions in the parent process. Depth 1 (the paper
 makes a sub-call one plain sub-model completion; depth 2 hands the prompt to a child
 RLM with its own sandbox. Every call goes through the sub-call cache when one is
 given, counts towards the run's sub-call and token budgets, and emits start/finish
-events. Batches run on a bounded thread pool and keep their order.
+events. Batches keep their order: a model that decodes many sequences together
+(:class:`~rlm_desktop.backends.base.BatchingLanguageModel`) gets the whole batch at once,
+any other model gets the prompts on a bounded thread pool.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from rlm_desktop.backends.base import LanguageModel, Usage
+from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Usage
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.errors import BackendError, ContextOverflowError
@@ -84,13 +86,14 @@ class SubCallServer:
             raise
         self.emit(SubCallFinished(call_id=call_id, answer_preview=answer[:_PREVIEW],
                                   prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                                  seconds=time.monotonic() - started, depth=self.depth))
+                                  seconds=time.monotonic() - started,
+                                  prompt_tokens_evaluated=usage.prompt_tokens_evaluated, depth=self.depth))
         if self.cache is not None and not self.budget.work_cancelled:
             self.cache.put(self.model.name, prompt, self._cache_settings, answer)
         return answer
 
-    def _answer(self, prompt: str) -> tuple[str, Usage]:
-        """Run the model (or child RLM) for one uncached prompt, within the budgets."""
+    def _admit_one(self) -> None:
+        """Count one uncached sub-call against the budgets, or raise why it may not run."""
         if self.budget.work_cancelled:
             raise RuntimeError(f"llm_query refused: the run was stopped ({self.budget.tripped})")
         if not self.budget.reserve_sub_call():
@@ -99,16 +102,26 @@ class SubCallServer:
         if self.budget.tokens_left <= 0:
             raise RuntimeError(f"llm_query refused: the run's budget of {self.budget.max_tokens} tokens is spent")
         self.budget.count_sub_call(cached=False)
+
+    def _answer(self, prompt: str) -> tuple[str, Usage]:
+        """Run the model (or child RLM) for one uncached prompt, within the budgets."""
+        self._admit_one()
         if self.child is not None:
             return self.child(prompt)
         try:
             completion = self.model.chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens,
                                          temperature=0.0, cancel=self.budget.token)
-        except ContextOverflowError as exc:
-            raise ValueError(f"llm_query prompt too long: {exc.prompt_tokens} tokens, the sub-model "
-                             f"reads at most {exc.context_length}; use smaller chunks") from None
-        except BackendError as exc:
-            raise RuntimeError(f"llm_query failed: {exc}") from None
+        except (ContextOverflowError, BackendError) as exc:
+            completion = exc
+        return self._answer_of(completion)
+
+    def _answer_of(self, completion: Completion | Exception) -> tuple[str, Usage]:
+        """The answer of one model call, or the error the sandbox code sees."""
+        if isinstance(completion, ContextOverflowError):
+            raise ValueError(f"llm_query prompt too long: {completion.prompt_tokens} tokens, the sub-model "
+                             f"reads at most {completion.context_length}; use smaller chunks") from None
+        if isinstance(completion, Exception):
+            raise RuntimeError(f"llm_query failed: {completion}") from None
         self.budget.add_usage("sub", completion.usage)
         if completion.finish_reason == "cancelled":
             raise RuntimeError("llm_query cancelled: the run was stopped")
@@ -121,6 +134,9 @@ class SubCallServer:
         prompts = [p if isinstance(p, str) else str(p) for p in prompts]
         if not prompts:
             return []
+        if (self.child is None and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
+                and self.model.sequences > 1):
+            return self._decode_together(prompts)
         workers = min(self.parallel, len(prompts))
         if workers == 1:
             return [self.llm_query(p) for p in prompts]
@@ -136,3 +152,54 @@ class SubCallServer:
                     kind = type(exc) if type(exc) in (ValueError, TypeError, RuntimeError) else RuntimeError
                     raise kind(f"prompt {index + 1} of {len(prompts)}: {exc}") from None
         return answers
+
+    def _decode_together(self, prompts: list[str]) -> list[str]:
+        """A batch on a batching model: one ``chat_batch`` for the uncached prompts, events and cache per prompt."""
+        answers: list[str | None] = [None] * len(prompts)
+        errors: list[Exception | None] = [None] * len(prompts)
+        ids: list[int] = []
+        started = time.monotonic()
+        for index, prompt in enumerate(prompts):
+            with self._ids_lock:
+                ids.append(next(self._ids))
+            self.emit(SubCallStarted(call_id=ids[index], prompt_preview=prompt[:_PREVIEW],
+                                     prompt_chars=len(prompt), depth=self.depth))
+            cached = self.cache.get(self.model.name, prompt, self._cache_settings) if self.cache else None
+            if cached is not None:
+                self.budget.count_sub_call(cached=True)
+                answers[index] = cached
+                self.emit(SubCallFinished(call_id=ids[index], answer_preview=cached[:_PREVIEW], prompt_tokens=0,
+                                          completion_tokens=0, seconds=time.monotonic() - started, cached=True,
+                                          depth=self.depth))
+        todo = [i for i, answer in enumerate(answers) if answer is None]
+        runnable = []
+        for index in todo:
+            try:
+                self._admit_one()
+                runnable.append(index)
+            except RuntimeError as exc:
+                errors[index] = exc
+        results = self.model.chat_batch([[{"role": "user", "content": prompts[i]}] for i in runnable],
+                                        max_tokens=self.max_tokens, temperature=0.0,
+                                        cancel=self.budget.token) if runnable else []
+        for index, result in zip(runnable, results):
+            try:
+                answer, usage = self._answer_of(result)
+            except (ValueError, RuntimeError) as exc:
+                errors[index] = exc
+                continue
+            answers[index] = answer
+            self.emit(SubCallFinished(call_id=ids[index], answer_preview=answer[:_PREVIEW],
+                                      prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                                      seconds=usage.seconds, prompt_tokens_evaluated=usage.prompt_tokens_evaluated,
+                                      depth=self.depth))
+            if self.cache is not None and not self.budget.work_cancelled:
+                self.cache.put(self.model.name, prompts[index], self._cache_settings, answer)
+        for index, error in enumerate(errors):
+            if error is not None:
+                self.emit(SubCallFinished(call_id=ids[index], answer_preview="", prompt_tokens=0, completion_tokens=0,
+                                          seconds=time.monotonic() - started, error=str(error), depth=self.depth))
+        for index, error in enumerate(errors):
+            if error is not None:
+                raise type(error)(f"prompt {index + 1} of {len(prompts)}: {error}") from None
+        return [answer or "" for answer in answers]

@@ -75,12 +75,13 @@ class DefaultModels:
                     _close(model)
                 self._loaded.clear()
                 self._stale = False
-            root = self._get("root", settings.root_model, parallel=1)
-            sub = self._get("sub", settings.sub_model, parallel=max(1, settings.parallel_sub_calls))
+            root = self._get("root", settings.root_model, prompt_cache=True)
+            sub = self._get("sub", settings.sub_model, batching=True, parallel=max(1, settings.parallel_sub_calls))
             return root, sub
 
-    def _get(self, role: str, spec: str, parallel: int) -> LanguageModel:
-        key = (spec, parallel)  # per-model load settings live in the hub registry; see invalidate()
+    def _get(self, role: str, spec: str, **options: Any) -> LanguageModel:
+        key = (spec, tuple(sorted(options.items())))  # per-model load settings live in the hub registry
+        # (see invalidate()); the root keeps its prompt states, the sub decodes batches together
         held = self._loaded.get(role)
         if held is not None and held[0] == key:
             return held[1]
@@ -89,7 +90,7 @@ class DefaultModels:
         loader = self._loader
         if loader is None:
             from rlm_desktop.runtime import load_model as loader  # noqa: N813 - lazy: loads llama.cpp
-        model = loader(spec, parallel=parallel)
+        model = loader(spec, **options)
         self._loaded[role] = (key, model)
         return model
 

@@ -264,6 +264,11 @@ class TurnCard(Section):
         prompt = int(event.get("prompt_tokens") or 0)
         completion = int(event.get("completion_tokens") or 0)
         bits = [f"{prompt:,} → {completion:,} tokens", _seconds(event.get("seconds"))]
+        evaluated = event.get("prompt_tokens_evaluated")
+        if evaluated is not None and int(evaluated) < prompt:
+            restored = int(event.get("prompt_tokens_restored") or 0)
+            bits.insert(1, f"{int(evaluated):,} evaluated, {prompt - int(evaluated):,} reused"
+                           + (f" ({restored:,} saved)" if restored else ""))
         if event.get("repaired"):
             bits.append("repaired")
         if event.get("runnable") is False:

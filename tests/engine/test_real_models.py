@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 
 import pytest
 
 from rlm_desktop.backends.llamacpp import LlamaCppModel
+from rlm_desktop.backends.prompt_cache import MEMORY
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.documents import Document
 from rlm_desktop.engine import RLM, RLMConfig
@@ -97,3 +99,25 @@ def test_real_root_with_grammar_always_writes_runnable_turns(smollm2_path: Path)
     assert result.trajectory[-1].kind == "final"
     if len(turns) > 1:  # the root's KV cache carried over: turn 2 evaluated only its new tokens
         assert turns[1].prompt_tokens_evaluated < turns[1].prompt_tokens
+
+
+def test_a_second_run_over_the_same_documents_starts_at_the_question(smollm2_path: Path, tmp_path: Path):
+    docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.iterdir())]
+    config = RLMConfig(max_iterations=1, root_max_tokens=8, grammar=False, sandbox=SandboxLimits(timeout_s=30))
+    sub = ScriptedModel(["unused"])
+    first_turns = []
+    for question in ("What is the purchase price?", "When does the office lease expire?"):
+        MEMORY.clear()  # as after an app restart: only the saved state on disk can help
+        with LlamaCppModel(smollm2_path, n_ctx=4096, n_threads=2, prompt_cache_dir=tmp_path) as root:
+            result = RLM(root, sub, config).run(question, docs)
+        first_turns.append(next(e for e in result.trajectory if e.kind == "root_turn"))
+        for thread in threading.enumerate():  # the state is written to disk in the background
+            if thread.name == "rlm-prompt-cache":
+                thread.join()
+    before, after = first_turns
+    assert before.prompt_tokens_evaluated == before.prompt_tokens and before.prompt_tokens_restored == 0
+    assert after.prompt_tokens_restored > 0
+    # The system prompt and the worked example are restored; the question, the collection's shape and the
+    # question-word counts after it are evaluated (the question comes first in that message: see README).
+    assert after.prompt_tokens_evaluated < after.prompt_tokens // 4
+    assert after.prompt_tokens_evaluated + after.prompt_tokens_restored == after.prompt_tokens

@@ -1,0 +1,81 @@
+"""llm_query_batched on a model that decodes sequences together (real SmolLM2), and on one that does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlm_desktop.backends.llamacpp import LlamaCppModel
+from rlm_desktop.engine.budget import RunBudget
+from rlm_desktop.engine.events import SubCallFinished
+from rlm_desktop.engine.subcalls import SubCallServer
+
+TEXT = ("Lease summary. The tenant rents the third floor at 12 Harbour Street. The annual rent is 212,000 euros, "
+        "paid quarterly in advance. The lease expires on 31 March 2030. ")
+PROMPTS = [TEXT + q for q in ("What is the rent?", "When does it expire?", "Which floor?", "Which street?",
+                              "How is the rent paid?")]
+
+
+class DictCache:
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], str] = {}
+
+    def get(self, model_id: str, prompt: str, settings: dict) -> str | None:
+        return self.data.get((model_id, prompt))
+
+    def put(self, model_id: str, prompt: str, settings: dict, answer: str) -> None:
+        self.data[(model_id, prompt)] = answer
+
+
+@pytest.fixture(scope="module")
+def batching_sub(smollm2_path: Path):
+    with LlamaCppModel(smollm2_path, n_ctx=1024, n_threads=2, batching=True, sequences=3) as model:
+        yield model
+
+
+def serve(model, events: list, cache=None, max_sub_calls: int = 100) -> tuple[SubCallServer, RunBudget]:
+    budget = RunBudget(max_sub_calls=max_sub_calls, max_tokens=10**7, max_seconds=600)
+    return SubCallServer(model, budget=budget, emit=events.append, max_tokens=16, parallel=2, cache=cache), budget
+
+
+def test_batched_answers_equal_one_by_one_answers_in_order(batching_sub: LlamaCppModel, smollm2_path: Path) -> None:
+    events: list = []
+    server, budget = serve(batching_sub, events)
+    with budget:
+        answers = server.llm_query_batched(PROMPTS)
+    with LlamaCppModel(smollm2_path, n_ctx=1024, n_threads=2) as plain:
+        one_by_one_events: list = []
+        plain_server, plain_budget = serve(plain, one_by_one_events)
+        with plain_budget:
+            expected = [plain_server.llm_query(p) for p in PROMPTS]
+    assert answers == expected
+    finished = [e for e in events if isinstance(e, SubCallFinished)]
+    assert len(finished) == 5 and not any(e.error for e in finished)
+    assert budget.sub_calls == 5 and budget.usage["sub"].completion_tokens > 0
+    # the shared text was evaluated once: the others report fewer evaluated than prompt tokens
+    assert sum(1 for e in finished if e.prompt_tokens_evaluated < e.prompt_tokens) >= 3
+
+
+def test_cached_prompts_skip_the_model_and_a_too_long_prompt_fails_alone(batching_sub: LlamaCppModel) -> None:
+    cache = DictCache()
+    events: list = []
+    server, budget = serve(batching_sub, events, cache=cache)
+    with budget:
+        first = server.llm_query_batched(PROMPTS[:2])
+        with pytest.raises(ValueError, match="prompt 2 of 3: llm_query prompt too long"):
+            server.llm_query_batched([PROMPTS[0], "word " * 2000, PROMPTS[2]])
+    assert cache.get(batching_sub.name, PROMPTS[0], {}) == first[0]
+    assert cache.get(batching_sub.name, PROMPTS[2], {}) is not None  # the neighbour still ran and was kept
+    finished = [e for e in events if isinstance(e, SubCallFinished)]
+    assert sum(1 for e in finished if e.cached) == 1
+    assert [e.error is not None for e in finished[-3:]].count(True) == 1
+
+
+def test_the_sub_call_budget_refuses_the_prompts_beyond_it(batching_sub: LlamaCppModel) -> None:
+    events: list = []
+    server, budget = serve(batching_sub, events, max_sub_calls=2)
+    with budget:
+        with pytest.raises(RuntimeError, match="prompt 3 of 4: llm_query refused"):
+            server.llm_query_batched(PROMPTS[:4])
+    assert budget.sub_calls == 2
