@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+_CITATION_MARK = re.compile(r"\[\d{1,2}\]")
 _FIGURE = re.compile(r"\d[\d,.' ]*\d|\d")
 
 
@@ -25,6 +26,7 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     ``cells`` are (code, output) pairs. A figure only counts as shown when the cell's code did not
     write it itself: ``print("GBP 21")`` is not evidence of GBP 21.
     """
+    answer = _CITATION_MARK.sub(" ", answer)  # "[1]" points at a citation; it is not a figure
     figures = [match.group(0).strip() for match in _FIGURE.finditer(answer)]
     if not figures:
         return []
