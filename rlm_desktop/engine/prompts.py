@@ -9,7 +9,6 @@ only its shape.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
@@ -59,19 +58,18 @@ _EXAMPLE_QUESTION = "Who signed the lease for the Oslo office?"
 _EXAMPLE_SHAPE = ("`context` is a list of 12 documents, 41,370 characters in total.\n"
                   "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
                   "  ... and 11 more (print [d.name for d in context] to see all)")
-_EXAMPLE_TURN_1 = """Search for what is asked (a signature), then look for the Oslo lease among the hits.
+_EXAMPLE_TURN_1 = """Find where the Oslo lease is mentioned.
 ```repl
-hits = grep(r"signed|signature", context_chars=120)
+hits = grep(r"oslo", context_chars=120)
 print(len(hits))
 for h in hits[:8]:
     print(h.document, h.page, h.snippet)
 ```"""
-_EXAMPLE_OUTPUT_1 = """4
-supply_agreement_bergen.md 5 in two counterparts. Signed for Nordlys AS by Erik Dahl, Director, and for the customer by
-lease_oslo_office.md 3 the parties' obligations survive termination. 14. Signature. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
-board_minutes_march.md 2 the board approved the signature of the renewed Oslo office lease by the CFO
-nda_fjordvik.md 2 Signed for Fjordvik Eiendom AS by Per Aas"""
-_EXAMPLE_TURN_2 = """The Oslo lease is lease_oslo_office.md; read its signature passage on page 3 in full.
+_EXAMPLE_OUTPUT_1 = """3
+lease_oslo_office.md 1 LEASE AGREEMENT for the premises at Dronningens gate 4, Oslo, between Fjordvik Eiendom AS (landlord) and
+lease_oslo_office.md 3  and the tenant. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
+board_minutes_march.md 2 the board noted that the Oslo office lease had been renewed"""
+_EXAMPLE_TURN_2 = """Read the signature passage on page 3 of the lease.
 ```repl
 doc = [d for d in context if d.name == "lease_oslo_office.md"][0]
 page = doc.pages[2]
@@ -141,53 +139,14 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _EXAMPLE_FINAL},
         ]
-    shape = describe_context(context)
-    words = describe_question_words(question, context)
-    messages.append({"role": "user", "content": question_message(question, shape + ("\n\n" + words if words else ""))})
+    messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
-
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
-_COMMON_WORDS = frozenset(
-    "what which when where who whom whose does did done have has had with from that this these those "
-    "there their they them then than into onto about under over after before between each every some "
-    "many much more most other such only also been being were will would could should shall must "
-    "mentioned provided given text document documents agreement answer number list name names total "
-    "state states stated according".split())
-_MAX_WORDS = 8
-
-
-def describe_question_words(question: str, context: Context) -> str:
-    """How often each content word of the question occurs in the documents (rare ones search best).
-
-    Counts only, never text: the root still sees the context's shape, not its content.
-    """
-    words: list[str] = []
-    for word in _WORD.findall(question.lower()):
-        word = word.strip("'-")
-        if len(word) >= 4 and word not in _COMMON_WORDS and word not in words:
-            words.append(word)
-    if not words:
-        return ""
-    texts = [context] if isinstance(context, str) else [_text(item) for item in context]
-    lowered = [text.lower() for text in texts]
-    counts = []
-    for word in words[:_MAX_WORDS * 2]:
-        per_document = [text.count(word) for text in lowered]
-        counts.append((sum(1 for n in per_document if n), sum(per_document), word))
-    counts.sort(key=lambda item: (item[0] == 0, item[0], item[1]))
-    parts = []
-    for docs, total, word in counts[:_MAX_WORDS]:
-        where = f" in {docs} of {len(texts)} documents" if len(texts) > 1 else ""
-        parts.append(f"{word!r} {total:,} times{where}")
-    return ("How often the question's words occur (the rarest find the passage best; words that occur "
-            "everywhere find nothing in particular): " + "; ".join(parts) + ".")
 
 
 def question_message(question: str, shape: str) -> str:
     """The first user turn of a question: the question and the shape of ``context``, never its text."""
     return (f"New question: {question}\n\n{shape}\n\n"
-            "You have not seen the documents yet. Start by searching them for words of what is asked "
+            "You have not seen the documents yet. Start by searching them for key words of the question "
             "(grep or search). Reply with one sentence and one ```repl block.")
 
 
