@@ -30,6 +30,7 @@ PAGE_CHARS = 1500
 
 _TYPES = ("Master Services Agreement", "Supply Agreement", "Distribution Agreement", "Licence Agreement",
           "Office Lease", "Consultancy Agreement", "Maintenance Agreement", "Logistics Agreement")
+_SPA_LAW = "England and Wales"
 _LAWS = ("England and Wales", "the State of New York", "the Netherlands", "Germany", "Sweden", "Ireland")
 _STEMS = ("Kestrel", "Nordhavn", "Alder", "Brightmoor", "Corvin", "Dunmore", "Elkridge", "Fenwick", "Galloway",
           "Harrow", "Ivel", "Juniper", "Kilbride", "Larkspur", "Marlow", "Norcott", "Oakham", "Pembury", "Quarry",
@@ -198,7 +199,7 @@ def _spa_document(rng: random.Random, seller: str, buyer: str, target: str, escr
         "escrow account held by the escrow agent, to be released to the Seller eighteen months after "
         "completion less any amount claimed by the Buyer under the warranties.",
         *[f"{11 + i}. {t}" for i, t in enumerate(spa_clauses[7:10])],
-        "14. Governing law. This Agreement is governed by the laws of England and Wales.",
+        f"14. Governing law. This Agreement is governed by the laws of {_SPA_LAW}.",
     ]
     pages = _paginate(paragraphs)
     escrow_page = next(i + 1 for i, page in enumerate(pages) if "Escrow Amount" in page)
@@ -270,7 +271,8 @@ def generate_kind(length: int, seed: int, kind: str) -> Instance:
     elif kind == "count":
         law = rng.choice(sorted({c.law for c in room.contracts}))
         question = f"How many of the agreements are governed by the laws of {law}?"
-        answer, score_kind = str(sum(c.law == law for c in room.contracts)), "numeric"
+        spa = int(law == _SPA_LAW)  # the share purchase agreement is an agreement too
+        answer, score_kind = str(sum(c.law == law for c in room.contracts) + spa), "numeric"
     elif kind == "list":
         names = sorted(c.counterparty for c in room.contracts if c.change_of_control)
         question = ("Which counterparties may terminate their agreement if the company undergoes a change of "
