@@ -100,18 +100,8 @@ def resume_run(plan: ResumePlan, library: Any, root: LanguageModel, sub: Languag
     except Exception as exc:
         library.finish_run(plan.run_id, {"answer": "", "stopped_by": "error", "error": str(exc)})
         raise
-    library.finish_run(plan.run_id, {**run_summary(result), "resumed": plan.resumes + 1})
+    library.finish_run(plan.run_id, {**result.summary(), "resumed": plan.resumes + 1})
     return result
-
-
-def run_summary(result: RunResult) -> dict[str, Any]:
-    """What the library stores about a run's outcome."""
-    return {
-        "answer": result.answer, "stopped_by": result.stopped_by, "iterations": result.iterations,
-        "sub_calls": result.sub_calls, "cache_hits": result.cache_hits, "seconds": result.seconds,
-        "usage": {role: dataclasses.asdict(usage) for role, usage in result.usage.items()},
-        "citations": [dataclasses.asdict(c) for c in result.citations],
-    }
 
 
 def _models_and_config(stored: dict[str, Any], models: dict[str, Any]) -> tuple[str, str, RLMConfig, Settings | None]:

@@ -41,7 +41,7 @@ def resume_savings(sub: LanguageModel) -> dict[str, Any]:
             whole = RLM(_root(), sub, config, sub_call_cache=fresh.sub_call_cache).run(
                 "Who are the parties?", context, on_event=lambda event: fresh.add_event(run_id, event))
             fresh_s = time.perf_counter() - started
-            fresh.finish_run(run_id, resume.run_summary(whole))
+            fresh.finish_run(run_id, whole.summary())
 
             _context, copy_id = _new_run(other, config)
             events = fresh.run(run_id).events

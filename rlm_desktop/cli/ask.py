@@ -83,7 +83,7 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
             question, source.context, cancel=cancel, tools=source.tools,
             on_event=(lambda event: [listen(event) for listen in listeners]) if listeners else None))
         if run_id is not None:
-            source.library.finish_run(run_id, _summary(result))
+            source.library.finish_run(run_id, result.summary())
     if as_json:
         click.echo(json.dumps(_as_json(result, root_spec, sub_spec), indent=2, default=str))
     else:
@@ -258,18 +258,9 @@ def _trace_summary(result: Any) -> str:
             f"{result.sub_calls} sub-calls ({result.cache_hits} cached), {tokens:,} tokens, {result.seconds:.1f}s")
 
 
-def _summary(result: Any) -> dict[str, Any]:
-    return {
-        "answer": result.answer, "stopped_by": result.stopped_by, "iterations": result.iterations,
-        "sub_calls": result.sub_calls, "cache_hits": result.cache_hits, "seconds": result.seconds,
-        "usage": {role: asdict(usage) for role, usage in result.usage.items()},
-        "citations": [asdict(c) for c in result.citations],
-    }
-
-
 def _as_json(result: Any, root_spec: str, sub_spec: str) -> dict[str, Any]:
     return {
-        **_summary(result),
+        **result.summary(),
         "models": {"root": root_spec, "sub": sub_spec},
         "trajectory": [event.to_dict() for event in result.trajectory],
     }

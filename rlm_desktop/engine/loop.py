@@ -73,6 +73,15 @@ class RunResult:
     seconds: float
     citations: list[Citation]
 
+    def summary(self) -> dict[str, Any]:
+        """What the run log stores about the outcome (the faces and resume all store this)."""
+        return {
+            "answer": self.answer, "stopped_by": self.stopped_by, "iterations": self.iterations,
+            "sub_calls": self.sub_calls, "cache_hits": self.cache_hits, "seconds": self.seconds,
+            "usage": {role: dataclasses.asdict(usage) for role, usage in self.usage.items()},
+            "citations": [dataclasses.asdict(c) for c in self.citations],
+        }
+
 
 @dataclass
 class _Run:

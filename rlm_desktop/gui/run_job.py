@@ -167,11 +167,7 @@ def execute_run(request: RunRequest, library: Any, models: ModelFactory, cancel:
         iterations=result.iterations, sub_calls=result.sub_calls, cache_hits=result.cache_hits,
         seconds=result.seconds, usage={k: dataclasses.asdict(v) for k, v in result.usage.items()},
     )
-    library.finish_run(run_id, {
-        "answer": outcome.answer, "stopped_by": outcome.stopped_by, "usage": outcome.usage,
-        "iterations": outcome.iterations, "sub_calls": outcome.sub_calls, "cache_hits": outcome.cache_hits,
-        "seconds": outcome.seconds, "citations": [dataclasses.asdict(c) for c in outcome.citations],
-    })
+    library.finish_run(run_id, result.summary())
     if store_failed.is_set():
         report(("status", "Some trajectory events could not be saved; see the log file."))
     return outcome

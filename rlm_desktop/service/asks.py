@@ -143,7 +143,7 @@ class AskService:
                 rlm = RLM(root, sub, config, sub_call_cache=self.library.sub_call_cache)
                 result = rlm.run(question, context, cancel=cancel, tools=tools, on_event=on_event)
                 outcome = _outcome(result, run_id, collection, client)
-                self.library.finish_run(run_id, {**_summary(result), "client": client})
+                self.library.finish_run(run_id, {**result.summary(), "client": client})
             status = "cancelled" if outcome.stopped_by == "cancelled" else "finished"
             return outcome
         except RunCancelled:
@@ -194,13 +194,3 @@ def _outcome(result: Any, run_id: int | None, collection: str, client: str) -> A
     return AskOutcome(run_id=run_id, collection=collection, answer=result.answer, stopped_by=result.stopped_by,
                       citations=_citations(result), iterations=result.iterations, sub_calls=result.sub_calls,
                       seconds=round(result.seconds, 3), client=client, trajectory_events=len(result.trajectory))
-
-
-def _summary(result: Any) -> dict[str, Any]:
-    """What the run log keeps (the same keys `rlm ask` stores)."""
-    return {
-        "answer": result.answer, "stopped_by": result.stopped_by, "iterations": result.iterations,
-        "sub_calls": result.sub_calls, "cache_hits": result.cache_hits, "seconds": result.seconds,
-        "usage": {role: asdict(usage) for role, usage in result.usage.items()},
-        "citations": [asdict(c) for c in result.citations],
-    }
