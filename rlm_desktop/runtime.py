@@ -161,7 +161,7 @@ def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
 def _turns_since_question(messages: list) -> int:
     """Assistant turns after the run's question (the worked example's turns before it do not count)."""
     starts = [i for i, m in enumerate(messages)
-              if m.get("role") == "user" and str(m.get("content", "")).startswith("New question:")]
+              if m.get("role") == "user" and "New question:" in str(m.get("content", ""))]
     after = messages[starts[-1]:] if starts else messages
     return sum(1 for m in after if m.get("role") == "assistant")
 

@@ -43,6 +43,8 @@ In the REPL:
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
 Rules:
+- Search for the words of what is asked (price, escrow, terminate, signed), not for a name that
+  every document mentions. A question about two things needs a search for each.
 - Print little: counts, names, hit snippets, slices of at most 1,000 characters. Never print a
   whole document.
 - Never copy printed output into your code and never write what you expect the output to be.
@@ -52,23 +54,42 @@ Rules:
 - Only these imports: re, json, math, statistics, collections, itertools, functools, string,
   textwrap, datetime.'''
 
-# A worked exchange, given as real conversation turns before the user's question: small models
+# Worked exchanges, given as real conversation turns before the user's question: small models
 # copy the form of what they have just seen far better than they follow a description of it.
-_EXAMPLE_QUESTION = "Who signed the lease for the Oslo office?"
+# The first compares two facts (each searched for on its own); the second reads a passage. Both
+# search for the words of what is asked, not for a name that every document mentions.
 _EXAMPLE_SHAPE = ("`context` is a list of 12 documents, 41,370 characters in total.\n"
                   "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
                   "  ... and 11 more (print [d.name for d in context] to see all)")
-_EXAMPLE_TURN_1 = """Find where the Oslo lease is mentioned.
+_COMPARE_QUESTION = "Is the deposit under the Oslo office lease larger than the annual service charge?"
+_COMPARE_TURN_1 = """Search for each of the two amounts on its own.
 ```repl
-hits = grep(r"oslo", context_chars=120)
+for pattern in [r"deposit", r"service charge"]:
+    hits = grep(pattern, context_chars=120)
+    print(pattern, len(hits))
+    for h in hits[:5]:
+        print("  ", h.document, h.page, h.snippet)
+```"""
+_COMPARE_OUTPUT_1 = """deposit 1
+   lease_oslo_office.md 2 the Tenant shall pay a deposit of NOK 450,000 on signing, to be held by the Landlord until
+service charge 2
+   lease_oslo_office.md 4 The Tenant shall pay an annual service charge of NOK 380,000, reviewed each January
+   board_minutes_march.md 1 the board noted that the service charge for the Oslo office had been agreed"""
+_COMPARE_FINAL = ("FINAL(Yes. The deposit, NOK 450,000 (lease_oslo_office.md, page 2), is larger than the annual "
+                  "service charge, NOK 380,000 (lease_oslo_office.md, page 4).)")
+
+_EXAMPLE_QUESTION = "Who signed the lease for the Oslo office?"
+_EXAMPLE_TURN_1 = """Find the signatures; the office's name is in many documents, the word "signed" in few.
+```repl
+hits = grep(r"signed", context_chars=120)
 print(len(hits))
 for h in hits[:8]:
     print(h.document, h.page, h.snippet)
 ```"""
 _EXAMPLE_OUTPUT_1 = """3
-lease_oslo_office.md 1 LEASE AGREEMENT for the premises at Dronningens gate 4, Oslo, between Fjordvik Eiendom AS (landlord) and
 lease_oslo_office.md 3  and the tenant. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the
-board_minutes_march.md 2 the board noted that the Oslo office lease had been renewed"""
+supply_agreement_nordic.md 6 Signed for the Supplier by Lars Berg, Director, and for the Customer by
+board_minutes_march.md 2 the board noted that the Oslo office lease had been signed and renewed"""
 _EXAMPLE_TURN_2 = """Read the signature passage on page 3 of the lease.
 ```repl
 doc = [d for d in context if d.name == "lease_oslo_office.md"][0]
@@ -128,10 +149,14 @@ def _pages(item: Document | str) -> str:
 
 
 def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:
-    """System prompt, a worked example as real turns, then the question and the context's shape."""
+    """System prompt, two worked examples as real turns, then the context's shape and the question."""
     messages: list[Message] = [{"role": "system", "content": system}]
     if example:
         messages += [
+            {"role": "user", "content": question_message(_COMPARE_QUESTION, _EXAMPLE_SHAPE)},
+            {"role": "assistant", "content": _COMPARE_TURN_1},
+            {"role": "user", "content": next_user_message(_COMPARE_QUESTION, [output_block(_COMPARE_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _COMPARE_FINAL},
             {"role": "user", "content": question_message(_EXAMPLE_QUESTION, _EXAMPLE_SHAPE)},
             {"role": "assistant", "content": _EXAMPLE_TURN_1},
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_1)], 10)},
@@ -144,8 +169,12 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
 
 
 def question_message(question: str, shape: str) -> str:
-    """The first user turn of a question: the question and the shape of ``context``, never its text."""
-    return (f"New question: {question}\n\n{shape}\n\n"
+    """The first user turn of a question: the shape of ``context`` (never its text), then the question.
+
+    The shape comes first so that everything before the question is the same for every question over
+    the same documents: a saved prompt state (backends/prompt_cache.py) then covers all of it.
+    """
+    return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
             "(grep or search). Reply with one sentence and one ```repl block.")
 

@@ -7,7 +7,8 @@ is repaired rather than wasting a turn, and the turn is marked ``repaired``:
 
 - a ```python / ```py / bare ``` fence instead of ```repl;
 - an unclosed last fence (the model stopped before the closing ```);
-- ``FINAL(...)`` in the middle of a sentence instead of on its own line.
+- ``FINAL(...)`` in the middle of a sentence instead of on its own line;
+- ``FINAL(the answer in words)`` inside a code block, where Python cannot run it.
 """
 
 from __future__ import annotations
@@ -49,8 +50,24 @@ class ParsedTurn:
 def parse_turn(text: str) -> ParsedTurn:
     """Split a root model's reply into code blocks and a FINAL written outside them."""
     blocks, prose, repaired = _extract_blocks(text)
+    written = [b for b in blocks if _is_written_final(b)]
+    if written:  # FINAL(Yes, the answer) fenced as code: a written answer, not a SyntaxError
+        blocks = [b for b in blocks if b not in written]
+        prose = prose + "\n" + "\n".join(written)
+        repaired = True
     final, final_repaired = _find_final(prose, have_code=bool(blocks))
     return ParsedTurn(text=text, code_blocks=blocks, final=final, repaired=repaired or final_repaired)
+
+
+def _is_written_final(block: str) -> bool:
+    """A code block that is only ``FINAL(...)`` in words, which Python cannot run."""
+    if not _LINE_FINAL.match(block.strip()):
+        return False
+    try:
+        compile(block, "<cell>", "exec")
+    except SyntaxError:
+        return True
+    return False
 
 
 def _extract_blocks(text: str) -> tuple[list[str], str, bool]:

@@ -66,6 +66,15 @@ class BM25Index:
                 self._postings[term].append((pid, tf))
         self._avg_length = (sum(self._lengths) / len(self._lengths)) if self._lengths else 0.0
 
+    def term_weights(self, text: str) -> dict[str, float]:
+        """Each word of ``text`` that the passages hold, with its inverse document frequency."""
+        n = len(self.passages)
+        return {term: self._idf(n, len(self._postings[term])) for term in set(tokenize(text)) if term in self._postings}
+
+    @staticmethod
+    def _idf(n: int, df: int) -> float:
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def query(self, text: str, k: int = 10) -> list[tuple[Passage, float]]:
         """The ``k`` best passages for ``text``, best first, with their scores."""
         n = len(self.passages)
@@ -74,7 +83,7 @@ class BM25Index:
             postings = self._postings.get(term)
             if not postings:
                 continue
-            idf = math.log(1 + (n - len(postings) + 0.5) / (len(postings) + 0.5))
+            idf = self._idf(n, len(postings))
             for pid, tf in postings:
                 norm = self.k1 * (1 - self.b + self.b * self._lengths[pid] / (self._avg_length or 1))
                 scores[pid] += idf * tf * (self.k1 + 1) / (tf + norm)

@@ -199,6 +199,12 @@ class ReplHelpers:
                 if hits:
                     self._writer().write(f"[grep: no exact match for {plain_str(pattern)!r}; returning {len(hits)} "
                                          f"matches of the looser pattern {loose!r}]\n")
+            if not hits and loose is not None and len(re.findall(r"[A-Za-z0-9]+", plain_str(pattern))) > 1:
+                # A phrase of several words the documents never use together: rank passages by its words.
+                hits = self._local_search(plain_str(pattern), PHRASE_FALLBACK_HITS, width=2 * context_chars + 40)
+                if hits:
+                    self._writer().write(f"[grep: no match for {plain_str(pattern)!r}, even loosened; returning the "
+                                         f"{len(hits)} passages that best match its words, as search() would]\n")
             return hits
         return grep
 
@@ -235,15 +241,15 @@ class ReplHelpers:
         self._on_hit(hit.to_dict("search"))
         return hit
 
-    def _local_search(self, query: str, k: int) -> list[Hit]:
+    def _local_search(self, query: str, k: int, width: int = 300) -> list[Hit]:
         if self._index is None:
             self._index = BM25Index([s.text for s in self._sources], [s.page_starts for s in self._sources])
         hits = []
-        terms = [t for t in re.findall(r"\w+", query.lower())]
+        weights = self._index.term_weights(query)
         for passage, _score in self._index.query(query, k):
             source = self._sources[passage.doc_index]
             text = str.__getitem__(source.text, slice(passage.start, passage.end))
-            hits.append(self._hit(source, passage.start, passage.end, _excerpt(text, terms), "search"))
+            hits.append(self._hit(source, passage.start, passage.end, best_excerpt(text, weights, width), "search"))
         return hits
 
     def _source_named(self, document: Any) -> Source:
@@ -352,6 +358,8 @@ class ReplHelpers:
         return FINAL_VAR
 
 
+PHRASE_FALLBACK_HITS = 5
+"""Passages grep returns, ranked by the phrase's words, when a phrase matches nowhere."""
 ASK_PAGE_CHARS = 6000
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
@@ -421,8 +429,25 @@ def describe(name: str, value: Any) -> str:
     return f"  {name}: {kind}"
 
 
-def _excerpt(text: str, terms: list[str], width: int = 300) -> str:
-    lower = text.lower()
-    positions = [p for p in (lower.find(t) for t in terms) if p >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
-    return text[start:start + width]
+def best_excerpt(text: str, weights: dict[str, float], width: int = 300) -> str:
+    """The ``width``-character window of ``text`` where the query's words weigh most, cut at word bounds.
+
+    Each distinct word counts once per window, by its weight (rare words weigh more), so the window
+    that holds most of the query's rarer words wins over one that repeats a common word.
+    """
+    if len(text) <= width:
+        return text
+    found = [(m.start(), m.group().lower()) for m in re.finditer(r"\w+", text) if m.group().lower() in weights]
+    best_start, best_score = 0, -1.0
+    for i, (start, anchor) in enumerate(found):
+        window_start = max(0, start - width // 4)
+        seen = set()
+        for pos, word in found[i:]:
+            if pos >= window_start + width:
+                break
+            seen.add(word)
+        score = sum(weights[word] for word in seen) + 0.01 * weights[anchor]  # ties: start at a rarer word
+        if score > best_score:
+            best_start, best_score = window_start, score
+    lo, hi = _word_bounds(text, best_start, min(len(text), best_start + width))
+    return text[lo:hi]

@@ -42,6 +42,18 @@ def test_final_inside_code_is_left_to_the_sandbox():
     assert turn.final is None
 
 
+def test_final_in_words_fenced_as_code_is_a_written_final():
+    turn = parse_turn("The escrow is smaller.\n```repl\nFINAL(No, 01_spa.md, page 3)\n```")
+    assert turn.code_blocks == []
+    assert turn.final == FinalDirective("No, 01_spa.md, page 3")
+    assert turn.repaired
+
+
+def test_runnable_final_in_a_code_block_still_runs_in_the_sandbox():
+    turn = parse_turn('```repl\nFINAL("No")\n```')
+    assert turn.code_blocks == ['FINAL("No")'] and turn.final is None
+
+
 def test_python_fence_is_repaired_into_code():
     turn = parse_turn("Here is code:\n```python\nprint(context[:100])\n```")
     assert turn.code_blocks == ["print(context[:100])"]

@@ -144,3 +144,35 @@ def test_grep_snippets_never_cut_a_number_or_word_in_two():
                           on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
     snippet = helpers.functions()["grep"]("rent", context_chars=13)[0].snippet
     assert snippet == "2.1 The annual rent is GBP 212,000"
+
+
+def test_a_phrase_found_nowhere_returns_the_passages_that_best_match_its_words():
+    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
+
+    memo = ("1.1 The largest customer is Kestrel Shipping. Based on the 2023 accounts, Kestrel represents "
+            "roughly a quarter of the revenue. " + "Other findings follow. " * 30)
+    lease = "The lease of the Aberdeen office runs to 2030. " * 10
+    written: list[str] = []
+
+    class Writer:
+        def write(self, text: str) -> None:
+            written.append(text)
+
+    helpers = ReplHelpers([Source("lease.md", lease, (0,), None), Source("memo.md", memo, (0,), None)],
+                          call_host=lambda *a: None, host_names=[], on_hit=lambda hit: None,
+                          on_final=lambda answer: None, namespace={}, writer=Writer)
+    hits = helpers.functions()["grep"]("Kestrel revenue share", context_chars=120)
+    assert [h.document for h in hits] == ["memo.md"]
+    assert "Kestrel represents roughly a quarter of the revenue" in hits[0].snippet
+    assert "best match its words" in "".join(written)
+    assert helpers.functions()["grep"]("zebra crossing") == []  # no word of it anywhere: still nothing
+
+
+def test_search_snippets_show_the_window_where_the_rarer_query_words_are():
+    from rlm_desktop.sandbox.helpers import best_excerpt
+
+    text = ("The shares are held by the Seller. " * 12 + "3.1 The Purchase Price for the shares is EUR 48,500,000. "
+            + "The shares carry votes. " * 12)
+    excerpt = best_excerpt(text, {"shares": 0.1, "purchase": 2.0, "price": 2.0}, width=120)
+    assert "Purchase Price for the shares is EUR 48,500,000" in excerpt
+    assert len(excerpt) <= 140  # the width, widened to whole words
