@@ -240,6 +240,19 @@ def closing_message(guard: str) -> str:
             "Give your best answer now from what you have seen, as FINAL(answer).")
 
 
+SUB_SYSTEM = ("You answer a question about the text given in the message, using only that text. Quote exact "
+              "names, dates and amounts. If the message gives no text to read, or the text does not answer "
+              "the question, say so in one sentence.")
+
+
+def sub_messages(prompt: str) -> list[Message]:
+    """The messages of one sub-call: the rule to answer from the given text only, then the prompt.
+
+    Without it a small sub-model asked "Does the memo state X?" with no text invents a memo.
+    """
+    return [{"role": "system", "content": SUB_SYSTEM}, {"role": "user", "content": prompt}]
+
+
 def child_question(prompt: str) -> str:
     """The question a depth-2 child RLM gets: do what its `context` (the prompt) asks."""
     head = prompt[:300].replace("\n", " ")

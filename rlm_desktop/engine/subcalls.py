@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Usage
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
+from rlm_desktop.engine.prompts import sub_messages
 from rlm_desktop.errors import BackendError, ContextOverflowError
 
 _PREVIEW = 200
@@ -109,7 +110,7 @@ class SubCallServer:
         if self.child is not None:
             return self.child(prompt)
         try:
-            completion = self.model.chat([{"role": "user", "content": prompt}], max_tokens=self.max_tokens,
+            completion = self.model.chat(sub_messages(prompt), max_tokens=self.max_tokens,
                                          temperature=0.0, cancel=self.budget.token)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
@@ -179,7 +180,7 @@ class SubCallServer:
                 runnable.append(index)
             except RuntimeError as exc:
                 errors[index] = exc
-        results = self.model.chat_batch([[{"role": "user", "content": prompts[i]}] for i in runnable],
+        results = self.model.chat_batch([sub_messages(prompts[i]) for i in runnable],
                                         max_tokens=self.max_tokens, temperature=0.0,
                                         cancel=self.budget.token) if runnable else []
         for index, result in zip(runnable, results):

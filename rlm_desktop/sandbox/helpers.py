@@ -191,22 +191,38 @@ class ReplHelpers:
             One hit per passage: a match that lies inside the previous hit's snippet is not
             returned again (count exact matches with ``len(re.findall(...))``)."""
             flags = re.IGNORECASE if ignore_case else 0
-            regex = pattern if isinstance(pattern, re.Pattern) else re.compile(plain_str(pattern), flags)
-            hits = self._grep_hits(regex, context_chars, max_hits)
-            loose = None if hits or isinstance(pattern, re.Pattern) else loose_pattern(plain_str(pattern))
-            if loose is not None:
-                hits = self._grep_hits(re.compile(loose, flags), context_chars, max_hits)
-                if hits:
-                    self._writer().write(f"[grep: no exact match for {plain_str(pattern)!r}; returning {len(hits)} "
-                                         f"matches of the looser pattern {loose!r}]\n")
-            if not hits and loose is not None and len(re.findall(r"[A-Za-z0-9]+", plain_str(pattern))) > 1:
-                # A phrase of several words the documents never use together: rank passages by its words.
-                hits = self._local_search(plain_str(pattern), PHRASE_FALLBACK_HITS, width=2 * context_chars + 40)
-                if hits:
-                    self._writer().write(f"[grep: no match for {plain_str(pattern)!r}, even loosened; returning the "
-                                         f"{len(hits)} passages that best match its words, as search() would]\n")
+            if isinstance(pattern, re.Pattern):
+                return self._grep_hits(pattern, context_chars, max_hits)
+            text = plain_str(pattern)
+            hits = self._grep_hits(re.compile(text, flags), context_chars, max_hits)
+            phrases = plain_alternatives(text)
+            if hits and len(phrases) < 2:
+                return hits
+            for phrase in phrases:  # "escrow|kestrel minimum annual purchase": each phrase must find something
+                if hits and any(re.search(phrase, source.text, flags) for source in self._sources):
+                    continue
+                taken = {(h.document, h.start) for h in hits}
+                hits += [h for h in self._phrase_fallback(phrase, flags, context_chars, max_hits)
+                         if (h.document, h.start) not in taken]
             return hits
         return grep
+
+    def _phrase_fallback(self, phrase: str, flags: int, context_chars: int, max_hits: int) -> list[Hit]:
+        """Hits for a plain phrase that matched nothing: its looser pattern, else the passages ranked by its words."""
+        loose = loose_pattern(phrase)
+        if loose is None:
+            return []
+        hits = self._grep_hits(re.compile(loose, flags), context_chars, max_hits)
+        if hits:
+            self._writer().write(f"[grep: no exact match for {phrase!r}; returning {len(hits)} "
+                                 f"matches of the looser pattern {loose!r}]\n")
+        elif len(re.findall(r"[A-Za-z0-9]+", phrase)) > 1:
+            # A phrase of several words the documents never use together: rank passages by its words.
+            hits = self._local_search(phrase, PHRASE_FALLBACK_HITS, width=2 * context_chars + 40)
+            if hits:
+                self._writer().write(f"[grep: no match for {phrase!r}, even loosened; returning the {len(hits)} "
+                                     "passages that best match its words, as search() would]\n")
+        return hits
 
     def _grep_hits(self, regex: re.Pattern, context_chars: int, max_hits: int) -> list[Hit]:
         hits: list[Hit] = []
@@ -377,6 +393,14 @@ def _word_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
 
 
 _PLAIN_PHRASE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 '\-]*")
+
+
+def plain_alternatives(pattern: str) -> list[str]:
+    """The phrases of a pattern made only of plain phrases joined by ``|``; [] for any other regex."""
+    phrases = [part.strip() for part in pattern.split("|")]
+    if all(phrase and _PLAIN_PHRASE.fullmatch(phrase) for phrase in phrases):
+        return phrases
+    return []
 
 
 def loose_pattern(pattern: str) -> str | None:

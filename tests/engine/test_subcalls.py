@@ -79,3 +79,22 @@ def test_the_sub_call_budget_refuses_the_prompts_beyond_it(batching_sub: LlamaCp
         with pytest.raises(RuntimeError, match="prompt 3 of 4: llm_query refused"):
             server.llm_query_batched(PROMPTS[:4])
     assert budget.sub_calls == 2
+
+
+def test_every_sub_call_is_told_to_answer_from_the_given_text_only() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    seen: list[list[dict]] = []
+
+    def reply(messages: list[dict]) -> str:
+        seen.append(messages)
+        return "The text does not say."
+
+    server, budget = serve(ScriptedModel(reply), [])
+    with budget:
+        server.llm_query("Does the memo state the revenue share correctly?")
+        server.llm_query_batched(["Text: a. Q?", "Text: b. Q?"])
+    assert len(seen) == 3
+    for messages in seen:
+        assert messages[0]["role"] == "system" and "using only that text" in messages[0]["content"]
+        assert messages[-1]["role"] == "user"

@@ -176,3 +176,29 @@ def test_search_snippets_show_the_window_where_the_rarer_query_words_are():
     excerpt = best_excerpt(text, {"shares": 0.1, "purchase": 2.0, "price": 2.0}, width=120)
     assert "Purchase Price for the shares is EUR 48,500,000" in excerpt
     assert len(excerpt) <= 140  # the width, widened to whole words
+
+
+def test_each_phrase_of_an_alternation_must_find_something():
+    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
+
+    spa = "3.2 The Buyer shall pay EUR 4,850,000 (the Escrow Amount) into the Escrow Account. " * 2
+    msa = ("4.1 The Customer shall purchase Products of not less than EUR 6,000,000 in each Contract Year "
+           "(the Minimum Annual Purchase). " + "General terms apply. " * 40)
+    written: list[str] = []
+
+    class Writer:
+        def write(self, text: str) -> None:
+            written.append(text)
+
+    helpers = ReplHelpers([Source("spa.md", spa, (0,), None), Source("msa.md", msa, (0,), None)],
+                          call_host=lambda *a: None, host_names=[], on_hit=lambda hit: None,
+                          on_final=lambda answer: None, namespace={}, writer=Writer)
+    grep = helpers.functions()["grep"]
+    hits = grep("escrow|kestrel minimum annual purchase", context_chars=100)
+    assert {h.document for h in hits} == {"spa.md", "msa.md"}
+    assert any("6,000,000" in h.snippet for h in hits if h.document == "msa.md")
+    assert "'kestrel minimum annual purchase'" in "".join(written)
+    written.clear()
+    assert {h.document for h in grep("escrow|minimum annual")} == {"spa.md", "msa.md"}
+    assert written == []  # both matched: no fallback, no note
+    assert [h.document for h in grep(r"escrow\s+amount|zzz")] == ["spa.md"]  # a real regex is left alone
