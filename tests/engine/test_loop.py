@@ -238,7 +238,7 @@ def test_sub_call_usage_is_counted_per_model():
     assert result.usage["root"].completion_tokens > 0
     assert result.usage["sub"].completion_tokens == 2
     from rlm_desktop.engine.prompts import SUB_SYSTEM  # the sub-call's rule comes before its prompt
-    assert result.usage["sub"].prompt_tokens == len(SUB_SYSTEM.split()) + 2
+    assert result.usage["sub"].prompt_tokens == sub.count_tokens(SUB_SYSTEM) + sub.count_tokens("hello there")
 
 
 def test_sub_call_cache_answers_repeated_prompts():
