@@ -185,34 +185,56 @@ class ReplHelpers:
         return hit
 
     def _grep_fn(self) -> Callable[..., list[Hit]]:
-        def grep(pattern: Any, context_chars: int = 80, max_hits: int = 200, ignore_case: bool = True) -> list[Hit]:
-            """Regex ``pattern`` over every document (case-insensitive unless ignore_case=False).
+        def grep(pattern: Any, context_chars: Any = 80, max_hits: int = 200, ignore_case: bool = True,
+                 documents: Any = None) -> list[Hit]:
+            """Regex ``pattern`` over every document, or over ``documents`` (case-insensitive unless ignore_case=False).
 
+            ``grep(pattern, context[4])`` searches that document only: a document (or a list of
+            documents or hits) given where ``context_chars`` goes is taken as ``documents``.
             One hit per passage: a match that lies inside the previous hit's snippet is not
             returned again (count exact matches with ``len(re.findall(...))``)."""
+            if not isinstance(context_chars, int) or isinstance(context_chars, bool):
+                documents, context_chars = context_chars, 80
+            sources = self._sources if documents is None else self._sources_of(documents)
             flags = re.IGNORECASE if ignore_case else 0
             if isinstance(pattern, re.Pattern):
-                return self._grep_hits(pattern, context_chars, max_hits)
+                return self._grep_hits(pattern, context_chars, max_hits, sources)
             text = plain_str(pattern)
-            hits = self._grep_hits(re.compile(text, flags), context_chars, max_hits)
+            hits = self._grep_hits(re.compile(text, flags), context_chars, max_hits, sources)
             phrases = plain_alternatives(text)
             if hits and len(phrases) < 2:
                 return hits
+            names = {source.name for source in sources}
             for phrase in phrases:  # "escrow|kestrel minimum annual purchase": each phrase must find something
-                if hits and any(re.search(phrase, source.text, flags) for source in self._sources):
+                if hits and any(re.search(phrase, source.text, flags) for source in sources):
                     continue
                 taken = {(h.document, h.start) for h in hits}
-                hits += [h for h in self._phrase_fallback(phrase, flags, context_chars, max_hits)
-                         if (h.document, h.start) not in taken]
+                hits += [h for h in self._phrase_fallback(phrase, flags, context_chars, max_hits, sources)
+                         if (h.document, h.start) not in taken and h.document in names]
             return hits
         return grep
 
-    def _phrase_fallback(self, phrase: str, flags: int, context_chars: int, max_hits: int) -> list[Hit]:
+    def _sources_of(self, documents: Any) -> list[Source]:
+        """The sources that grep's ``documents`` names: a document, a name, a hit, or a list of them."""
+        items = documents if isinstance(documents, (list, tuple, set)) else [documents]
+        names = set()
+        for item in items:
+            if isinstance(item, Hit):
+                names.add(item.document)
+            elif isinstance(item, Doc) or (isinstance(item, str) and any(s.name == item for s in self._sources)):
+                names.add(item.name if isinstance(item, Doc) else str(item))
+            else:
+                raise TypeError("grep(pattern, documents): documents must be a document such as context[0], "
+                                f"a document name, a hit, or a list of them; got {type(item).__name__}")
+        return [source for source in self._sources if source.name in names]
+
+    def _phrase_fallback(self, phrase: str, flags: int, context_chars: int, max_hits: int,
+                         sources: list[Source]) -> list[Hit]:
         """Hits for a plain phrase that matched nothing: its looser pattern, else the passages ranked by its words."""
         loose = loose_pattern(phrase)
         if loose is None:
             return []
-        hits = self._grep_hits(re.compile(loose, flags), context_chars, max_hits)
+        hits = self._grep_hits(re.compile(loose, flags), context_chars, max_hits, sources)
         if hits:
             self._writer().write(f"[grep: no exact match for {phrase!r}; returning {len(hits)} "
                                  f"matches of the looser pattern {loose!r}]\n")
@@ -224,9 +246,9 @@ class ReplHelpers:
                                      "passages that best match its words, as search() would]\n")
         return hits
 
-    def _grep_hits(self, regex: re.Pattern, context_chars: int, max_hits: int) -> list[Hit]:
+    def _grep_hits(self, regex: re.Pattern, context_chars: int, max_hits: int, sources: list[Source]) -> list[Hit]:
         hits: list[Hit] = []
-        for source in self._sources:
+        for source in sources:
             text = source.text
             shown_to = -1
             for match in regex.finditer(text):

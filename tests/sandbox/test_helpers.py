@@ -202,3 +202,12 @@ def test_each_phrase_of_an_alternation_must_find_something():
     assert {h.document for h in grep("escrow|minimum annual")} == {"spa.md", "msa.md"}
     assert written == []  # both matched: no fallback, no note
     assert [h.document for h in grep(r"escrow\s+amount|zzz")] == ["spa.md"]  # a real regex is left alone
+
+
+def test_grep_in_one_document_given_where_context_chars_goes(repl: SandboxSession) -> None:
+    result = repl.run("print([h.document for h in grep('rent', context[1])])\n"
+                      "print([h.document for h in grep('rent', documents=['lease.pdf'], context_chars=10)])\n"
+                      "print(len(grep('rent', 20)))\n"
+                      "grep('rent', 2.5)")
+    assert result.output.splitlines()[:3] == ["['notes.txt']", "['lease.pdf']", "2"]
+    assert "documents must be a document such as context[0]" in result.error
