@@ -156,3 +156,26 @@ def test_engine_that_cannot_load_flags_pages_ocr_not_available(tmp_path: Path, m
         assert client.worker_pid is None
     finally:
         client.close()
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_idle_worker_ends_and_its_process_is_gone():
+    import psutil
+
+    client = OCRWorkerClient(idle_timeout_s=1)
+    try:
+        assert "444" in client(text_image(["IDLE PAGE 444"]))
+        pid = client.worker_pid
+        assert pid is not None
+        ended = threading.Event()
+        for _ in range(600):  # the idle timer ends it after 1 s without a page; allow a slow machine
+            if client.worker_pid is None and not psutil.pid_exists(pid):
+                ended.set()
+                break
+            ended.wait(0.1)
+        assert ended.is_set()
+        assert "444" in client(text_image(["IDLE PAGE 444"]))  # a later page starts a fresh worker
+        assert client.workers_started == 2
+    finally:
+        client.close()
