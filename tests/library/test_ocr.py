@@ -25,6 +25,7 @@ from .conftest import make_scanned_pdf
 from .dataroom_files import make_png, text_image
 
 needs_ocr = pytest.mark.skipif(not ocr_available(), reason="OCR (rapidocr-onnxruntime) is not installed")
+posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="kills and freezes the worker with POSIX signals")
 
 INGEST_AND_REPORT = r"""
 import json, sys
@@ -100,6 +101,7 @@ def test_worker_reads_the_same_text_as_the_engine_in_this_process():
 
 @pytest.mark.slow
 @needs_ocr
+@posix_signals
 def test_killed_worker_fails_that_file_with_the_cause_and_the_next_file_gets_a_fresh_worker(tmp_path: Path):
     first = make_png(tmp_path / "first.png", ["FIRST SCAN 111"])
     second = make_png(tmp_path / "second.png", ["SECOND SCAN 222"])
@@ -122,6 +124,7 @@ def test_killed_worker_fails_that_file_with_the_cause_and_the_next_file_gets_a_f
 
 @pytest.mark.slow
 @needs_ocr
+@posix_signals
 def test_hung_worker_is_stopped_after_the_page_timeout_and_the_next_page_works():
     client = OCRWorkerClient(page_timeout_s=3)
     image = text_image(["HUNG PAGE 333"])
