@@ -30,7 +30,6 @@ posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="kills and fr
 INGEST_AND_REPORT = r"""
 import json, sys
 from pathlib import Path
-from typing import Callable
 from rlm_desktop.library import Library
 from rlm_desktop.library.ocr import ocr_engine
 
