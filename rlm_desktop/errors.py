@@ -68,6 +68,14 @@ class ExtractionError(LibraryError):
     """One file could not be turned into text; the message names file and cause."""
 
 
+class OCRError(LibraryError):
+    """OCR of one page failed (its worker crashed, was killed or hung); the extractor names the file."""
+
+
+class OCRUnavailable(OCRError):
+    """The OCR engine cannot be loaded here (not installed, native libraries or models missing)."""
+
+
 class DocumentNotFound(LibraryError):
     """No document or collection with that name or id."""
 

@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 from typing import Any, Callable
 
-from rlm_desktop.errors import ExtractionError
+from rlm_desktop.errors import ExtractionError, OCRError, OCRUnavailable
 from rlm_desktop.library.ocr import PageOCR
 from rlm_desktop.library.pages import NO_TEXT_FLAG, Extracted, ExtractedPage, with_page_breaks
 
@@ -61,7 +61,12 @@ def extract_image(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: Non
             if cancelled():
                 raise ExtractionError(f"{path.name}: cancelled")
             frame.load()
-            text = engine(_for_ocr(frame)).strip() if engine is not None else ""
+            try:
+                text = engine(_for_ocr(frame)).strip() if engine is not None else ""
+            except OCRUnavailable:
+                engine, text = None, ""
+            except OCRError as exc:
+                raise ExtractionError(f"{path.name}: OCR failed on page {index + 1} ({exc})") from exc
             preview = _preview(frame)
             if text:
                 pages.append(ExtractedPage(text, source="ocr", image=preview))

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pypdfium2 as pdfium
 
-from rlm_desktop.errors import ExtractionError
+from rlm_desktop.errors import ExtractionError, OCRError, OCRUnavailable
 from rlm_desktop.library.ocr import OCR_SCALE, PageOCR
 from rlm_desktop.library.pages import NO_TEXT_FLAG, Extracted, ExtractedPage, with_page_breaks
 
@@ -81,7 +81,12 @@ def extract_pdf(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None,
                     pages.append(ExtractedPage(text))
                     continue
                 engine = ocr()
-                found = _ocr_page(page, engine) if engine is not None else ""
+                try:
+                    found = _ocr_page(page, engine) if engine is not None else ""
+                except OCRUnavailable:
+                    engine, found = None, ""
+                except OCRError as exc:
+                    raise ExtractionError(f"{path.name}: OCR failed on page {index + 1} ({exc})") from exc
                 if found:
                     pages.append(ExtractedPage(found, source="ocr"))
                 else:

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +33,7 @@ from rlm_desktop.library.archive import ArchiveLimits, ArchiveMember, copy_membe
     safe_file_name
 from rlm_desktop.library.extract import extract_file, file_format
 from rlm_desktop.library.extract_office import ZipLimits
-from rlm_desktop.library.ocr import PageOCR, ocr_engine
+from rlm_desktop.library.ocr import PageOCR, ocr_batch, ocr_engine
 from rlm_desktop.library.pages import Extracted
 from rlm_desktop.library.records import FileResult, IngestProgress, IngestReport
 from rlm_desktop.library.store import DocumentStore, Source
@@ -158,7 +159,9 @@ class Ingestor:
         cancelled = lambda: bool(getattr(cancel, "cancelled", False))  # noqa: E731
         collection_id = self.store.collection_id(collection) if collection else None
         remove_stale_temp_folders()
-        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as temp:
+        # The batch's scanned pages share one OCR worker process, ended (its memory returned) with the batch.
+        with ocr_batch() if self.limits.ocr else nullcontext(), \
+                tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as temp:
             batch = _Batch(report, on_progress, collection_id, cancelled, Path(temp), len(files), sum(sizes))
             done = 0
             for index, (path, size) in enumerate(zip(files, sizes)):

@@ -8,6 +8,7 @@ from rlm_desktop.errors import ExtractionError
 from rlm_desktop.library import Library
 from rlm_desktop.library.extract import extract_file
 from rlm_desktop.library.extract_office import ZipLimits, check_zip
+from rlm_desktop.library.ocr import ocr_available
 from rlm_desktop.library.pages import NO_TEXT_FLAG, split_sections
 
 from .conftest import PDF_PAGES, make_pdf, make_scanned_pdf
@@ -68,7 +69,8 @@ def test_sections_concatenate_back_to_the_text():
 
 @pytest.mark.slow
 def test_scanned_page_is_ocrd(tmp_path: Path):
-    pytest.importorskip("rapidocr_onnxruntime")
+    if not ocr_available():
+        pytest.skip("OCR (rapidocr-onnxruntime) is not installed")
     path = make_scanned_pdf(tmp_path / "scan.pdf", ["Governing law: Delaware", "Invoice total 4471"])
     with Library.open(tmp_path / "lib.db") as lib:
         result = lib.ingest([path]).files[0]

@@ -9,11 +9,11 @@ import pytest
 from rlm_desktop.errors import ExtractionError
 from rlm_desktop.library import Library
 from rlm_desktop.library.extract import extract_file
-from rlm_desktop.library.ocr import ocr_engine
+from rlm_desktop.library.ocr import ocr_available, ocr_engine
 
 from .dataroom_files import make_blank_jpg, make_png, make_tiff
 
-needs_ocr = pytest.mark.skipif(ocr_engine() is None, reason="OCR (rapidocr-onnxruntime) is not installed")
+needs_ocr = pytest.mark.skipif(not ocr_available(), reason="OCR (rapidocr-onnxruntime) is not installed")
 
 
 @pytest.mark.slow
