@@ -30,9 +30,8 @@ FINAL(the answer, naming the document and page it comes from)
 In the REPL:
 - `context`: a list of documents. Each is a str with `.name`, `.pages` (list of page texts) and
   `.page_at(offset)`.
-- `grep(pattern, context_chars=80)`: regex search in all documents, case-insensitive
-  (`grep(pattern, context[3])`: in one document). Returns a list of hits; each hit has
-  `.document`, `.page`, `.snippet` (the match with text around it).
+- `grep(pattern, context_chars=80)`: regex search in all documents, case-insensitive. Returns a
+  list of hits; each hit has `.document`, `.page`, `.snippet` (the match with text around it).
 - `search(query, k=10)`: the k passages that best match some keywords; hits like grep.
 - `llm_query(prompt)`: ask a helper model a question about a text you put in the prompt (it reads
   about {sub_chars} characters at a time and sees nothing else).

@@ -221,11 +221,16 @@ class ReplHelpers:
         for item in items:
             if isinstance(item, Hit):
                 names.add(item.document)
-            elif isinstance(item, Doc) or (isinstance(item, str) and any(s.name == item for s in self._sources)):
-                names.add(item.name if isinstance(item, Doc) else str(item))
+            elif isinstance(item, Doc):
+                names.add(item.name)
+            elif isinstance(item, str) and any(s.name == item for s in self._sources):
+                names.add(str(item))
+            elif isinstance(item, str) and (same := [s.name for s in self._sources if s.text is item or s.text == item]):
+                names.update(same)  # grep(pattern, context) where context is one str: that text
             else:
                 raise TypeError("grep(pattern, documents): documents must be a document such as context[0], "
-                                f"a document name, a hit, or a list of them; got {type(item).__name__}")
+                                f"a document name, a hit, or a list of them; got {type(item).__name__} (to search "
+                                "a text of your own, use re.finditer)")
         return [source for source in self._sources if source.name in names]
 
     def _phrase_fallback(self, phrase: str, flags: int, context_chars: int, max_hits: int,

@@ -211,3 +211,12 @@ def test_grep_in_one_document_given_where_context_chars_goes(repl: SandboxSessio
                       "grep('rent', 2.5)")
     assert result.output.splitlines()[:3] == ["['notes.txt']", "['lease.pdf']", "2"]
     assert "documents must be a document such as context[0]" in result.error
+
+
+def test_grep_given_the_whole_context_searches_all_of_it() -> None:
+    with SandboxSession("Filler text. The special magic number for hollow-sparrow is 5683113. More filler.") as one:
+        result = one.run("print([h.page for h in grep(r'special magic number', context)])")
+    assert result.error is None and result.output.strip() == "[1]"
+    with SandboxSession([LEASE, NOTES]) as many:
+        result = many.run("print(sorted({h.document for h in grep('rent', context)}))")
+    assert result.output.strip() == "['lease.pdf', 'notes.txt']"
