@@ -138,6 +138,28 @@ def _balanced_argument(text: str, open_paren: int) -> str | None:
     Falls back to the end of the line when the parentheses never balance (a small
     model that wrote ``FINAL(the answer is (a``); returns None for an empty call.
     """
+    close = matching_paren(text, open_paren)
+    if close is not None:
+        return text[open_paren + 1:close]
+    line_end = text.find("\n", open_paren)
+    tail = text[open_paren + 1:line_end if line_end != -1 else len(text)].rstrip()
+    tail = tail[:-1] if tail.endswith(")") else tail
+    return tail or None
+
+
+def final_closed_at(text: str) -> int | None:
+    """Where the first ``FINAL(...)`` that starts a line outside code closes (index after its ')'), or None."""
+    for match in _LINE_FINAL.finditer(text):
+        if text[:match.start()].count("```") % 2:  # inside a code block: that FINAL is code
+            continue
+        close = matching_paren(text, match.end() - 1)
+        if close is not None:
+            return close + 1
+    return None
+
+
+def matching_paren(text: str, open_paren: int) -> int | None:
+    """Index of the ')' that closes ``text[open_paren] == '('`` (quotes respected), or None."""
     depth = 0
     quote: str | None = None
     i = open_paren
@@ -162,12 +184,9 @@ def _balanced_argument(text: str, open_paren: int) -> str | None:
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                return text[open_paren + 1:i]
+                return i
         i += 1
-    line_end = text.find("\n", open_paren)
-    tail = text[open_paren + 1:line_end if line_end != -1 else len(text)].rstrip()
-    tail = tail[:-1] if tail.endswith(")") else tail
-    return tail or None
+    return None
 
 
 def _unquote(value: str) -> str:

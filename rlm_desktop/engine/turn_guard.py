@@ -7,6 +7,9 @@ to a 1,024-token cap costs minutes. Two failures were seen in real trajectories:
   inside its ```repl block: the block cannot run, yet generation goes on;
 - the model loops, repeating a line or a phrase.
 
+It also ends a turn cleanly once a ``FINAL(...)`` written outside code has closed: small
+models go on explaining the answer for a hundred tokens or more (20 s on 2 cores).
+
 :class:`TurnGuard` watches the tokens as they stream (through ``on_token``) and stops
 the turn through its own cancel token, which also follows the run's. A block that
 stopped being Python is cut back to its last line that still compiled, so the good
@@ -20,12 +23,14 @@ import re
 import warnings
 
 from rlm_desktop.backends.base import CancelToken
+from rlm_desktop.engine.protocol import final_closed_at
 
 _OPEN_REPL = re.compile(r"```[ \t]*(repl|python|py|python3)?[ \t]*\n")
 _MIN_LINE = 12        # shorter repeated lines (``print()``, ``)``) are normal code
 _LINE_REPEATS = 3     # the same line this many times in a row, or 2 more than that in all, is a loop
 _TAIL = 60            # a loop: the last this-many characters already occurred ...
 _TAIL_REPEATS = 3     # ... this many times
+_AFTER_FINAL = 40     # characters of prose after a closed FINAL(...) (no code fence) that end the turn
 
 
 class TurnCancel(CancelToken):
@@ -61,6 +66,7 @@ class TurnGuard:
         self.reason: str | None = None
         self._cut_at: int | None = None
         self._checked_to = 0
+        self.finished_at: int | None = None  # set when a FINAL(...) outside code closed: the turn ends there
 
     @property
     def stopped(self) -> bool:
@@ -68,9 +74,14 @@ class TurnGuard:
 
     def on_token(self, piece: str) -> None:
         """Feed one streamed piece; may set :attr:`reason` and cancel the turn."""
-        if self.reason is not None:
+        if self.reason is not None or self.finished_at is not None:
             return
         self.text += piece
+        end = final_closed_at(self.text)
+        if end is not None and "```" not in self.text[end:] and len(self.text) - end >= _AFTER_FINAL:
+            self.finished_at = end  # the answer is written and no code follows: the rest would only cost time
+            self.cancel.cancel()
+            return
         if "\n" in piece:
             self._check_lines()
         if self.reason is None and len(self.text) >= 2 * _TAIL:
@@ -80,6 +91,8 @@ class TurnGuard:
 
     def turn_text(self, generated: str) -> str:
         """The text the loop should use: the generated text, cut back when the guard cut a block."""
+        if self.finished_at is not None:
+            return self.text[:self.finished_at]
         if self._cut_at is None:
             return generated
         return self.text[:self._cut_at].rstrip("\n") + "\n```"

@@ -57,3 +57,25 @@ def test_the_run_token_cancels_the_turn_token():
     run.cancel()
     assert guard.cancel.cancelled and guard.cancel.wait(1.0)
     assert not guard.stopped  # the run was cancelled; the turn itself was fine
+
+
+def test_a_closed_final_ends_the_turn_without_its_trailing_explanation():
+    text = ("FINAL(5683113). The special magic number for hollow-sparrow is mentioned in the text. "
+            "The number is 5683113. The text mentions that the number is mentioned in the text.")
+    guard = TurnGuard(CancelToken())
+    fed = stream(guard, text)
+    assert len(fed) < 70 and guard.cancel.cancelled and not guard.stopped  # finished, not degenerate
+    assert guard.turn_text(fed) == "FINAL(5683113)"
+    assert parse_turn(guard.turn_text(fed)).final.value == "5683113"
+
+
+def test_a_final_inside_an_open_code_block_does_not_end_the_turn():
+    text = "Answer from the variable.\n```repl\nFINAL(total)\nprint('done')\n```"
+    guard = TurnGuard(CancelToken())
+    assert stream(guard, text) == text and guard.finished_at is None
+
+
+def test_a_final_followed_by_code_is_left_to_the_protocol():
+    text = "FINAL(a guess)\n```repl\nprint(context.upper())\n```\nSome words after the code block to be long."
+    guard = TurnGuard(CancelToken())
+    assert stream(guard, text) == text and guard.finished_at is None
