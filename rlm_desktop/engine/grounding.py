@@ -9,6 +9,7 @@ the code is their evidence.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 
@@ -44,9 +45,24 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
 
 def _evidence(code: str, output: str) -> tuple[set[str], str]:
     """The numbers of the output lines that the code did not write out itself (an echo is no evidence)."""
-    lines = [line for line in output.splitlines() if line.strip() and line.strip() not in code]
+    echoes = _echoed_lines(code)
+    lines = [line for line in output.splitlines() if line.strip() and line.strip() not in echoes]
     text = "\n".join(lines)
     return _numbers(text), _digits(text)
+
+
+def _echoed_lines(code: str) -> set[str]:
+    """The lines that ``print`` calls of nothing but literals write: ``print("GBP", 21)`` -> "GBP 21"."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    echoes = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print" \
+                and node.args and all(isinstance(arg, ast.Constant) for arg in node.args):
+            echoes.add(" ".join(str(arg.value) for arg in node.args).strip())  # type: ignore[attr-defined]
+    return echoes
 
 
 def _numbers(text: str) -> set[str]:

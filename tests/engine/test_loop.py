@@ -355,3 +355,11 @@ def test_a_figure_the_code_printed_itself_is_not_evidence():
     result = RLM(root, config=config()).run("What is the rent?", "The annual rent is GBP 212,000 a year.")
     assert result.answer == "GBP 212,000"
     assert "'21' appears in none of the output" in root.calls[3][-1]["content"]
+
+
+def test_a_count_printed_by_len_is_evidence_even_when_its_digits_are_in_the_code():
+    # print(len(hits)) printed "1"; the code holds "120": that is not the code echoing "1"
+    root = ScriptedModel([repl("hits = grep(r'germany', context_chars=120)\nprint(len(hits))"),
+                          "FINAL(1 agreement is governed by the laws of Germany.)"])
+    result = RLM(root, config=config()).run("How many?", "This agreement is governed by the laws of Germany.")
+    assert result.answer == "1 agreement is governed by the laws of Germany." and result.iterations == 2
