@@ -16,6 +16,7 @@ from typing import Any
 from rlm_desktop.backends.base import LanguageModel
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.engine import RLM, RLMConfig
+from rlm_desktop.engine.prompts import turns_since_question
 
 _SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 _TURNS = [
@@ -73,5 +74,5 @@ def _new_run(library: Any, config: RLMConfig) -> tuple[list, int]:
 
 def _root() -> ScriptedModel:
     def turn(messages: list) -> str:
-        return _TURNS[sum(1 for m in messages if m["role"] == "assistant")]
+        return _TURNS[turns_since_question(messages)]
     return ScriptedModel(turn, name="scripted-bench-root")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlm_desktop.backends.base import LanguageModel
+from rlm_desktop.engine.prompts import turns_since_question
 from rlm_desktop.errors import ModelLoadError, ModelNotFound
 from rlm_desktop.hub import demo, starter
 
@@ -149,7 +150,7 @@ def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
         raise ModelLoadError(f"Scripted model {path}: delay must be a non-negative number of seconds")
     if by_turn:
         def turn_output(messages: list) -> str:
-            turn = _turns_since_question(messages)
+            turn = turns_since_question(messages)
             if turn >= len(outputs):
                 raise ValueError(f"no output for turn {turn + 1} (the script has {len(outputs)})")
             return outputs[turn]
@@ -158,12 +159,6 @@ def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
     return ScriptedModel(outputs, name=f"scripted:{path.name}", delay=float(delay))
 
 
-def _turns_since_question(messages: list) -> int:
-    """Assistant turns after the run's question (the worked example's turns before it do not count)."""
-    starts = [i for i, m in enumerate(messages)
-              if m.get("role") == "user" and "New question:" in str(m.get("content", ""))]
-    after = messages[starts[-1]:] if starts else messages
-    return sum(1 for m in after if m.get("role") == "assistant")
 
 
 def _resolve_installed(spec: str) -> object | None:

@@ -179,6 +179,14 @@ def question_message(question: str, shape: str) -> str:
             "(grep or search). Reply with one sentence and one ```repl block.")
 
 
+def turns_since_question(messages: Sequence[Message]) -> int:
+    """Assistant turns after the run's question (the worked examples' turns before it do not count)."""
+    starts = [i for i, m in enumerate(messages)
+              if m.get("role") == "user" and "New question:" in str(m.get("content", ""))]
+    after = messages[starts[-1]:] if starts else messages
+    return sum(1 for m in after if m.get("role") == "assistant")
+
+
 def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = ()) -> str:
     """Printed output as a read-only fenced text block (so the model reads it rather than continues it)."""
     body = output.rstrip().replace("```", "` ` `") if output.strip() else "(nothing printed)"
