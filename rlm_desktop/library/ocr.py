@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import multiprocessing
 import signal
 import threading
 import time
@@ -25,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from rlm_desktop.child_process import spawn_worker, stop_worker
 from rlm_desktop.errors import OCRError, OCRUnavailable
 from rlm_desktop.library.ocr_worker import ocr_worker_main
 
@@ -137,12 +137,7 @@ class OCRWorkerClient:
     # --- the worker process -------------------------------------------------------------
     def _start(self) -> None:
         self._stop()
-        spawn = multiprocessing.get_context("spawn")  # works the same everywhere, frozen app included
-        parent_conn, child_conn = spawn.Pipe(duplex=True)
-        process = spawn.Process(target=ocr_worker_main, args=(child_conn,), daemon=True, name="rlm-ocr")
-        process.start()
-        child_conn.close()
-        self._process, self._conn = process, parent_conn
+        self._process, self._conn = spawn_worker(ocr_worker_main, (), "rlm-ocr")
         self.workers_started += 1
         ready = self._reply(self.start_timeout_s, "while starting")
         if ready is None:
@@ -166,23 +161,7 @@ class OCRWorkerClient:
         if self._idle_timer is not None:
             self._idle_timer.cancel()
             self._idle_timer = None
-        code = None
-        if process is not None:
-            if process.is_alive():
-                try:
-                    conn.send_bytes(b'{"type": "close"}')
-                except (OSError, ValueError):
-                    pass
-                process.join(2.0)
-            if process.is_alive():
-                process.kill()
-            process.join(5.0)
-            code = process.exitcode
-            if code is not None:
-                process.close()
-        if conn is not None:
-            conn.close()
-        return code
+        return stop_worker(process, conn, goodbye=b'{"type": "close"}', grace_s=2.0)
 
     def _arm_idle_timer(self) -> None:
         timer = threading.Timer(self.idle_timeout_s, self._end_if_idle)

@@ -12,7 +12,6 @@ result says exactly what was restored.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import pickle
 import signal
 import threading
@@ -20,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from rlm_desktop.child_process import spawn_worker, stop_worker
 from rlm_desktop.documents import Document
 from rlm_desktop.errors import SandboxError
 from rlm_desktop.sandbox.replay import RecordedHost, ReplayCell, RestoreReport, call_key
@@ -93,17 +93,11 @@ class SandboxSession:
             if self._process is not None and self._process.is_alive():
                 return
             self._stop_process()
-            spawn = multiprocessing.get_context("spawn")
-            parent_conn, child_conn = spawn.Pipe(duplex=True)
             config = {"output_chars": self._limits.output_chars, "cpu_s": self._limits.cpu_s,
                       "memory_mb": self._limits.memory_mb, "host_names": sorted(self._host_functions)}
-            process = spawn.Process(target=worker_main, args=(child_conn, config), daemon=True,
-                                    name="rlm-sandbox")
-            process.start()
-            child_conn.close()
-            self._process, self._conn = process, parent_conn
+            self._process, self._conn = spawn_worker(worker_main, (config,), "rlm-sandbox")
             try:
-                parent_conn.send(("context", self._payload))
+                self._conn.send(("context", self._payload))
                 ready = self._wait_ready()
             except (OSError, EOFError, ValueError) as exc:
                 code = self._stop_process()
@@ -155,17 +149,7 @@ class SandboxSession:
         """Kill the worker if alive, release the pipe; return its exit code."""
         process, conn = self._process, self._conn
         self._process = self._conn = None
-        code = None
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-            process.join(5.0)
-            code = process.exitcode
-            if code is not None:
-                process.close()
-        if conn is not None:
-            conn.close()
-        return code
+        return stop_worker(process, conn)
 
     # --- cells ---------------------------------------------------------------
     def run(self, code: str, *, label: str = "") -> CellResult:
