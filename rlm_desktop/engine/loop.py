@@ -233,7 +233,7 @@ class RLM:
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar)
         guard = TurnGuard(run.budget.token)
         completion = self._call_root(run, grammar, guard=guard)
-        text = guard.turn_text(completion.text) if guard.stopped or guard.finished_at is not None else completion.text
+        text = guard.turn_text(completion.text)
         turn = parse_turn(text)
         usage = completion.usage
         run.emit(RootTurn(iteration=iteration, text=text, prompt_tokens=usage.prompt_tokens,

@@ -67,6 +67,7 @@ class TurnGuard:
         self._cut_at: int | None = None
         self._checked_to = 0
         self.finished_at: int | None = None  # set when a FINAL(...) outside code closed: the turn ends there
+        self._final_end: int | None = None  # where the first FINAL(...) outside code closed, once it has
 
     @property
     def stopped(self) -> bool:
@@ -77,7 +78,9 @@ class TurnGuard:
         if self.reason is not None or self.finished_at is not None:
             return
         self.text += piece
-        end = final_closed_at(self.text)
+        if self._final_end is None and ")" in piece:  # a FINAL(...) can only close on a ")"
+            self._final_end = final_closed_at(self.text)
+        end = self._final_end
         if end is not None and "```" not in self.text[end:] and len(self.text) - end >= _AFTER_FINAL:
             self.finished_at = end  # the answer is written and no code follows: the rest would only cost time
             self.cancel.cancel()
@@ -90,7 +93,7 @@ class TurnGuard:
                 self._stop("it kept repeating the same text", None)
 
     def turn_text(self, generated: str) -> str:
-        """The text the loop should use: the generated text, cut back when the guard cut a block."""
+        """The text the loop should use: the generated text, cut where its FINAL closed or where a block went bad."""
         if self.finished_at is not None:
             return self.text[:self.finished_at]
         if self._cut_at is None:
