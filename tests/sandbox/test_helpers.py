@@ -126,46 +126,45 @@ def test_cite_finds_a_quote_that_runs_over_a_page_break(repl: SandboxSession) ->
     assert cited["page"] == 1 and LEASE.text[cited["start"]:cited["end"]].endswith("The monthly rent")
 
 
-def test_grep_returns_one_hit_per_passage():
+def local_grep(**texts: str) -> tuple:
+    """``grep`` over documents named by keyword (``spa_md=...`` is "spa.md"), and the notes it writes."""
     from rlm_desktop.sandbox.helpers import ReplHelpers, Source
 
-    text = "The escrow agent holds the Escrow Amount in an escrow account. " + "filler " * 100 + "escrow again"
-    helpers = ReplHelpers([Source("spa.md", text, (0,), None)], call_host=lambda *a: None, host_names=[],
-                          on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
-    hits = helpers.functions()["grep"]("escrow", context_chars=80)
-    assert len(hits) == 2 and hits[1].snippet.endswith("escrow again")
-
-
-def test_grep_snippets_never_cut_a_number_or_word_in_two():
-    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
-
-    text = "2.1 The annual rent is GBP 212,000 payable quarterly in advance on the usual quarter days."
-    helpers = ReplHelpers([Source("lease.md", text, (0,), None)], call_host=lambda *a: None, host_names=[],
-                          on_hit=lambda hit: None, on_final=lambda answer: None, namespace={}, writer=lambda: None)
-    snippet = helpers.functions()["grep"]("rent", context_chars=13)[0].snippet
-    assert snippet == "2.1 The annual rent is GBP 212,000"
-
-
-def test_a_phrase_found_nowhere_returns_the_passages_that_best_match_its_words():
-    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
-
-    memo = ("1.1 The largest customer is Kestrel Shipping. Based on the 2023 accounts, Kestrel represents "
-            "roughly a quarter of the revenue. " + "Other findings follow. " * 30)
-    lease = "The lease of the Aberdeen office runs to 2030. " * 10
     written: list[str] = []
 
     class Writer:
         def write(self, text: str) -> None:
             written.append(text)
 
-    helpers = ReplHelpers([Source("lease.md", lease, (0,), None), Source("memo.md", memo, (0,), None)],
-                          call_host=lambda *a: None, host_names=[], on_hit=lambda hit: None,
+    sources = [Source(name.replace("_", "."), text, (0,), None) for name, text in texts.items()]
+    helpers = ReplHelpers(sources, call_host=lambda *a: None, host_names=[], on_hit=lambda hit: None,
                           on_final=lambda answer: None, namespace={}, writer=Writer)
-    hits = helpers.functions()["grep"]("Kestrel revenue share", context_chars=120)
+    return helpers.functions()["grep"], written
+
+
+def test_grep_returns_one_hit_per_passage():
+    grep, _written = local_grep(spa_md="The escrow agent holds the Escrow Amount in an escrow account. "
+                                + "filler " * 100 + "escrow again")
+    hits = grep("escrow", context_chars=80)
+    assert len(hits) == 2 and hits[1].snippet.endswith("escrow again")
+
+
+def test_grep_snippets_never_cut_a_number_or_word_in_two():
+    grep, _written = local_grep(lease_md="2.1 The annual rent is GBP 212,000 payable quarterly in advance on the "
+                                         "usual quarter days.")
+    snippet = grep("rent", context_chars=13)[0].snippet
+    assert snippet == "2.1 The annual rent is GBP 212,000"
+
+
+def test_a_phrase_found_nowhere_returns_the_passages_that_best_match_its_words():
+    memo = ("1.1 The largest customer is Kestrel Shipping. Based on the 2023 accounts, Kestrel represents "
+            "roughly a quarter of the revenue. " + "Other findings follow. " * 30)
+    grep, written = local_grep(lease_md="The lease of the Aberdeen office runs to 2030. " * 10, memo_md=memo)
+    hits = grep("Kestrel revenue share", context_chars=120)
     assert [h.document for h in hits] == ["memo.md"]
     assert "Kestrel represents roughly a quarter of the revenue" in hits[0].snippet
     assert "best match its words" in "".join(written)
-    assert helpers.functions()["grep"]("zebra crossing") == []  # no word of it anywhere: still nothing
+    assert grep("zebra crossing") == []  # no word of it anywhere: still nothing
 
 
 def test_search_snippets_show_the_window_where_the_rarer_query_words_are():
@@ -179,21 +178,10 @@ def test_search_snippets_show_the_window_where_the_rarer_query_words_are():
 
 
 def test_each_phrase_of_an_alternation_must_find_something():
-    from rlm_desktop.sandbox.helpers import ReplHelpers, Source
-
     spa = "3.2 The Buyer shall pay EUR 4,850,000 (the Escrow Amount) into the Escrow Account. " * 2
     msa = ("4.1 The Customer shall purchase Products of not less than EUR 6,000,000 in each Contract Year "
            "(the Minimum Annual Purchase). " + "General terms apply. " * 40)
-    written: list[str] = []
-
-    class Writer:
-        def write(self, text: str) -> None:
-            written.append(text)
-
-    helpers = ReplHelpers([Source("spa.md", spa, (0,), None), Source("msa.md", msa, (0,), None)],
-                          call_host=lambda *a: None, host_names=[], on_hit=lambda hit: None,
-                          on_final=lambda answer: None, namespace={}, writer=Writer)
-    grep = helpers.functions()["grep"]
+    grep, written = local_grep(spa_md=spa, msa_md=msa)
     hits = grep("escrow|kestrel minimum annual purchase", context_chars=100)
     assert {h.document for h in hits} == {"spa.md", "msa.md"}
     assert any("6,000,000" in h.snippet for h in hits if h.document == "msa.md")
