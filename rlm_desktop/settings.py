@@ -71,7 +71,7 @@ class Settings:
     root_model: str = field(default_factory=lambda: _default_models()[0])
     sub_model: str = field(default_factory=lambda: _default_models()[1])
     max_iterations: int = 12
-    max_sub_calls: int = 200
+    max_sub_calls: int = 1000
     max_tokens: int = 2_000_000
     max_seconds: float = 1800.0
     depth: int = 1

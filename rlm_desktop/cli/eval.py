@@ -43,7 +43,7 @@ _RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--n-ctx", type=click.IntRange(512, 1 << 21), help="Context window of in-process models."),
     click.option("--max-iterations", default=8, show_default=True, type=click.IntRange(1, 200),
                  help="Most root turns (rlm, rlm-nosub, codeact-bm25)."),
-    click.option("--max-sub-calls", default=50, show_default=True, type=click.IntRange(0, 100_000)),
+    click.option("--max-sub-calls", default=1000, show_default=True, type=click.IntRange(0, 100_000)),
     click.option("--max-seconds", default=600.0, show_default=True, type=click.FloatRange(1),
                  help="Wall-clock budget per instance."),
     click.option("--root-max-tokens", default=512, show_default=True, type=click.IntRange(16, 32768)),
@@ -124,7 +124,8 @@ def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str |
         click.echo(DEMO_WARNING, err=True)
     root = runtime.load_model(root_spec, n_ctx=n_ctx, n_threads=threads)
     try:
-        sub = runtime.load_model(sub_spec, n_ctx=n_ctx, n_threads=threads, parallel=config.parallel_sub_calls)
+        sub = runtime.load_model(sub_spec, n_ctx=n_ctx, n_threads=threads, batching=True,
+                                 parallel=config.parallel_sub_calls)
         try:
             click.echo(f"{grid.size} runs: {', '.join(grid.tasks)} at {', '.join(map(format_length, grid.lengths))}"
                        f" x {', '.join(grid.methods)} x {seeds} seed(s); root {root.name}, sub {sub.name}"

@@ -35,3 +35,15 @@ reasoning ::= ( line "\n" ){0,3}
 def root_grammar(enabled: bool, supports_grammar: bool) -> str | None:
     """The grammar for a root turn, or None where it is off or the backend cannot apply it."""
     return ROOT_TURN_GRAMMAR if enabled and supports_grammar else None
+
+
+def choice_grammar(choices: list[str]) -> str:
+    """A grammar whose only sentences are the given strings (one of them, exactly)."""
+    if not choices:
+        raise ValueError("choice_grammar needs at least one choice")
+    return "root ::= " + " | ".join(_gbnf_literal(choice) for choice in choices) + "\n"
+
+
+def _gbnf_literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'

@@ -46,7 +46,7 @@ class RLMConfig:
     """Budgets and knobs of a run (the user's settings map onto these)."""
 
     max_iterations: int = 12
-    max_sub_calls: int = 200
+    max_sub_calls: int = 1000
     max_tokens: int = 2_000_000
     max_seconds: float = 1800.0
     depth: int = 1                  # 1: llm_query is a plain sub-model call; 2: a full child RLM

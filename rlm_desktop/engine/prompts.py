@@ -39,6 +39,9 @@ In the REPL:
 - `ask_pages(question, pages)`: asks the helper model `question` about each page of `pages` (a
   list of hits or documents; pass all of `context` only when nothing narrower will do) and
   returns the pages where it found an answer, as hits whose `.snippet` is the helper's answer.
+- `classify(texts, labels, examples=[])`: the helper model puts each text of a list in one of
+  `labels` (a list of category names) and returns one label per text, in order. Give it a few
+  `(text, label)` examples, one per label: it is far more accurate with them.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -49,7 +52,9 @@ Rules:
   whole document.
 - Never copy printed output into your code and never write what you expect the output to be.
 - To count or list things across documents, collect them in code (a list, a set of
-  `hit.document`) and print the result, rather than counting by eye.
+  `hit.document`) and print the result, rather than counting by eye. To count items by a
+  category that is not written in them, classify() the items and count the labels with
+  collections.Counter.
 - Answer only from text you have printed, and cite it. Answer in the language of the question.
 - Only these imports: re, json, math, statistics, collections, itertools, functools, string,
   textwrap, datetime.'''
@@ -267,3 +272,20 @@ def child_question(prompt: str) -> str:
     more = "..." if len(prompt) > 300 else ""
     return (f"`context` holds a request ({len(prompt):,} characters). Do what it asks and answer "
             f"with FINAL(answer). It begins: \"{head}{more}\"")
+
+
+CLASSIFY_SYSTEM = ("You sort texts into categories. Answer with the name of the one category the text belongs "
+                   "to, written exactly as in the list, and nothing else.")
+
+
+def classify_messages(labels: Sequence[str], text: str,
+                      examples: Sequence[tuple[str, str]] = ()) -> list[Message]:
+    """The messages of one ``classify()`` sub-call: the categories, the caller's examples as real
+    turns (a 0.5B model labels far better after seeing some: 44 of 60 TREC-style questions right
+    with one example per label against 24 without), then the text. The text comes last so that every
+    call of a batch shares the same prompt prefix (evaluated once by a batching backend)."""
+    listed = "\n".join(f"- {label}" for label in labels)
+    messages: list[Message] = [{"role": "system", "content": f"{CLASSIFY_SYSTEM}\n\nCategories:\n{listed}"}]
+    for example, label in examples:
+        messages += [{"role": "user", "content": f"Text: {example}"}, {"role": "assistant", "content": label}]
+    return messages + [{"role": "user", "content": f"Text: {text}"}]

@@ -21,7 +21,7 @@ from rlm_desktop.engine.events import RunResumed
 from rlm_desktop.errors import ResumeError
 from rlm_desktop.sandbox.replay import ReplayCell, RestoreReport
 
-SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched")
+SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched", "llm_classify")
 
 
 @dataclass
@@ -133,7 +133,7 @@ def sub_calls_in(cells: list[ReplayCell]) -> int:
         for call in cell.host_calls:
             if call.get("name") == "llm_query":
                 count += 1
-            elif call.get("name") == "llm_query_batched" and isinstance(call.get("result"), list):
+            elif call.get("name") in ("llm_query_batched", "llm_classify") and isinstance(call.get("result"), list):
                 count += len(call["result"])
     return count
 

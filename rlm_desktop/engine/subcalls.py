@@ -1,4 +1,4 @@
-"""Serving `llm_query` and `llm_query_batched` for the code a root model writes.
+"""Serving `llm_query`, `llm_query_batched` and `llm_classify` for the code a root model writes.
 
 The sandbox calls these host functions in the parent process. Depth 1 (the paper's)
 makes a sub-call one plain sub-model completion; depth 2 hands the prompt to a child
@@ -6,7 +6,9 @@ RLM with its own sandbox. Every call goes through the sub-call cache when one is
 given, counts towards the run's sub-call and token budgets, and emits start/finish
 events. Batches keep their order: a model that decodes many sequences together
 (:class:`~rlm_desktop.backends.base.BatchingLanguageModel`) gets the whole batch at once,
-any other model gets the prompts on a bounded thread pool.
+any other model gets the prompts on a bounded thread pool. ``llm_classify`` puts each of
+many texts in one of a few labels: one sub-call per text, constrained by a grammar to
+the labels where the backend takes one, and always on the plain sub-model.
 """
 
 from __future__ import annotations
@@ -16,15 +18,31 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Usage
+from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Message, Usage
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
-from rlm_desktop.engine.prompts import sub_messages
+from rlm_desktop.engine.grammar import choice_grammar
+from rlm_desktop.engine.prompts import classify_messages, sub_messages
 from rlm_desktop.errors import BackendError, ContextOverflowError
 
 _PREVIEW = 200
+MAX_LABELS = 40
+MAX_LABEL_CHARS = 120
+UNCLEAR_LABEL = "(unclear)"
+
+
+@dataclass(frozen=True)
+class _CallKind:
+    """How one family of sub-calls is put to the model."""
+
+    messages: Callable[[str], list[Message]]
+    max_tokens: int
+    grammar: str | None = None
+    via_child: bool = True   # at depth 2 a child RLM answers instead of the plain sub-model
+    tag: str | None = None   # told apart in the sub-call cache (None: a plain llm_query)
 
 
 class SubCallCache(Protocol):
@@ -57,22 +75,47 @@ class SubCallServer:
         self._ids_lock = threading.Lock()
 
     def host_functions(self) -> dict[str, Callable[..., Any]]:
-        return {"llm_query": self.llm_query, "llm_query_batched": self.llm_query_batched}
+        return {"llm_query": self.llm_query, "llm_query_batched": self.llm_query_batched,
+                "llm_classify": self.llm_classify}
 
     @property
-    def _cache_settings(self) -> dict[str, Any]:
+    def _plain(self) -> _CallKind:
+        return _CallKind(messages=sub_messages, max_tokens=self.max_tokens)
+
+    def _cache_settings(self, kind: _CallKind) -> dict[str, Any]:
+        if kind.tag is not None:
+            return {"max_tokens": kind.max_tokens, "temperature": 0.0, "kind": kind.tag}
         return {"max_tokens": self.max_tokens, "temperature": 0.0, "depth": 2 if self.child else 1}
 
     def llm_query(self, prompt: str) -> str:
         """Answer one prompt with the sub-model (or a child RLM at depth 2)."""
-        if not isinstance(prompt, str):
-            prompt = str(prompt)
+        return self._one(prompt if isinstance(prompt, str) else str(prompt), self._plain)
+
+    def llm_classify(self, texts: list[str], labels: list[str], examples: Any = ()) -> list[str]:
+        """Put each text in one of ``labels`` (one sub-call per text); the labels in the texts' order.
+
+        ``examples`` are (text, label) pairs shown to the sub-model as earlier turns. The sub-model's answer is held to the labels by a grammar where the backend takes one;
+        otherwise the label its answer names is taken, and :data:`UNCLEAR_LABEL` where it names none.
+        """
+        labels = checked_labels(labels)
+        shots = checked_examples(examples, labels)
+        if isinstance(texts, str) or not hasattr(texts, "__iter__"):
+            raise TypeError("llm_classify expects a list of texts (str)")
+        texts = [t if isinstance(t, str) else str(t) for t in texts]
+        grammar = choice_grammar(labels) if getattr(self.model, "supports_grammar", False) else None
+        longest = max(self.model.count_tokens(label) for label in labels)
+        tag = "\n".join(["classify", *labels, *(f"{text}\t{label}" for text, label in shots)])
+        kind = _CallKind(messages=lambda text: classify_messages(labels, text, shots), max_tokens=longest + 8,
+                         grammar=grammar, via_child=False, tag=tag)
+        return [match_label(answer, labels) for answer in self._many(texts, kind)]
+
+    def _one(self, prompt: str, kind: _CallKind) -> str:
         with self._ids_lock:
             call_id = next(self._ids)
         self.emit(SubCallStarted(call_id=call_id, prompt_preview=prompt[:_PREVIEW],
                                  prompt_chars=len(prompt), depth=self.depth))
         started = time.monotonic()
-        cached = self.cache.get(self.model.name, prompt, self._cache_settings) if self.cache else None
+        cached = self.cache.get(self.model.name, prompt, self._cache_settings(kind)) if self.cache else None
         if cached is not None:
             self.budget.count_sub_call(cached=True)
             self.emit(SubCallFinished(call_id=call_id, answer_preview=cached[:_PREVIEW], prompt_tokens=0,
@@ -80,7 +123,7 @@ class SubCallServer:
                                       cached=True, depth=self.depth))
             return cached
         try:
-            answer, usage = self._answer(prompt)
+            answer, usage = self._answer(prompt, kind)
         except Exception as exc:
             self.emit(SubCallFinished(call_id=call_id, answer_preview="", prompt_tokens=0, completion_tokens=0,
                                       seconds=time.monotonic() - started, error=str(exc), depth=self.depth))
@@ -90,7 +133,7 @@ class SubCallServer:
                                   seconds=time.monotonic() - started,
                                   prompt_tokens_evaluated=usage.prompt_tokens_evaluated, depth=self.depth))
         if self.cache is not None and not self.budget.work_cancelled:
-            self.cache.put(self.model.name, prompt, self._cache_settings, answer)
+            self.cache.put(self.model.name, prompt, self._cache_settings(kind), answer)
         return answer
 
     def _admit_one(self) -> None:
@@ -104,14 +147,15 @@ class SubCallServer:
             raise RuntimeError(f"llm_query refused: the run's budget of {self.budget.max_tokens} tokens is spent")
         self.budget.count_sub_call(cached=False)
 
-    def _answer(self, prompt: str) -> tuple[str, Usage]:
+    def _answer(self, prompt: str, kind: _CallKind) -> tuple[str, Usage]:
         """Run the model (or child RLM) for one uncached prompt, within the budgets."""
         self._admit_one()
-        if self.child is not None:
+        if self.child is not None and kind.via_child:
             return self.child(prompt)
+        options: dict[str, Any] = {"grammar": kind.grammar} if kind.grammar else {}
         try:
-            completion = self.model.chat(sub_messages(prompt), max_tokens=self.max_tokens,
-                                         temperature=0.0, cancel=self.budget.token)
+            completion = self.model.chat(kind.messages(prompt), max_tokens=kind.max_tokens,
+                                         temperature=0.0, cancel=self.budget.token, **options)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
         return self._answer_of(completion)
@@ -132,17 +176,19 @@ class SubCallServer:
         """Answer many prompts concurrently (bounded by ``parallel``), in their order."""
         if isinstance(prompts, str) or not hasattr(prompts, "__iter__"):
             raise TypeError("llm_query_batched expects a list of prompts (str)")
-        prompts = [p if isinstance(p, str) else str(p) for p in prompts]
+        return self._many([p if isinstance(p, str) else str(p) for p in prompts], self._plain)
+
+    def _many(self, prompts: list[str], kind: _CallKind) -> list[str]:
         if not prompts:
             return []
-        if (self.child is None and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
+        if ((self.child is None or not kind.via_child) and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
                 and self.model.sequences > 1):
-            return self._decode_together(prompts)
+            return self._decode_together(prompts, kind)
         workers = min(self.parallel, len(prompts))
         if workers == 1:
-            return [self.llm_query(p) for p in prompts]
+            return [self._one(p, kind) for p in prompts]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rlm-subcall") as pool:
-            futures = [pool.submit(self.llm_query, p) for p in prompts]
+            futures = [pool.submit(self._one, p, kind) for p in prompts]
             answers: list[str] = []
             for index, future in enumerate(futures):
                 try:
@@ -154,7 +200,7 @@ class SubCallServer:
                     raise kind(f"prompt {index + 1} of {len(prompts)}: {exc}") from None
         return answers
 
-    def _decode_together(self, prompts: list[str]) -> list[str]:
+    def _decode_together(self, prompts: list[str], kind: _CallKind) -> list[str]:
         """A batch on a batching model: one ``chat_batch`` for the uncached prompts, events and cache per prompt."""
         answers: list[str | None] = [None] * len(prompts)
         errors: list[Exception | None] = [None] * len(prompts)
@@ -165,7 +211,7 @@ class SubCallServer:
                 ids.append(next(self._ids))
             self.emit(SubCallStarted(call_id=ids[index], prompt_preview=prompt[:_PREVIEW],
                                      prompt_chars=len(prompt), depth=self.depth))
-            cached = self.cache.get(self.model.name, prompt, self._cache_settings) if self.cache else None
+            cached = self.cache.get(self.model.name, prompt, self._cache_settings(kind)) if self.cache else None
             if cached is not None:
                 self.budget.count_sub_call(cached=True)
                 answers[index] = cached
@@ -180,9 +226,10 @@ class SubCallServer:
                 runnable.append(index)
             except RuntimeError as exc:
                 errors[index] = exc
-        results = self.model.chat_batch([sub_messages(prompts[i]) for i in runnable],
-                                        max_tokens=self.max_tokens, temperature=0.0,
-                                        cancel=self.budget.token) if runnable else []
+        options: dict[str, Any] = {"grammar": kind.grammar} if kind.grammar else {}
+        results = self.model.chat_batch([kind.messages(prompts[i]) for i in runnable],
+                                        max_tokens=kind.max_tokens, temperature=0.0,
+                                        cancel=self.budget.token, **options) if runnable else []
         for index, result in zip(runnable, results):
             try:
                 answer, usage = self._answer_of(result)
@@ -195,7 +242,7 @@ class SubCallServer:
                                       seconds=usage.seconds, prompt_tokens_evaluated=usage.prompt_tokens_evaluated,
                                       depth=self.depth))
             if self.cache is not None and not self.budget.work_cancelled:
-                self.cache.put(self.model.name, prompts[index], self._cache_settings, answer)
+                self.cache.put(self.model.name, prompts[index], self._cache_settings(kind), answer)
         for index, error in enumerate(errors):
             if error is not None:
                 self.emit(SubCallFinished(call_id=ids[index], answer_preview="", prompt_tokens=0, completion_tokens=0,
@@ -204,3 +251,49 @@ class SubCallServer:
             if error is not None:
                 raise type(error)(f"prompt {index + 1} of {len(prompts)}: {error}") from None
         return [answer or "" for answer in answers]
+
+
+def checked_labels(labels: Any) -> list[str]:
+    """The labels of a classify() call, or a ValueError saying what is wrong with them."""
+    if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+        raise TypeError("classify(texts, labels): labels must be a list of str, e.g. ['yes', 'no']")
+    names = [str(label).strip() for label in labels]
+    if len(names) < 2 or len(names) > MAX_LABELS:
+        raise ValueError(f"classify(texts, labels) needs 2 to {MAX_LABELS} labels, not {len(names)}")
+    if any(not name or len(name) > MAX_LABEL_CHARS or "\n" in name for name in names):
+        raise ValueError(f"classify labels must be non-empty single lines of at most {MAX_LABEL_CHARS} characters")
+    if len({name.casefold() for name in names}) != len(names):
+        raise ValueError("classify labels must differ from each other")
+    return names
+
+
+def checked_examples(examples: Any, labels: list[str]) -> list[tuple[str, str]]:
+    """The (text, label) examples of a classify() call, each label one of ``labels``."""
+    if examples is None:
+        return []
+    if isinstance(examples, dict):
+        examples = list(examples.items())
+    if isinstance(examples, str) or not hasattr(examples, "__iter__"):
+        raise TypeError("classify(texts, labels, examples): examples must be a list of (text, label) pairs")
+    pairs = []
+    for item in examples:
+        if isinstance(item, str) or not hasattr(item, "__len__") or len(item) != 2:
+            raise TypeError(f"classify examples must be (text, label) pairs, not {item!r:.80}")
+        text, label = str(item[0]), str(item[1]).strip()
+        matched = [name for name in labels if name.casefold() == label.casefold()]
+        if not matched:
+            raise ValueError(f"classify example label {label!r} is not one of the labels {labels}")
+        pairs.append((text, matched[0]))
+    if len(pairs) > 3 * MAX_LABELS:
+        raise ValueError(f"classify takes at most {3 * MAX_LABELS} examples")
+    return pairs
+
+
+def match_label(answer: str, labels: list[str]) -> str:
+    """The label a sub-model's answer names: exact first, then the one it mentions first (longest on a tie)."""
+    said = answer.strip().strip(".\"'`* ").casefold()
+    for label in labels:
+        if said == label.casefold():
+            return label
+    found = [(said.find(label.casefold()), -len(label), label) for label in labels if label.casefold() in said]
+    return min(found)[2] if found else UNCLEAR_LABEL

@@ -164,7 +164,7 @@ class ReplHelpers:
         """The names the REPL gets: helpers plus one proxy per host function."""
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
-                     ask_pages=self._ask_pages_fn(),
+                     ask_pages=self._ask_pages_fn(), classify=self._classify_fn(),
                      SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
                      Doc=Doc, Hit=Hit)
         return funcs
@@ -352,6 +352,29 @@ class ReplHelpers:
                     hits.append(self._hit(source, start, end, answer, "ask_pages"))
             return hits
         return ask_pages
+
+    # --- classify: one label per text, by the sub model -------------------------------
+    def _classify_fn(self) -> Callable[..., list[str]]:
+        def classify(texts: Any, labels: Any, examples: Any = None) -> list[str]:
+            """Put each of ``texts`` (str, hits or documents) in one of ``labels`` with the sub model,
+            shown ``examples`` ((text, label) pairs) first; returns one label per text, in order.
+            A text that occurs more than once is asked once."""
+            if "llm_classify" not in self._host_names:
+                raise RuntimeError("classify() needs llm_query, which this run does not offer")
+            if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+                raise TypeError("classify(texts, labels): texts must be a list (for one text write [text]), "
+                                f"not {type(texts).__name__}")
+            if isinstance(labels, str) or not isinstance(labels, (list, tuple)):
+                raise TypeError("classify(texts, labels): labels must be a list of str, e.g. ['yes', 'no']")
+            items = [item.snippet if isinstance(item, Hit) else plain_str(item) for item in texts]
+            unique = list(dict.fromkeys(items))
+            if not unique:
+                return []
+            answers = self._call_host("llm_classify", [unique, [plain_str(label) for label in labels]],
+                                      {"examples": to_plain(examples or [])})
+            by_text = dict(zip(unique, (plain_str(answer) for answer in answers)))
+            return [by_text[item] for item in items]
+        return classify
 
     def _page_spans(self, pages: Any) -> list[tuple[Source, int, int, int]]:
         """(source, page number, start, end) for each page that ``pages`` names, in order, once each."""

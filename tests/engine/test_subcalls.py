@@ -98,3 +98,62 @@ def test_every_sub_call_is_told_to_answer_from_the_given_text_only() -> None:
     for messages in seen:
         assert messages[0]["role"] == "system" and "using only that text" in messages[0]["content"]
         assert messages[-1]["role"] == "user"
+
+
+LABELS = ["rent", "date", "place"]
+QUESTIONS = ["What is the annual rent?", "When does the lease expire?", "Where is the office?",
+             "How much is paid each quarter?"]
+
+
+def test_classify_holds_a_real_sub_model_to_the_labels_and_caches_apart(batching_sub: LlamaCppModel) -> None:
+    cache = DictCache()
+    events: list = []
+    server, budget = serve(batching_sub, events, cache=cache)
+    with budget:
+        labels = server.llm_classify(QUESTIONS, LABELS)
+    assert len(labels) == len(QUESTIONS) and set(labels) <= set(LABELS)  # the grammar admits nothing else
+    assert budget.sub_calls == len(QUESTIONS)
+    finished = [e for e in events if isinstance(e, SubCallFinished)]
+    assert len(finished) == 4 and all(e.completion_tokens <= 4 for e in finished)
+    # the prompt prefix (rule and labels) is shared: most calls evaluate only their own text
+    assert sum(1 for e in finished if e.prompt_tokens_evaluated < e.prompt_tokens) >= 2
+
+
+def test_classify_without_a_grammar_takes_the_label_the_answer_names() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    seen: list[list[dict]] = []
+
+    def reply(messages: list[dict]) -> str:
+        seen.append(messages)
+        text = messages[-1]["content"]
+        return ("It is about the rent." if "rent" in text else "DATE." if "expire" in text else "no idea")
+
+    server, budget = serve(ScriptedModel(reply), [])
+    with budget:
+        labels = server.llm_classify(QUESTIONS[:3], LABELS)
+        server.llm_classify(["When is the rent due?"], LABELS, examples=[("Who is the tenant?", "Place")])
+    assert labels == ["rent", "date", "(unclear)"]
+    assert "- rent\n- date\n- place" in seen[0][0]["content"]
+    assert seen[0][-1]["content"] == "Text: What is the annual rent?"
+    # examples are earlier turns, their labels written as the labels are
+    assert [m["content"] for m in seen[-1][1:]] == ["Text: Who is the tenant?", "place", "Text: When is the rent due?"]
+
+
+def test_classify_labels_are_checked() -> None:
+    from rlm_desktop.engine.subcalls import checked_examples, checked_labels, match_label
+
+    with pytest.raises(TypeError, match="labels must be a list"):
+        checked_labels("yes,no")
+    with pytest.raises(ValueError, match="2 to 40 labels"):
+        checked_labels(["only"])
+    with pytest.raises(ValueError, match="differ"):
+        checked_labels(["Yes", "yes"])
+    with pytest.raises(ValueError, match="'owner' is not one of the labels"):
+        checked_examples([("Who owns it?", "owner")], ["place", "date"])
+    with pytest.raises(TypeError, match="pairs"):
+        checked_examples(["Who owns it?"], ["place", "date"])
+    assert checked_examples({"Where?": "Place"}, ["place", "date"]) == [("Where?", "place")]
+    assert match_label(" Human being.", ["human being", "location"]) == "human being"
+    assert match_label("a location, not a human being", ["human being", "location"]) == "location"
+    assert match_label("the entity", ["entity", "abstract entity"]) == "entity"

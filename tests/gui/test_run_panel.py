@@ -120,7 +120,7 @@ def test_full_run_shows_turns_cells_sub_calls_answer_and_opens_the_cited_page(
     assert panel.counters.iterations == 3 and panel.counters.sub_calls == 1
     assert panel.counters.tokens["sub"] > 0
     assert "Iterations 3 / 12" in panel.counters_bar.labels["iterations"].text()
-    assert "Sub-calls 1 / 200" in panel.counters_bar.labels["sub_calls"].text()
+    assert "Sub-calls 1 / 1,000" in panel.counters_bar.labels["sub_calls"].text()
 
     answer = panel.answer_view
     assert "ninety (90) days" in answer.browser.toPlainText()

@@ -208,3 +208,29 @@ def test_grep_given_the_whole_context_searches_all_of_it() -> None:
     with SandboxSession([LEASE, NOTES]) as many:
         result = many.run("print(sorted({h.document for h in grep('rent', context)}))")
     assert result.output.strip() == "['lease.pdf', 'notes.txt']"
+
+
+def test_classify_asks_each_distinct_text_once_and_answers_in_order() -> None:
+    calls: list = []
+
+    def llm_classify(texts: list[str], labels: list[str], examples: list) -> list[str]:
+        calls.append((list(texts), list(labels)))
+        assert examples in ([], [["rent due", "money"]])
+        return ["other" if "notice" in text or "Beta" in text else "money" for text in texts]
+
+    with SandboxSession([LEASE, NOTES], host_functions={"llm_classify": llm_classify}) as session:
+        result = session.run(
+            "items = ['the rent is due', 'call Beta', 'the rent is due', context[1]]\n"
+            "print(classify(items, ['money', 'other']))\n"
+            "print(classify(grep('notice'), ('money', 'other'), examples=[('rent due', 'money')]))\n")
+        refused = session.run("classify('the rent is due', ['money', 'other'])")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == ["['money', 'other', 'money', 'other']", "['other']"]
+    assert calls[0] == (["the rent is due", "call Beta", NOTES.text], ["money", "other"])
+    assert len(calls) == 2 and "notice" in calls[1][0][0]  # a hit is classified by its snippet
+    assert "texts must be a list" in (refused.error or "")
+
+
+def test_classify_is_refused_where_the_run_has_no_sub_model(repl: SandboxSession) -> None:
+    result = repl.run("classify(['a', 'b'], ['x', 'y'])")
+    assert "classify() needs llm_query" in (result.error or "")
