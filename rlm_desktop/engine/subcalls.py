@@ -94,8 +94,9 @@ class SubCallServer:
     def llm_classify(self, texts: list[str], labels: list[str], examples: Any = ()) -> list[str]:
         """Put each text in one of ``labels`` (one sub-call per text); the labels in the texts' order.
 
-        ``examples`` are (text, label) pairs shown to the sub-model as earlier turns. The sub-model's answer is held to the labels by a grammar where the backend takes one;
-        otherwise the label its answer names is taken, and :data:`UNCLEAR_LABEL` where it names none.
+        ``examples`` are (text, label) pairs shown to the sub-model as earlier turns. Its answer is
+        held to the labels by a grammar where the backend takes one; otherwise the label its answer
+        names is taken, and :data:`UNCLEAR_LABEL` where it names none.
         """
         labels = checked_labels(labels)
         shots = checked_examples(examples, labels)
@@ -181,7 +182,8 @@ class SubCallServer:
     def _many(self, prompts: list[str], kind: _CallKind) -> list[str]:
         if not prompts:
             return []
-        if ((self.child is None or not kind.via_child) and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
+        plain_model = self.child is None or not kind.via_child
+        if (plain_model and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
                 and self.model.sequences > 1):
             return self._decode_together(prompts, kind)
         workers = min(self.parallel, len(prompts))
