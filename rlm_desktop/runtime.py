@@ -159,8 +159,6 @@ def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
     return ScriptedModel(outputs, name=f"scripted:{path.name}", delay=float(delay))
 
 
-
-
 def _resolve_installed(spec: str) -> object | None:
     """The hub's installed model of that name, or None where the hub cannot resolve it."""
     try:

@@ -131,10 +131,11 @@ def sub_calls_in(cells: list[ReplayCell]) -> int:
     count = 0
     for cell in cells:
         for call in cell.host_calls:
-            if call.get("name") == "llm_query":
+            name, result = call.get("name"), call.get("result")
+            if name == "llm_query":
                 count += 1
-            elif call.get("name") in ("llm_query_batched", "llm_classify") and isinstance(call.get("result"), list):
-                count += len(call["result"])
+            elif name in SUB_CALL_FUNCTIONS and isinstance(result, list):  # one sub-call per answer
+                count += len(result)
     return count
 
 

@@ -44,6 +44,11 @@ class _CallKind:
     via_child: bool = True   # at depth 2 a child RLM answers instead of the plain sub-model
     tag: str | None = None   # told apart in the sub-call cache (None: a plain llm_query)
 
+    @property
+    def options(self) -> dict[str, Any]:
+        """Extra keyword arguments for ``chat`` / ``chat_batch``."""
+        return {"grammar": self.grammar} if self.grammar else {}
+
 
 class SubCallCache(Protocol):
     """Stores sub-call answers across runs (implemented by the library)."""
@@ -153,10 +158,9 @@ class SubCallServer:
         self._admit_one()
         if self.child is not None and kind.via_child:
             return self.child(prompt)
-        options: dict[str, Any] = {"grammar": kind.grammar} if kind.grammar else {}
         try:
             completion = self.model.chat(kind.messages(prompt), max_tokens=kind.max_tokens,
-                                         temperature=0.0, cancel=self.budget.token, **options)
+                                         temperature=0.0, cancel=self.budget.token, **kind.options)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
         return self._answer_of(completion)
@@ -228,10 +232,9 @@ class SubCallServer:
                 runnable.append(index)
             except RuntimeError as exc:
                 errors[index] = exc
-        options: dict[str, Any] = {"grammar": kind.grammar} if kind.grammar else {}
         results = self.model.chat_batch([kind.messages(prompts[i]) for i in runnable],
                                         max_tokens=kind.max_tokens, temperature=0.0,
-                                        cancel=self.budget.token, **options) if runnable else []
+                                        cancel=self.budget.token, **kind.options) if runnable else []
         for index, result in zip(runnable, results):
             try:
                 answer, usage = self._answer_of(result)
