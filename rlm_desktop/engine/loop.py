@@ -170,7 +170,7 @@ class RLM:
         sandbox: SandboxSession | None = None
         try:
             with SandboxSession(context, limits=self.config.sandbox, host_functions=host,
-                                cancel=run.budget.token) as sandbox:
+                                cancel=run.budget.token, focus=question) as sandbox:
                 try:
                     if resume is not None:
                         self._resume_into(run, sandbox, resume)

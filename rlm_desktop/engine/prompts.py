@@ -31,7 +31,8 @@ In the REPL:
 - `context`: a list of documents. Each is a str with `.name`, `.pages` (list of page texts) and
   `.page_at(offset)`.
 - `grep(pattern, context_chars=80)`: regex search in all documents, case-insensitive. Returns a
-  list of hits; each hit has `.document`, `.page`, `.snippet` (the match with text around it).
+  list of hits, those sharing most words with the question first; each hit has `.document`,
+  `.page`, `.snippet` (the match with text around it).
 - `search(query, k=10)`: the k passages that best match some keywords; hits like grep.
 - `llm_query(prompt)`: ask a helper model a question about a text you put in the prompt (it reads
   about {sub_chars} characters at a time and sees nothing else).
@@ -57,7 +58,7 @@ Rules:
   collections.Counter.
 - Answer only from text you have printed, and cite it. Answer in the language of the question.
 - Only these imports: re, json, math, statistics, collections, itertools, functools, string,
-  textwrap, datetime.'''
+  textwrap, datetime, csv (csv.reader(doc.splitlines()) reads a CSV document).'''
 
 # Worked exchanges, given as real conversation turns before the user's question: small models
 # copy the form of what they have just seen far better than they follow a description of it.

@@ -20,7 +20,7 @@ from rlm_desktop.errors import SandboxPolicyError
 
 ALLOWED_MODULES: tuple[str, ...] = (
     "re", "json", "math", "statistics", "collections", "itertools",
-    "functools", "string", "textwrap", "datetime",
+    "functools", "string", "textwrap", "datetime", "csv",
 )
 _ALLOWED_SUBMODULES = frozenset({"collections.abc"})
 _INTERNAL_IMPORTS = frozenset({"time", "_strptime"})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rlm_desktop.sandbox.bm25 import BM25Index
+from rlm_desktop.sandbox.relevance import QuestionFocus
 
 MAX_SNIPPET_REPR = 160
 
@@ -150,8 +151,10 @@ class ReplHelpers:
 
     def __init__(self, sources: list[Source], *, call_host: Callable[[str, list, dict], Any],
                  host_names: list[str], on_hit: Callable[[dict], None], on_final: Callable[[str], None],
-                 namespace: dict[str, Any], writer: Callable[[], Any]) -> None:
+                 namespace: dict[str, Any], writer: Callable[[], Any], focus: str = "") -> None:
         self._sources = sources
+        self._focus_question = focus
+        self._focus: QuestionFocus | None = None
         self._call_host = call_host
         self._host_names = list(host_names)
         self._on_hit = on_hit
@@ -198,12 +201,12 @@ class ReplHelpers:
             sources = self._sources if documents is None else self._sources_of(documents)
             flags = re.IGNORECASE if ignore_case else 0
             if isinstance(pattern, re.Pattern):
-                return self._grep_hits(pattern, context_chars, max_hits, sources)
+                return self._ranked(self._grep_hits(pattern, context_chars, max_hits, sources))
             text = plain_str(pattern)
             hits = self._grep_hits(re.compile(text, flags), context_chars, max_hits, sources)
             phrases = plain_alternatives(text)
             if hits and len(phrases) < 2:
-                return hits
+                return self._ranked(hits)
             names = {source.name for source in sources}
             for phrase in phrases:  # "escrow|kestrel minimum annual purchase": each phrase must find something
                 if hits and any(re.search(phrase, source.text, flags) for source in sources):
@@ -211,8 +214,16 @@ class ReplHelpers:
                 taken = {(h.document, h.start) for h in hits}
                 hits += [h for h in self._phrase_fallback(phrase, flags, context_chars, max_hits, sources)
                          if (h.document, h.start) not in taken and h.document in names]
-            return hits
+            return self._ranked(hits)
         return grep
+
+    def _ranked(self, hits: list[Hit]) -> list[Hit]:
+        """Hits holding more of the question's rarer words first, when the engine gave the question."""
+        if not self._focus_question or len(hits) < 2:
+            return hits
+        if self._focus is None:
+            self._focus = QuestionFocus(self._focus_question, [source.text for source in self._sources])
+        return self._focus.rank(hits, lambda hit: hit.snippet)
 
     def _sources_of(self, documents: Any) -> list[Source]:
         """The sources that grep's ``documents`` names: a document, a name, a hit, or a list of them."""

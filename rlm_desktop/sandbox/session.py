@@ -59,8 +59,10 @@ class SandboxSession:
 
     def __init__(self, context: Any, *, limits: SandboxLimits | None = None,
                  host_functions: dict[str, Callable[..., Any]] | None = None,
-                 cancel: Cancellable | None = None) -> None:
+                 cancel: Cancellable | None = None, focus: str = "") -> None:
+        """``focus``: the question being answered; grep then returns the hits most about it first."""
         self._payload = context_payload(context)
+        self._focus = focus
         self._limits = limits or SandboxLimits()
         self._host_functions = dict(host_functions or {})
         for name in self._host_functions:
@@ -94,7 +96,8 @@ class SandboxSession:
                 return
             self._stop_process()
             config = {"output_chars": self._limits.output_chars, "cpu_s": self._limits.cpu_s,
-                      "memory_mb": self._limits.memory_mb, "host_names": sorted(self._host_functions)}
+                      "memory_mb": self._limits.memory_mb, "host_names": sorted(self._host_functions),
+                      "focus": self._focus}
             self._process, self._conn = spawn_worker(worker_main, (config,), "rlm-sandbox")
             try:
                 self._conn.send(("context", self._payload))

@@ -91,7 +91,7 @@ class CellRuntime:
         context, sources = build_context(payload)
         helpers = ReplHelpers(sources, call_host=self._call_host, host_names=list(config["host_names"]),
                               on_hit=self._add_hit, on_final=self._set_final, namespace=self._namespace,
-                              writer=lambda: self._writer)
+                              writer=lambda: self._writer, focus=str(config.get("focus") or ""))
         extras = {"context": context, **helpers.functions()}
         self._namespace["__builtins__"] = build_builtins(CellPrinter(lambda: self._writer), self._display, extras)
 
