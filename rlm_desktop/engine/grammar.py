@@ -6,7 +6,9 @@ by exactly one well-formed ```repl block, or by ``FINAL(answer)`` /
 even a 135M-parameter model produces a turn the loop can run. Reasoning is bounded
 (lines and characters) so a rambling model reaches the code before its token limit.
 :data:`FINAL_TURN_GRAMMAR` is used for the one closing turn after a guard ends a
-run: it admits only a FINAL.
+run: it admits only a FINAL. :data:`CODE_TURN_GRAMMAR` admits only a code block: it is used
+for the turn after a FINAL was refused as ungrounded, so that the model looks again instead
+of writing the same FINAL.
 """
 
 from __future__ import annotations
@@ -26,15 +28,19 @@ code-line ::= code-char* "\n"
 code-char ::= [^`\n] | "`" [^`\n] | "``" [^`\n]
 """ + _COMMON
 
+CODE_TURN_GRAMMAR = ROOT_TURN_GRAMMAR.replace("root      ::= reasoning ( block | final )", "root      ::= reasoning block")
+
 FINAL_TURN_GRAMMAR = r"""
 root      ::= reasoning final
 reasoning ::= ( line "\n" ){0,3}
 """ + _COMMON
 
 
-def root_grammar(enabled: bool, supports_grammar: bool) -> str | None:
+def root_grammar(enabled: bool, supports_grammar: bool, *, code_only: bool = False) -> str | None:
     """The grammar for a root turn, or None where it is off or the backend cannot apply it."""
-    return ROOT_TURN_GRAMMAR if enabled and supports_grammar else None
+    if not (enabled and supports_grammar):
+        return None
+    return CODE_TURN_GRAMMAR if code_only else ROOT_TURN_GRAMMAR
 
 
 def choice_grammar(choices: list[str]) -> str:

@@ -1,19 +1,31 @@
 """Is a written answer grounded in what the root has actually seen?
 
 A small root model sometimes answers with FINAL before it has found anything, inventing a
-figure. A number in a FINAL written as text must appear in some printed output (or in the
-question); otherwise the FINAL is refused once and the model is told which figure it could
-not have seen. Answers computed by code (FINAL inside a cell, FINAL_VAR) are not checked:
-the code is their evidence.
+figure or a name, or hands back a name the question itself gave. A number or a capitalised
+name in a FINAL written as text must appear in some printed output (or in the question), and
+the answer to a which/who/what/where question must say more than the question's own words;
+otherwise the FINAL is refused (at most twice a run), the model is told why and which names
+the output showed that it could follow next, and its next turn must be code. Answers computed
+by code (FINAL inside a cell, FINAL_VAR) are not checked: the code is their evidence.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _CITATION_MARK = re.compile(r"\[\d{1,2}\]")
+_CITATION = re.compile(r"\([^()]*\b(page|p\.)\s*\d+[^()]*\)", re.IGNORECASE)  # "(lease.md, page 3)"
+_NAME = re.compile(r"\b[A-Z][\w'\-]*[a-z][\w'\-]*")  # a capitalised word: Kestrel, McAllister, St
+_WORD = re.compile(r"[^\W_]+")
+_WH_QUESTION = re.compile(r"^\W*(which|who|whom|whose|what|where|when)\b", re.IGNORECASE)
+_PLAIN_WORDS = frozenset("""
+yes no the a an it its this that these those there they he she we i none not both neither either and or but so
+however according based page pages document documents answer final true false is was are were in on of for to by
+with from at as after before between total sum count number amount date unknown only all each per than
+zero one two three four five six seven eight nine ten eleven twelve first second third last none
+""".split())
 _FIGURE = re.compile(r"\d[\d,.' ]*\d|\d")
 
 
@@ -41,6 +53,63 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
         if not any(_shows(digits, numbers, text) for numbers, text in shown):
             missing.append(figure)
     return missing
+
+
+def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: str = "") -> list[str]:
+    """The capitalised words of ``answer`` (names, places) that no output showed and the question lacks.
+
+    Case is ignored: a name printed as "KESTREL" or inside a longer word shows it. A name the code
+    searched for counts too (``grep(r"germany")`` then "governed by the laws of Germany").
+    """
+    answer = _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+    seen = " ".join(code + "\n" + output for code, output in cells).lower() + " " + question.lower()
+    missing: list[str] = []
+    for match in _NAME.finditer(answer):
+        word = re.sub(r"['\u2019]s$", "", match.group(0))
+        if word.lower() in _PLAIN_WORDS or word in missing:
+            continue
+        if word.lower() not in seen:
+            missing.append(word)
+    return missing
+
+
+def repeats_question(answer: str, question: str) -> bool:
+    """True when a which/who/what/where/when question is answered with nothing but its own words."""
+    if not _WH_QUESTION.match(question):
+        return False
+    answer = _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+    words = {w for w in _WORD.findall(answer.lower()) if w not in _PLAIN_WORDS}
+    asked = set(_WORD.findall(question.lower()))
+    return bool(words) and words <= asked
+
+
+_NAME_PHRASE = re.compile(r"(?<![\w'\u2019])[A-Z][\w\-]*[a-z][\w\-]*(?:[ \-](?:[A-Z][\w\-]*[a-z][\w\-]*|&))*")
+_SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|\n\s*)$")
+
+
+def new_names(outputs: Sequence[str], question: str, limit: int = 4) -> list[str]:
+    """Names (capitalised words inside a sentence) that the outputs show and the question does not give.
+
+    The next link of a chain: the question names Tamquenby, the output says "Born in Tamquenby,
+    Hugo Galgal grew up ... moved to Rhotamby": Hugo Galgal is what to search for next. Names
+    nearest to a word of the question come first.
+    """
+    asked = set(_WORD.findall(question.lower()))
+    anchors = [w for w in asked if len(w) > 3 and w not in _PLAIN_WORDS]
+    found: dict[str, int] = {}
+    for output in outputs:
+        lowered = output.lower()
+        spots = [m.start() for w in anchors for m in re.finditer(r"\b" + re.escape(w), lowered)]
+        for match in _NAME_PHRASE.finditer(output):
+            if match.start() == 0 or _SENTENCE_START.search(output[max(0, match.start() - 3):match.start()]):
+                continue  # "The", "Every": a capital that only starts a sentence
+            name = match.group(0)
+            words = set(_WORD.findall(name.lower()))
+            if words <= asked or words <= _PLAIN_WORDS or "_" in name:
+                continue
+            distance = min((abs(match.start() - spot) for spot in spots), default=len(output))
+            found[name] = min(found.get(name, distance), distance)
+    return sorted(found, key=lambda name: found[name])[:limit]
 
 
 def _evidence(code: str, output: str) -> tuple[set[str], str]:
@@ -74,14 +143,26 @@ def _shows(digits: str, numbers: set[str], text: str) -> bool:
     return digits in numbers or (len(digits) >= 4 and digits in text)
 
 
-def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_found: bool = False) -> str:
-    """What the root is told when its FINAL is refused."""
+def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_found: bool = False,
+                          echoes_question: bool = False, leads: Sequence[str] = ()) -> str:
+    """What the root is told when its FINAL is refused (``figures``: the numbers or names it never saw)."""
     if nothing_found and not figures:
         return ("FINAL refused: your searches have found no passage yet, so the answer cannot rest on the "
                 "documents. Search again with one distinctive word, a word stem or other key words.")
     if not outputs_seen:
         return ("FINAL refused: you have not run any code yet, so the answer cannot come from the documents. "
                 "Search for it first.")
+    lead = ""
+    if leads:
+        names = ", ".join(repr(name) for name in leads)
+        patterns = ", ".join(f'r"{name}"' for name in leads)
+        lead = (f" Names the output showed that the question does not give: {names}. The question may reach its "
+                "answer through one of them: search for them next and read what the documents say about each:\n"
+                f"for pattern in [{patterns}]:\n    for h in grep(pattern, context_chars=150)[:3]:\n"
+                "        print(pattern, '|', h.document, h.page, h.snippet)")
+    if echoes_question and not figures:
+        return ("FINAL refused: your answer only repeats words of the question, so it does not say what the "
+                "question asks for." + (lead or " Search for the name or fact the output gave you."))
     shown = ", ".join(repr(f) for f in figures[:5])
     return (f"FINAL refused: {shown} appears in none of the output you have printed, so it is not evidence. "
-            "Find the passage with code and print it, then answer from it.")
+            "Find the passage with code and print it, then answer from it." + lead)

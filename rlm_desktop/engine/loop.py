@@ -25,7 +25,8 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
-from rlm_desktop.engine.grounding import ungrounded_final_note, unsupported_figures
+from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounded_final_note, unsupported_figures,
+                                          unsupported_names)
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
@@ -99,6 +100,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
+    code_next: bool = False  # the last FINAL was refused as ungrounded: the next turn must be code
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -212,6 +214,7 @@ class RLM:
                 if answer is not None and not _names_a_variable(turn.final, run):
                     problem = self._check_grounded(answer, question, run)
                     answer = None if problem else answer
+                    run.code_next = bool(problem) and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
                 feedback.append(problem)
@@ -230,7 +233,8 @@ class RLM:
             text, run.pending_turn = run.pending_turn, None
             return parse_turn(text), None
         self._record_messages(run, iteration)
-        grammar = root_grammar(self.config.grammar, self.root.supports_grammar)
+        grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=run.code_next)
+        run.code_next = False
         guard = TurnGuard(run.budget.token)
         completion = self._call_root(run, grammar, guard=guard)
         text = guard.turn_text(completion.text)
@@ -292,13 +296,17 @@ class RLM:
         """"" if a written FINAL is grounded (or was refused enough already), else why it is refused."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return ""
-        figures = unsupported_figures(answer, run.cells, question)
+        names = unsupported_names(answer, run.cells, question)
+        unseen = unsupported_figures(answer, run.cells, question) + names
+        echoes = repeats_question(answer, question)
         found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in run.hits)
         nothing_found = run.searched_empty and not found_any
-        if run.outputs and not figures and not nothing_found:
+        if run.outputs and not unseen and not nothing_found and not echoes:
             return ""
         run.refused_finals += 1
-        return ungrounded_final_note(figures, len(run.outputs), nothing_found=nothing_found)
+        leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no new name
+        return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found, echoes_question=echoes,
+                                     leads=leads)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

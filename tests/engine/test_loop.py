@@ -10,7 +10,7 @@ from rlm_desktop.backends.base import CancelToken
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.documents import Document
 from rlm_desktop.engine import RLM, RLMConfig
-from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
+from rlm_desktop.engine.grammar import CODE_TURN_GRAMMAR, FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
 from rlm_desktop.sandbox import SandboxLimits
 
 
@@ -363,3 +363,37 @@ def test_a_count_printed_by_len_is_evidence_even_when_its_digits_are_in_the_code
                           "FINAL(1 agreement is governed by the laws of Germany.)"])
     result = RLM(root, config=config()).run("How many?", "This agreement is governed by the laws of Germany.")
     assert result.answer == "1 agreement is governed by the laws of Germany." and result.iterations == 2
+
+
+def test_a_written_final_naming_a_place_never_printed_is_refused_then_corrected():
+    docs = [Document("people.txt", "Born in Elidorby, Ilsa Varn grew up by the sea. Ilsa Varn founded Varn Works.")]
+    root = ScriptedModel([repl("print(grep('founded'))"), "FINAL(St. Petersburg)",
+                          repl("print(grep('Born in'))"), "FINAL(Elidorby)"])
+    result = RLM(root, config=config()).run("Where was the founder of Varn Works born?", docs)
+    assert result.answer == "Elidorby" and result.iterations == 4
+    assert "'St', 'Petersburg' appears in none of the output" in root.calls[2][-1]["content"]
+
+
+def test_an_answer_that_only_repeats_the_question_is_refused_once():
+    docs = [Document("people.txt", "Born in Tamquenby, Hugo Galgal grew up near the river. Hugo Galgal founded Kaseli.")]
+    root = ScriptedModel([repl("print(grep('Tamquenby'))"), "FINAL(Tamquenby (people.txt, page 1))",
+                          repl("print(grep('Hugo Galgal founded'))"), "FINAL(Kaseli)"])
+    result = RLM(root, config=config()).run("Which company was founded by the person born in Tamquenby?", docs)
+    assert result.answer == "Kaseli"
+    assert "only repeats words of the question" in root.calls[2][-1]["content"]
+
+
+def test_the_turn_after_a_refused_final_must_be_code_and_names_the_leads():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    docs = [Document("people.txt", "Born in Tamquenby, Hugo Galgal grew up near the river. Hugo Galgal founded Kaseli.")]
+    root = GrammarModel([repl("print(grep('Tamquenby')[0].snippet)"), "FINAL(Tamquenby)",
+                         repl("print(grep('Hugo Galgal founded')[0].snippet)"), "FINAL(Kaseli)"])
+    result = RLM(root, config=config()).run("Which company did the person born in Tamquenby found?", docs)
+    assert result.answer == "Kaseli"
+    assert [options["grammar"] for options in root.options] == [
+        ROOT_TURN_GRAMMAR, ROOT_TURN_GRAMMAR, CODE_TURN_GRAMMAR, ROOT_TURN_GRAMMAR]
+    note = root.calls[2][-1]["content"]
+    assert "Names the output showed that the question does not give: " in note
+    assert "'Hugo Galgal'" in note and 'r"Hugo Galgal"' in note and "'Tamquenby'" not in note

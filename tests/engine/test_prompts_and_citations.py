@@ -94,3 +94,22 @@ def test_hits_holding_the_answers_figure_win_over_ones_sharing_only_words():
     chosen = choose_citations(hits, "The escrow amount agreed with the buyer is EUR 2,400,000.")
     assert [c.label() for c in chosen] == ["spa.md, page 2"]
 
+
+
+def test_new_names_are_the_names_nearest_the_question_that_it_does_not_give():
+    from rlm_desktop.engine.grounding import new_names
+    output = ("doc_00034.txt 1 The bakery follows the warmth of the stove. Every autumn the harbour sleeps.\n"
+              "Born in Tamquenby, Hugo Galgal grew up near the river there. Hugo Galgal later moved to Rhotamby.")
+    question = "Which company was founded by the person born in Tamquenby? Answer with the name only."
+    assert new_names([output], question) == ["Hugo Galgal", "Rhotamby"]  # not "The", "Every", "Born", nor the file
+    assert new_names(["Tamquenby is by the sea."], question) == []
+
+
+def test_names_and_echoes_in_a_written_final_are_checked_against_what_was_printed():
+    from rlm_desktop.engine.grounding import repeats_question, unsupported_names
+    cells = [('grep(r"germany")', "1\nlease.md 3 governed by the laws of KESTREL land"), ("print(x)", "Kestrel")]
+    assert unsupported_names("Yes. Kestrel's share is 9 (lease.md, page 3); two of them.", cells) == []
+    assert unsupported_names("The laws of Germany; signed in St. Petersburg.", cells) == ["Petersburg"]
+    assert repeats_question("Tamquenby (people.txt, page 1)", "Who was born in Tamquenby?")
+    assert not repeats_question("Hugo Galgal", "Who was born in Tamquenby?")
+    assert not repeats_question("Kestrel", "Did Kestrel or Nordhavn sign first?")  # not a which/who/what question

@@ -101,6 +101,20 @@ def test_real_root_with_grammar_always_writes_runnable_turns(smollm2_path: Path)
         assert turns[1].prompt_tokens_evaluated < turns[1].prompt_tokens
 
 
+def test_the_code_turn_grammar_holds_a_real_model_to_one_code_block(smollm2_path: Path):
+    from rlm_desktop.engine.grammar import CODE_TURN_GRAMMAR
+    from rlm_desktop.engine.protocol import parse_turn
+
+    root = LlamaCppModel(smollm2_path, n_threads=2)
+    try:
+        completion = root.chat([{"role": "user", "content": "Answer with FINAL(42) and nothing else."}],
+                               max_tokens=120, temperature=0.0, grammar=CODE_TURN_GRAMMAR)
+    finally:
+        root.close()
+    turn = parse_turn(completion.text)
+    assert "```repl\n" in completion.text and turn.final is None or completion.finish_reason == "length"
+
+
 def test_a_second_run_over_the_same_documents_starts_at_the_question(smollm2_path: Path, tmp_path: Path):
     docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.iterdir())]
     config = RLMConfig(max_iterations=1, root_max_tokens=8, grammar=False, sandbox=SandboxLimits(timeout_s=30))
