@@ -55,13 +55,18 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     return missing
 
 
+def _without_citations(answer: str) -> str:
+    """``answer`` less its citation marks ("[1]") and source notes ("(lease.md, page 3)")."""
+    return _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+
+
 def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: str = "") -> list[str]:
     """The capitalised words of ``answer`` (names, places) that no output showed and the question lacks.
 
     Case is ignored: a name printed as "KESTREL" or inside a longer word shows it. A name the code
     searched for counts too (``grep(r"germany")`` then "governed by the laws of Germany").
     """
-    answer = _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+    answer = _without_citations(answer)
     seen = " ".join(code + "\n" + output for code, output in cells).lower() + " " + question.lower()
     missing: list[str] = []
     for match in _NAME.finditer(answer):
@@ -77,7 +82,7 @@ def repeats_question(answer: str, question: str) -> bool:
     """True when a which/who/what/where/when question is answered with nothing but its own words."""
     if not _WH_QUESTION.match(question):
         return False
-    answer = _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+    answer = _without_citations(answer)
     words = {w for w in _WORD.findall(answer.lower()) if w not in _PLAIN_WORDS}
     asked = set(_WORD.findall(question.lower()))
     return bool(words) and words <= asked

@@ -100,7 +100,6 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
-    code_next: bool = False  # the last FINAL was refused as ungrounded: the next turn must be code
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -194,10 +193,12 @@ class RLM:
         """Root turn -> run its code blocks -> feed back output; return the FINAL answer."""
         if not run.messages:  # a resumed run comes with its conversation
             run.messages = self._profile.first_messages(question, context, self._system)
+        code_only = False  # after a FINAL refused as ungrounded, the next turn must be code
         for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
             run.budget.check()
             run.iterations = iteration
-            turn, stopped_because = self._root_turn(run, iteration)
+            turn, stopped_because = self._root_turn(run, iteration, code_only=code_only)
+            code_only = False
             run.messages.append({"role": "assistant", "content": turn.text})
             feedback = []
             for index, code in enumerate(turn.code_blocks):
@@ -214,7 +215,7 @@ class RLM:
                 if answer is not None and not _names_a_variable(turn.final, run):
                     problem = self._check_grounded(answer, question, run)
                     answer = None if problem else answer
-                    run.code_next = bool(problem) and self.config.max_iterations - iteration > 1
+                    code_only = bool(problem) and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
                 feedback.append(problem)
@@ -227,14 +228,13 @@ class RLM:
         raise GuardHit("max_iterations")
 
     # --- steps ----------------------------------------------------------------------
-    def _root_turn(self, run: _Run, iteration: int) -> tuple[ParsedTurn, str | None]:
+    def _root_turn(self, run: _Run, iteration: int, *, code_only: bool = False) -> tuple[ParsedTurn, str | None]:
         """One root turn, stopped early if it degenerates; (the turn, why it was stopped or None)."""
         if run.pending_turn is not None:  # resumed mid-turn: the root already wrote it, run its code again
             text, run.pending_turn = run.pending_turn, None
             return parse_turn(text), None
         self._record_messages(run, iteration)
-        grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=run.code_next)
-        run.code_next = False
+        grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=code_only)
         guard = TurnGuard(run.budget.token)
         completion = self._call_root(run, grammar, guard=guard)
         text = guard.turn_text(completion.text)

@@ -37,13 +37,14 @@ class QuestionFocus:
         words = _WORD.findall((first.group(0) if first else question).lower())
         stems = {w[:_STEM_CHARS] for w in words if w not in _STOP_WORDS and (len(w) > 2 or w.isdigit())}
         self._weights: dict[str, float] = {}
+        self._patterns: dict[str, re.Pattern[str]] = {}
         total = max(1, len(texts))
         for stem in sorted(stems):
             pattern = re.compile(r"\b" + re.escape(stem), re.IGNORECASE)
             frequency = sum(1 for text in texts if pattern.search(text))
-            if frequency:
+            if frequency:  # a word no document holds cannot tell hits apart
                 self._weights[stem] = math.log(1 + total / frequency)
-        self._patterns = {stem: re.compile(r"\b" + re.escape(stem), re.IGNORECASE) for stem in self._weights}
+                self._patterns[stem] = pattern
 
     @property
     def words(self) -> list[str]:
