@@ -27,6 +27,7 @@ with from at as after before between total sum count number amount date unknown 
 zero one two three four five six seven eight nine ten eleven twelve first second third last none
 """.split())
 _FIGURE = re.compile(r"\d[\d,.' ]*\d|\d")
+_SOURCE_REFERENCE = re.compile(r"\b(?:page|p\.)\s*\d+|[^\s,;()]+\.[A-Za-z]\w{0,4}\b", re.IGNORECASE)
 
 
 def _digits(text: str) -> str:
@@ -39,7 +40,9 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     ``cells`` are (code, output) pairs. A figure only counts as shown when the cell's code did not
     write it itself: ``print("GBP 21")`` is not evidence of GBP 21.
     """
-    answer = _CITATION_MARK.sub(" ", answer)  # "[1]" points at a citation; it is not a figure
+    # "[1]" points at a citation, "page 3" and "01_spa.md" at a source: none is a figure of the answer
+    # (engine/page_citations.py checks the page numbers against the documents)
+    answer = _SOURCE_REFERENCE.sub(" ", _CITATION_MARK.sub(" ", answer))
     figures = [match.group(0).strip() for match in _FIGURE.finditer(answer)]
     if not figures:
         return []

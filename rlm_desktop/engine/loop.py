@@ -27,6 +27,7 @@ from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, 
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
 from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounded_final_note, unsupported_figures,
                                           unsupported_names)
+from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
@@ -185,6 +186,7 @@ class RLM:
             if stopped_by == "error":
                 run.emit(ErrorEvent(message=str(exc), depth=run.depth))
             answer = self._answer_from_state(None, run)
+        answer = correct_page_citations(answer, context, run.hits)
         run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, depth=run.depth))
         return _Outcome(answer, stopped_by, run)
 

@@ -397,3 +397,13 @@ def test_the_turn_after_a_refused_final_must_be_code_and_names_the_leads():
     note = root.calls[2][-1]["content"]
     assert "Names the output showed that the question does not give: " in note
     assert "'Hugo Galgal'" in note and 'r"Hugo Galgal"' in note and "'Tamquenby'" not in note
+
+
+def test_a_page_number_in_a_source_note_is_not_an_unseen_figure_and_is_corrected():
+    docs = [Document("01_spa.md", "3.2 The Buyer shall pay EUR 4,850,000 into the Escrow Account.")]
+    root = ScriptedModel([repl("for h in grep('escrow'):\n    print(h.document, h.page, h.snippet)"),
+                          "FINAL(EUR 4,850,000 (01_spa.md, page 3))"])
+    result = RLM(root, config=config()).run("What is the escrow amount?", docs)
+    assert result.iterations == 2  # not refused for the "3" no output showed
+    assert result.answer == "EUR 4,850,000 (01_spa.md, page 1)"
+    assert result.trajectory[-1].answer == result.answer
