@@ -29,6 +29,7 @@ from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounde
                                           unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
+from rlm_desktop.engine.reading_checks import adds_in_writing, arithmetic_note, misread_figures, misreading_note
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -215,9 +216,9 @@ class RLM:
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
                 if answer is not None and not _names_a_variable(turn.final, run):
-                    problem = self._check_grounded(answer, question, run)
+                    problem, needs_code = self._check_grounded(answer, question, run)
                     answer = None if problem else answer
-                    code_only = bool(problem) and self.config.max_iterations - iteration > 1
+                    code_only = needs_code and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
                 feedback.append(problem)
@@ -294,21 +295,29 @@ class RLM:
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found)
 
-    def _check_grounded(self, answer: str, question: str, run: _Run) -> str:
-        """"" if a written FINAL is grounded (or was refused enough already), else why it is refused."""
+    def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, bool]:
+        """("", False) if a written FINAL is grounded (or was refused enough already), else (why it is
+        refused, whether the next turn must be code)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
-            return ""
+            return "", False
         names = unsupported_names(answer, run.cells, question)
         unseen = unsupported_figures(answer, run.cells, question) + names
         echoes = repeats_question(answer, question)
         found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in run.hits)
         nothing_found = run.searched_empty and not found_any
-        if run.outputs and not unseen and not nothing_found and not echoes:
-            return ""
-        run.refused_finals += 1
-        leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no new name
-        return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found, echoes_question=echoes,
-                                     leads=leads)
+        if not run.outputs or unseen or nothing_found or echoes:
+            run.refused_finals += 1
+            leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no name
+            return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found,
+                                         echoes_question=echoes, leads=leads), True
+        if adds_in_writing(answer):
+            run.refused_finals += 1
+            return arithmetic_note(), True
+        misread = misread_figures(answer, run.outputs, question)
+        if misread:  # the passage is already on screen: the answer needs rereading, not more code
+            run.refused_finals += 1
+            return misreading_note(misread), False
+        return "", False
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

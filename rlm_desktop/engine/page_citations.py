@@ -4,7 +4,8 @@ A small root copies the form "(lease.md, page 3)" from its worked examples and o
 invents the number: "page 3" of a one-page document, or a page its searches never
 showed. The run knows better: every document's page count, the pages its hits came
 from, and which page holds a figure the answer quotes. A note's page is corrected
-only when that evidence names exactly one page; otherwise it is left as written.
+only when that evidence names exactly one page, and its document only when the quoted
+figure is in exactly one other document; otherwise the note is left as written.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def _fixed(reference: re.Match[str], claim: str, documents: dict[str, Document],
     cited = int(reference.group("page"))
     if document is None:
         return reference.group(0)
+    holder = _only_holder(claim, documents)
+    if holder is not None and holder is not document and not _pages_holding_figures(document, claim):
+        document = holder  # the quoted figure is not in the cited document, and in exactly one other
     page = _right_page(document, cited, claim, shown.get(document.name, set()))
-    if page == cited:
+    if page == cited and document.name == reference.group("doc"):
         return reference.group(0)
-    start, end = reference.span("page")
-    offset = reference.start()
-    text = reference.group(0)
-    return text[:start - offset] + str(page) + text[end - offset:]
+    separator = reference.group(0)[len(reference.group("doc")):reference.start("page") - reference.start()]
+    return f"{document.name}{separator}{page}"
 
 
 def _right_page(document: Document, cited: int, claim: str, shown: set[int]) -> int:
@@ -76,6 +78,12 @@ def _pages_holding_figures(document: Document, claim: str) -> set[int]:
         return set()
     figure = figures[-1]
     return {page for page in range(1, document.page_count + 1) if figure in _digits(document.page_text(page))}
+
+
+def _only_holder(claim: str, documents: dict[str, Document]) -> Document | None:
+    """The one document that holds the last figure of ``claim``, if exactly one does."""
+    holders = [doc for doc in documents.values() if _pages_holding_figures(doc, claim)]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _digits(text: str) -> str:

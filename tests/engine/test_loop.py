@@ -407,3 +407,29 @@ def test_a_page_number_in_a_source_note_is_not_an_unseen_figure_and_is_corrected
     assert result.iterations == 2  # not refused for the "3" no output showed
     assert result.answer == "EUR 4,850,000 (01_spa.md, page 1)"
     assert result.trajectory[-1].answer == result.answer
+
+
+def test_a_final_that_takes_the_wrong_figure_of_a_passage_is_refused_and_may_answer_again():
+    docs = [Document("01_spa.md", "3.2 The Buyer shall pay EUR 43,650,000 to the Seller and EUR 4,850,000 "
+                                  "(the Escrow Amount) into the Escrow Account.")]
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    root = GrammarModel([repl("for h in grep('escrow'):\n    print(h.document, h.page, h.snippet)"),
+                         "FINAL(The escrow amount is EUR 43,650,000.)", "FINAL(The escrow amount is EUR 4,850,000.)"])
+    result = RLM(root, config=config()).run("What is the escrow amount?", docs)
+    assert result.answer == "The escrow amount is EUR 4,850,000." and result.iterations == 3
+    assert "next to 4,850,000, not 43,650,000" in root.calls[2][-1]["content"]
+    assert root.options[2]["grammar"] == ROOT_TURN_GRAMMAR  # the passage is on screen: answering again is allowed
+
+
+def test_a_sum_written_out_in_a_final_is_refused_and_the_next_turn_is_code():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    root = GrammarModel([repl("for h in grep('fee'):\n    print(h.snippet)"), "FINAL(216,000 + 226,000 + 216,000)",
+                         repl("print(216000 + 226000)"), "FINAL(442,000)"])
+    result = RLM(root, config=config()).run("What is the total fee?", "fee 216,000. fee 226,000.")
+    assert result.answer == "442,000"
+    assert "adds figures up in writing" in root.calls[2][-1]["content"]
+    assert root.options[2]["grammar"] == CODE_TURN_GRAMMAR

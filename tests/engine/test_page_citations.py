@@ -51,3 +51,11 @@ def test_a_note_naming_two_documents_fixes_each():
     answer = "Both (01_spa.md, page 2, 02_msa.md, page 5)."
     fixed = correct_page_citations(answer, [SPA, MSA], [])
     assert fixed == "Both (01_spa.md, page 1, 02_msa.md, page 1)."
+
+
+def test_a_figure_cited_to_the_wrong_document_points_to_the_one_that_holds_it():
+    answer = ("The escrow, EUR 4,850,000 (02_msa.md, page 1), is smaller than the minimum, "
+              "EUR 6,000,000 (01_spa.md, page 4).")
+    fixed = correct_page_citations(answer, [SPA, MSA], [])
+    assert fixed == ("The escrow, EUR 4,850,000 (01_spa.md, page 1), is smaller than the minimum, "
+                     "EUR 6,000,000 (02_msa.md, page 1).")

@@ -1,0 +1,133 @@
+"""Does a written answer read its figures the way the printed passages give them?
+
+Two misreadings of a small root model that the grounding check (every figure was printed
+somewhere) lets through:
+
+- the wrong figure of a passage: "pay EUR 43,650,000 to the Seller and EUR 4,850,000 (the
+  Escrow Amount)" answered as "the escrow amount, EUR 43,650,000". The answer puts a word of
+  the question next to a figure; in the output that word always stands nearer another figure.
+- arithmetic written out instead of computed: "216,000 + 226,000 + 216,000 + ...", which a
+  small model neither finishes nor adds up right.
+
+Each gives the root a short note saying what the output shows; the loop refuses the FINAL
+(within the same cap as the grounding check).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_FIGURE = re.compile(r"\d[\d,.']*\d")
+_WORD = re.compile(r"[^\W\d_]+")
+_SOURCE_NOTE = re.compile(r"\([^()]*\b(?:page|p\.)\s*\d+[^()]*\)|\[\d{1,2}\]", re.IGNORECASE)
+_CLAUSE_START = re.compile(r"[.;:!?(\n]\s|\)")
+_SUM_IN_WRITING = re.compile(r"\d[\d,.]*\s*\+\s*\d[\d,.]*\s*\+\s*\d")
+_NEAR = 200        # characters: how far a figure may stand from the word it goes with
+_MIN_DIGITS = 4    # amounts, not clause numbers or days
+_STEM = 6
+_COMMON = frozenset("""
+what which when where whose amount number total date sum value figure under with from that this there their
+than more less larger smaller greater does agreed agreement document documents page shall each
+""".split())
+
+
+@dataclass(frozen=True)
+class Misreading:
+    """A figure of the answer (``said``) that the output puts next to ``word`` less closely than ``shown``."""
+
+    said: str
+    shown: str
+    word: str
+    excerpt: str
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[,.']", "", text)
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:_STEM]
+
+
+def _figures(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, digits) of every figure of at least four digits."""
+    return [(m.start(), m.end(), _digits(m.group(0))) for m in _FIGURE.finditer(text)
+            if len(_digits(m.group(0))) >= _MIN_DIGITS]
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, b[0] - a[1], a[0] - b[1])
+
+
+def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[Misreading]:
+    """Figures the answer ties to a word of the question that the output ties to another figure.
+
+    Only flagged when no occurrence of that word in any output has the answer's figure as its
+    nearest figure, and some occurrence has the answer's figure within reach but another one nearer.
+    """
+    asked = {_stem(w) for w in _WORD.findall(question) if len(w) > 3 and w.lower() not in _COMMON}
+    if not asked:
+        return []
+    texts = [text for text in outputs if text.strip()]
+    clean = _SOURCE_NOTE.sub(lambda m: " " * len(m.group(0)), answer)
+    found: list[Misreading] = []
+    previous_end = 0
+    for start, end, digits in _figures(clean):
+        clause = clean[previous_end:start]
+        starts = [m.end() for m in _CLAUSE_START.finditer(clause)]
+        clause = clause[starts[-1]:] if starts else clause
+        previous_end = end
+        words = {_stem(w) for w in _WORD.findall(clause)} & asked
+        answered = {d for *_, d in _figures(clean)}
+        for word in sorted(words):
+            problem = _misreading(digits, word, texts, answered)
+            if problem is not None:
+                found.append(Misreading(said=clean[start:end], shown=problem[0], word=problem[1],
+                                        excerpt=problem[2]))
+                break
+    return found
+
+
+def _misreading(digits: str, word: str, texts: list[str], answered: set[str]) -> tuple[str, str, str] | None:
+    """(the nearer figure, the word as printed, an excerpt) if the output ties ``word`` to another figure."""
+    pattern = re.compile(r"\b" + re.escape(word) + r"\w*", re.IGNORECASE)
+    rival: tuple[str, str, str] | None = None
+    for text in texts:
+        figures = _figures(text)
+        for hit in pattern.finditer(text):
+            span = (hit.start(), hit.end())
+            near = sorted((_gap(span, (s, e)), s, e, d) for s, e, d in figures if _gap(span, (s, e)) <= _NEAR)
+            if not near:
+                continue
+            if near[0][3] == digits:
+                return None  # somewhere the word goes with the answer's figure: that reading is possible
+            ours = [item for item in near if item[3] == digits]
+            if ours and rival is None and near[0][3] not in answered:
+                _, s, e, _ = near[0]
+                lo, hi = min(s, ours[0][1], span[0]), max(e, ours[0][2], span[1])
+                rival = (text[s:e], hit.group(0), " ".join(text[max(0, lo - 20):hi + 20].split()))
+    return rival
+
+
+def adds_in_writing(answer: str) -> bool:
+    """True when the answer writes out a sum of three or more figures instead of computing it."""
+    return _SUM_IN_WRITING.search(answer) is not None
+
+
+def misreading_note(misreadings: list[Misreading]) -> str:
+    """What the root is told when its answer took the wrong figure of a passage."""
+    parts = [f"the output puts {m.word!r} next to {m.shown}, not {m.said} (\"...{m.excerpt}...\")"
+             for m in misreadings[:2]]
+    return ("FINAL refused: " + "; ".join(parts) + ". A figure belongs to the words right beside it. Answer "
+            "again with the figure the passage gives for what the question asks; if the question compares two "
+            "figures, compare the right ones.")
+
+
+def arithmetic_note() -> str:
+    """What the root is told when its answer does arithmetic in writing."""
+    return ("FINAL refused: your answer adds figures up in writing. Compute it in code: collect the amounts "
+            "from the passages (for example int(re.sub(r'[^0-9]', '', m)) for each m in "
+            "re.findall(r'[0-9][0-9,]*', h.snippet)), keep the ones the question asks for, add them with sum() and "
+            "print the total; then answer with the printed total.")

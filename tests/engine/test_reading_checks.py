@@ -1,0 +1,43 @@
+"""A written answer must take the figure a passage gives for the asked word, and must not add up in writing."""
+
+from __future__ import annotations
+
+from rlm_desktop.engine.reading_checks import adds_in_writing, misread_figures, misreading_note
+
+OUTPUT = ("01_spa.md 1 3.2 On Completion the Buyer shall pay EUR 43,650,000 to the Seller and EUR 4,850,000 "
+          "(the **Escrow Amount**, being ten per cent of the Purchase Price) into the Escrow Account.\n"
+          "02_msa.md 1 4.1 The Customer shall purchase Products of not less than EUR 6,000,000 in each Contract "
+          "Year (the **Minimum Annual Purchase**).")
+QUESTION = "Is the escrow in the share purchase agreement larger than the Kestrel minimum annual purchase?"
+
+
+def test_the_figure_beside_another_word_is_a_misreading():
+    answer = ("Yes. The escrow amount, EUR 43,650,000 (01_spa.md, page 1), is larger than the minimum annual "
+              "purchase, EUR 6,000,000 (02_msa.md, page 1).")
+    [found] = misread_figures(answer, [OUTPUT], QUESTION)
+    assert (found.said, found.shown, found.word) == ("43,650,000", "4,850,000", "Escrow")
+    note = misreading_note([found])
+    assert "'Escrow' next to 4,850,000, not 43,650,000" in note and "EUR 4,850,000 (the **Escrow" in note
+
+
+def test_the_right_figures_pass():
+    answer = ("No. The escrow amount, EUR 4,850,000 (01_spa.md, page 1), is smaller than the minimum annual "
+              "purchase, EUR 6,000,000 (02_msa.md, page 1).")
+    assert misread_figures(answer, [OUTPUT], QUESTION) == []
+
+
+def test_a_figure_the_word_goes_with_somewhere_passes():
+    other = "03_memo.md 1 the escrow of EUR 43,650,000 mentioned in the draft"
+    answer = "The escrow amount is EUR 43,650,000."
+    assert misread_figures(answer, [OUTPUT, other], "What is the escrow amount?") == []
+
+
+def test_a_figure_far_from_the_word_or_a_word_the_question_lacks_is_not_judged():
+    far = "The escrow is held in London. " + "x " * 200 + "The fee is EUR 9,000,000 and EUR 1,000."
+    assert misread_figures("The escrow is EUR 9,000,000.", [far], "What is the escrow?") == []
+    assert misread_figures("The seller gets EUR 43,650,000.", [OUTPUT], QUESTION) == []
+
+
+def test_a_sum_written_out_is_arithmetic_in_writing():
+    assert adds_in_writing("216,000 + 226,000 + 216,000 + 226,000")
+    assert not adds_in_writing("EUR 216,000 (a + b of clause 4)") and not adds_in_writing("1 + 1")
