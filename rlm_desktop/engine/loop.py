@@ -29,7 +29,8 @@ from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounde
                                           unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
-from rlm_desktop.engine.reading_checks import adds_in_writing, arithmetic_note, misread_figures, misreading_note
+from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
+                                               misreading_note, wrong_comparisons)
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -215,12 +216,16 @@ class RLM:
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
+                next_turn = "any"
                 if answer is not None and not _names_a_variable(turn.final, run):
-                    problem, needs_code = self._check_grounded(answer, question, run)
+                    problem, next_turn = self._check_grounded(answer, question, run)
                     answer = None if problem else answer
-                    code_only = needs_code and self.config.max_iterations - iteration > 1
+                    code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
+                if next_turn == "reread" and not turn.code_blocks and not stopped_because:
+                    _reread(run, f"{problem}\nQuestion: {question}")
+                    continue
                 feedback.append(problem)
             if stopped_because:
                 feedback.append(prompts.degenerate_turn_note(stopped_because))
@@ -295,11 +300,11 @@ class RLM:
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found)
 
-    def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, bool]:
-        """("", False) if a written FINAL is grounded (or was refused enough already), else (why it is
-        refused, whether the next turn must be code)."""
+    def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
+        """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is
+        refused, what the next turn is: "code" = code only, "reread" = the same turn again with the note)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
-            return "", False
+            return "", "any"
         names = unsupported_names(answer, run.cells, question)
         unseen = unsupported_figures(answer, run.cells, question) + names
         echoes = repeats_question(answer, question)
@@ -309,15 +314,19 @@ class RLM:
             run.refused_finals += 1
             leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no name
             return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found,
-                                         echoes_question=echoes, leads=leads), True
+                                         echoes_question=echoes, leads=leads), "code"
         if adds_in_writing(answer):
             run.refused_finals += 1
-            return arithmetic_note(), True
+            return arithmetic_note(), "code"
         misread = misread_figures(answer, run.outputs, question)
         if misread:  # the passage is already on screen: the answer needs rereading, not more code
             run.refused_finals += 1
-            return misreading_note(misread), False
-        return "", False
+            return misreading_note(misread), "reread"
+        wrong = wrong_comparisons(answer)
+        if wrong:
+            run.refused_finals += 1
+            return comparison_note(wrong), "reread"
+        return "", "any"
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""
@@ -413,6 +422,18 @@ class RLM:
             return outcome.answer, run.usage
 
         return run_child
+
+
+def _reread(run: _Run, note: str) -> None:
+    """Take back the refused answer and add ``note`` to the output it answered, for the root to answer again.
+
+    A small model shown its own refused FINAL writes the same one again, whatever the note says;
+    without it in view it rereads the output. The stored record (engine/resume.py) keeps that output
+    message as it was sent first: a resumed run simply answers it again.
+    """
+    run.messages.pop()
+    last = run.messages[-1]
+    run.messages[-1] = {**last, "content": f"{last['content']}\n\n{note}"}
 
 
 def _names_a_variable(final: FinalDirective, run: _Run) -> bool:

@@ -7,10 +7,12 @@ somewhere) lets through:
   Escrow Amount)" answered as "the escrow amount, EUR 43,650,000". The answer puts a word of
   the question next to a figure; in the output that word always stands nearer another figure.
 - arithmetic written out instead of computed: "216,000 + 226,000 + 216,000 + ...", which a
-  small model neither finishes nor adds up right.
+  small model neither finishes nor adds up right;
+- a comparison the wrong way round: "EUR 4,850,000 ... is larger than ... EUR 6,000,000".
 
 Each gives the root a short note saying what the output shows; the loop refuses the FINAL
-(within the same cap as the grounding check).
+(within the same cap as the grounding check). After a misreading the root answers the same
+output again with the note beside it, its refused answer taken back (see engine/loop.py).
 """
 
 from __future__ import annotations
@@ -111,6 +113,75 @@ def _misreading(digits: str, word: str, texts: list[str], answered: set[str]) ->
     return rival
 
 
+_COMPARATIVE = re.compile(r"\b(?:is|are|was|were)\s+(?:much\s+|far\s+|slightly\s+|significantly\s+)?"
+                          r"(?P<word>larger|greater|higher|bigger|more|smaller|less|lower|fewer)(?P<than>\s+than)\b"
+                          r"|(?<!not )\b(?P<verb>exceeds|exceeded)\b", re.IGNORECASE)
+_UP = frozenset("larger greater higher bigger more exceeds exceeded".split())
+_AMOUNT = re.compile(r"(?P<currency>\b[A-Z]{3}\b|[$\u20ac\u00a3])?\s*(?P<number>\d[\d,.']*\d|\d)"
+                     r"(?:\s*(?P<scale>million|billion|thousand|bn|m|k)\b)?", re.IGNORECASE)
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
+_SENTENCE_END = re.compile(r"[.!?;](?:\s|$)(?!\d)")
+
+
+@dataclass(frozen=True)
+class WrongComparison:
+    """``first`` is said to be ``word`` than ``second``, and the figures say otherwise."""
+
+    first: str
+    word: str
+    second: str
+
+
+def wrong_comparisons(answer: str) -> list[WrongComparison]:
+    """Comparisons of two written figures ("EUR 4,850,000 ... is larger than ... EUR 6,000,000") that are false.
+
+    Only figures of one sentence in the same currency (or none) are compared; a figure of fewer
+    than four digits (a clause, a page) is not taken as an amount.
+    """
+    clean = _SOURCE_NOTE.sub(lambda m: " " * len(m.group(0)), answer)
+    wrong: list[WrongComparison] = []
+    for match in _COMPARATIVE.finditer(clean):
+        word = (match.group("word") or match.group("verb")).lower()
+        start = max([m.end() for m in _SENTENCE_END.finditer(clean, 0, match.start())], default=0)
+        end_match = _SENTENCE_END.search(clean, match.end())
+        end = end_match.start() if end_match else len(clean)
+        before = [_amount(m) for m in _AMOUNT.finditer(clean, start, match.start())]
+        after = [_amount(m) for m in _AMOUNT.finditer(clean, match.end(), end)]
+        before, after = [a for a in before if a], [a for a in after if a]
+        if not before or not after:
+            continue
+        (text_a, cur_a, a), (text_b, cur_b, b) = before[-1], after[0]
+        if cur_a and cur_b and cur_a != cur_b:
+            continue
+        says_up = word in _UP
+        if a != b and (a > b) != says_up or a == b:
+            wrong.append(WrongComparison(text_a, f"{word} than" if match.group("than") else word, text_b))
+    return wrong
+
+
+def _amount(match: re.Match[str]) -> tuple[str, str, float] | None:
+    digits = _digits(match.group("number"))
+    scale = (match.group("scale") or "").lower()
+    if len(digits) < _MIN_DIGITS and not scale:
+        return None
+    if not scale and not match.group("currency") and re.fullmatch(r"(19|20)\d\d", match.group("number")):
+        return None  # a year
+    try:
+        number = float(match.group("number").replace(",", "").replace("'", ""))
+    except ValueError:
+        return None
+    currency = (match.group("currency") or "").upper().replace("\u20ac", "EUR").replace("\u00a3", "GBP")
+    return match.group(0).strip(), currency.replace("$", "USD"), number * _SCALES.get(scale, 1.0)
+
+
+def comparison_note(wrong: list[WrongComparison]) -> str:
+    """What the root is told when its answer compares two figures the wrong way round."""
+    first = wrong[0]
+    return (f"Check the comparison: your answer says {first.first} is {first.word} {first.second}, which is "
+            "false. Compare the two figures digit by digit (or in code) and answer the whole question again "
+            "with FINAL(...).")
+
+
 def adds_in_writing(answer: str) -> bool:
     """True when the answer writes out a sum of three or more figures instead of computing it."""
     return _SUM_IN_WRITING.search(answer) is not None
@@ -120,9 +191,9 @@ def misreading_note(misreadings: list[Misreading]) -> str:
     """What the root is told when its answer took the wrong figure of a passage."""
     parts = [f"the output puts {m.word!r} next to {m.shown}, not {m.said} (\"...{m.excerpt}...\")"
              for m in misreadings[:2]]
-    return ("FINAL refused: " + "; ".join(parts) + ". A figure belongs to the words right beside it. Answer "
-            "again with the figure the passage gives for what the question asks; if the question compares two "
-            "figures, compare the right ones.")
+    return ("Read the output carefully: " + "; ".join(parts) + ". A figure belongs to the words right beside "
+            "it. Answer the whole question again with FINAL(...), taking for each thing it asks about the figure "
+            "the passage gives for that thing.")
 
 
 def arithmetic_note() -> str:

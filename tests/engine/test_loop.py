@@ -419,7 +419,9 @@ def test_a_final_that_takes_the_wrong_figure_of_a_passage_is_refused_and_may_ans
                          "FINAL(The escrow amount is EUR 43,650,000.)", "FINAL(The escrow amount is EUR 4,850,000.)"])
     result = RLM(root, config=config()).run("What is the escrow amount?", docs)
     assert result.answer == "The escrow amount is EUR 4,850,000." and result.iterations == 3
-    assert "next to 4,850,000, not 43,650,000" in root.calls[2][-1]["content"]
+    third = root.calls[2]
+    assert "next to 4,850,000, not 43,650,000" in third[-1]["content"] and "Output:" in third[-1]["content"]
+    assert [m["role"] for m in third] == [m["role"] for m in root.calls[1]]  # the refused answer was taken back
     assert root.options[2]["grammar"] == ROOT_TURN_GRAMMAR  # the passage is on screen: answering again is allowed
 
 
@@ -433,3 +435,13 @@ def test_a_sum_written_out_in_a_final_is_refused_and_the_next_turn_is_code():
     assert result.answer == "442,000"
     assert "adds figures up in writing" in root.calls[2][-1]["content"]
     assert root.options[2]["grammar"] == CODE_TURN_GRAMMAR
+
+
+def test_a_final_comparing_two_figures_the_wrong_way_round_is_answered_again():
+    root = ScriptedModel([repl("print(grep('escrow')[0].snippet, grep('minimum')[0].snippet)"),
+                          "FINAL(Yes: the escrow, EUR 4,850,000, is larger than the minimum, EUR 6,000,000.)",
+                          "FINAL(No: the escrow, EUR 4,850,000, is smaller than the minimum, EUR 6,000,000.)"])
+    result = RLM(root, config=config()).run("Is the escrow larger than the minimum?",
+                                            "The escrow is EUR 4,850,000. The minimum is EUR 6,000,000.")
+    assert result.answer.startswith("No:") and result.iterations == 3
+    assert "which is false" in root.calls[2][-1]["content"]

@@ -41,3 +41,18 @@ def test_a_figure_far_from_the_word_or_a_word_the_question_lacks_is_not_judged()
 def test_a_sum_written_out_is_arithmetic_in_writing():
     assert adds_in_writing("216,000 + 226,000 + 216,000 + 226,000")
     assert not adds_in_writing("EUR 216,000 (a + b of clause 4)") and not adds_in_writing("1 + 1")
+
+
+def test_a_comparison_of_two_figures_the_wrong_way_round_is_found():
+    from rlm_desktop.engine.reading_checks import comparison_note, wrong_comparisons
+
+    wrong = wrong_comparisons("Yes. The escrow, EUR 4,850,000 (01_spa.md, page 1), is larger than the minimum "
+                              "annual purchase, EUR 6,000,000 (02_msa.md, page 1).")
+    assert [(w.first, w.word, w.second) for w in wrong] == [("EUR 4,850,000", "larger than", "EUR 6,000,000")]
+    assert "EUR 4,850,000 is larger than EUR 6,000,000, which is false" in comparison_note(wrong)
+    assert wrong_comparisons("The fee of EUR 2.5 million exceeds the cap of EUR 3,000,000.")
+    for right in ["No. The escrow, EUR 4,850,000, is smaller than the minimum, EUR 6,000,000.",
+                  "USD 5,000 is more than EUR 4,000.",  # two currencies: not compared
+                  "Revenue was 3,000,000 in 2023 and more than 4,000,000 in 2024.",  # a year is no amount
+                  "Clause 4 says more than 12 months."]:
+        assert wrong_comparisons(right) == [], right
