@@ -30,7 +30,7 @@ from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounde
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
-                                               misreading_note, wrong_comparisons)
+                                               misreading_note, period_mismatch, period_note, wrong_comparisons)
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -322,6 +322,10 @@ class RLM:
         if misread:  # the passage is already on screen: the answer needs rereading, not more code
             run.refused_finals += 1
             return misreading_note(misread), "reread"
+        mismatch = period_mismatch(answer, run.outputs, question)
+        if mismatch is not None:
+            run.refused_finals += 1
+            return period_note(mismatch), "code"
         wrong = wrong_comparisons(answer)
         if wrong:
             run.refused_finals += 1

@@ -8,7 +8,8 @@ somewhere) lets through:
   the question next to a figure; in the output that word always stands nearer another figure.
 - arithmetic written out instead of computed: "216,000 + 226,000 + 216,000 + ...", which a
   small model neither finishes nor adds up right;
-- a comparison the wrong way round: "EUR 4,850,000 ... is larger than ... EUR 6,000,000".
+- a comparison the wrong way round: "EUR 4,850,000 ... is larger than ... EUR 6,000,000";
+- the wrong period: a question about 2024 answered from a sentence about 2023.
 
 Each gives the root a short note saying what the output shows; the loop refuses the FINAL
 (within the same cap as the grounding check). After a misreading the root answers the same
@@ -180,6 +181,58 @@ def comparison_note(wrong: list[WrongComparison]) -> str:
     return (f"Check the comparison: your answer says {first.first} is {first.word} {first.second}, which is "
             "false. Compare the two figures digit by digit (or in code) and answer the whole question again "
             "with FINAL(...).")
+
+
+_YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,.]\d)")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?](?=\s|$)|\n|$)")
+_PLAIN = frozenset("""
+this that with from have were which their there about would could should these those into than then them
+they what when where will also been being page document answer does each based only roughly some more less
+""".split())
+
+
+@dataclass(frozen=True)
+class PeriodMismatch:
+    """The question asks about ``asked`` years; the passage the answer rests on speaks of ``spoken``."""
+
+    asked: tuple[str, ...]
+    spoken: tuple[str, ...]
+    passage: str
+
+
+def period_mismatch(answer: str, outputs: Iterable[str], question: str) -> PeriodMismatch | None:
+    """The answer's passage is about another year than the one the question asks about.
+
+    "What share of 2024 revenue ..." answered with "roughly a quarter" from "Based on the accounts
+    for 2023, Kestrel represents roughly a quarter of revenue": the sentence of the output that
+    shares most of the answer's own words (those the question lacks) names 2023 and not 2024.
+    """
+    asked = set(_YEAR.findall(question))
+    clean = _SOURCE_NOTE.sub(" ", answer)
+    if not asked or asked & set(_YEAR.findall(clean)):
+        return None
+    question_words = {w.lower() for w in _WORD.findall(question)}
+    own = {w.lower() for w in _WORD.findall(clean) if len(w) > 3} - question_words - _PLAIN - _COMMON
+    best: tuple[int, str] = (0, "")
+    for text in outputs:
+        for sentence in _SENTENCE.findall(text):
+            words = {w.lower() for w in _WORD.findall(sentence)}
+            shared = len(own & words)
+            if shared > best[0]:
+                best = (shared, sentence.strip())
+    shared, passage = best
+    spoken = set(_YEAR.findall(passage))
+    if shared < 2 or not spoken or spoken & asked:
+        return None
+    return PeriodMismatch(tuple(sorted(asked)), tuple(sorted(spoken)), passage)
+
+
+def period_note(mismatch: PeriodMismatch) -> str:
+    """What the root is told when its answer rests on a passage about another year."""
+    asked, spoken = " and ".join(mismatch.asked), " and ".join(mismatch.spoken)
+    return (f"FINAL refused: the question asks about {asked}, but your answer rests on a passage about {spoken}: "
+            f"\"{mismatch.passage[:300]}\". Find what the documents give for {asked}, for example:\n"
+            f"for h in grep(r\"{mismatch.asked[0]}\", context_chars=200)[:8]:\n    print(h.document, h.page, h.snippet)")
 
 
 def adds_in_writing(answer: str) -> bool:

@@ -445,3 +445,17 @@ def test_a_final_comparing_two_figures_the_wrong_way_round_is_answered_again():
                                             "The escrow is EUR 4,850,000. The minimum is EUR 6,000,000.")
     assert result.answer.startswith("No:") and result.iterations == 3
     assert "which is false" in root.calls[2][-1]["content"]
+
+
+def test_a_final_from_a_passage_about_another_year_is_refused_and_the_next_turn_is_code():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    text = ("Based on the accounts for 2023, Kestrel represents roughly a quarter of revenue. "
+            "In 2024 Kestrel represents 31.6 per cent of revenue.")
+    root = GrammarModel([repl("print(grep('quarter')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
+                         repl("print(grep('2024')[0].snippet)"), "FINAL(31.6 per cent in 2024.)"])
+    result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
+    assert result.answer == "31.6 per cent in 2024."
+    assert "asks about 2024, but your answer rests on a passage about 2023" in root.calls[2][-1]["content"]
+    assert root.options[2]["grammar"] == CODE_TURN_GRAMMAR

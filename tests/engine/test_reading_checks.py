@@ -56,3 +56,19 @@ def test_a_comparison_of_two_figures_the_wrong_way_round_is_found():
                   "Revenue was 3,000,000 in 2023 and more than 4,000,000 in 2024.",  # a year is no amount
                   "Clause 4 says more than 12 months."]:
         assert wrong_comparisons(right) == [], right
+
+
+def test_an_answer_resting_on_a_passage_about_another_year_is_found():
+    from rlm_desktop.engine.reading_checks import period_mismatch, period_note
+
+    memo = ("1.1 Halvard's largest customer is Kestrel. Based on the management accounts for 2023, Kestrel "
+            "represents roughly a quarter of Halvard's revenue. The agreement has a change of control right.")
+    question = "What share of Halvard's 2024 revenue does Kestrel represent?"
+    found = period_mismatch("Kestrel represents roughly a quarter of Halvard's revenue (memo.md, page 1).",
+                            [memo], question)
+    assert found is not None and found.asked == ("2024",) and found.spoken == ("2023",)
+    assert found.passage.startswith("Based on the management accounts for 2023")
+    assert 'grep(r"2024"' in period_note(found)
+    assert period_mismatch("Kestrel is 31.6% of 2024 revenue.", [memo], question) is None  # names the year
+    assert period_mismatch("Roughly a quarter.", [memo], "What share of revenue is Kestrel?") is None  # no year asked
+    assert period_mismatch("It is 12.", [memo], question) is None  # nothing to find its passage by
