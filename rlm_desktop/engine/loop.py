@@ -103,6 +103,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
+    last_cell: tuple[str, str] | None = None  # (code, error or output) of the last cell run
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -223,8 +224,8 @@ class RLM:
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
-                if next_turn == "reread" and not turn.code_blocks and not stopped_because:
-                    _reread(run, f"{problem}\nQuestion: {question}")
+                if next_turn != "any" and not turn.code_blocks and not stopped_because:
+                    _take_back(run, problem)
                     continue
                 feedback.append(problem)
             if stopped_because:
@@ -296,13 +297,17 @@ class RLM:
         searched = _SEARCH_CALL.search(code) is not None and not cell.error
         found = any(hit.get("source") in ("grep", "search") for hit in cell.hits)
         run.searched_empty = searched and not found
+        result = (code.strip(), _last_line(cell.error) if cell.error else cell.output)
+        repeated = result == run.last_cell
+        run.last_cell = result
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
-                                     restored=cell.restore is not None, found_nothing=searched and not found)
+                                     restored=cell.restore is not None, found_nothing=searched and not found,
+                                     repeated=repeated, failed=bool(cell.error))
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
         """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is
-        refused, what the next turn is: "code" = code only, "reread" = the same turn again with the note)."""
+        refused, what the next turn is: "code" = code only, "again" = any, both with the refused FINAL taken back)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return "", "any"
         names = unsupported_names(answer, run.cells, question)
@@ -321,7 +326,7 @@ class RLM:
         misread = misread_figures(answer, run.outputs, question)
         if misread:  # the passage is already on screen: the answer needs rereading, not more code
             run.refused_finals += 1
-            return misreading_note(misread), "reread"
+            return misreading_note(misread), "again"
         mismatch = period_mismatch(answer, run.outputs, question)
         if mismatch is not None:
             run.refused_finals += 1
@@ -329,7 +334,7 @@ class RLM:
         wrong = wrong_comparisons(answer)
         if wrong:
             run.refused_finals += 1
-            return comparison_note(wrong), "reread"
+            return comparison_note(wrong), "again"
         return "", "any"
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
@@ -428,16 +433,21 @@ class RLM:
         return run_child
 
 
-def _reread(run: _Run, note: str) -> None:
-    """Take back the refused answer and add ``note`` to the output it answered, for the root to answer again.
+def _take_back(run: _Run, note: str) -> None:
+    """Take back a refused FINAL and add ``note`` to the message it answered, for the root to answer again.
 
-    A small model shown its own refused FINAL writes the same one again, whatever the note says;
-    without it in view it rereads the output. The stored record (engine/resume.py) keeps that output
-    message as it was sent first: a resumed run simply answers it again.
+    A small model shown its own refused FINAL writes the same one again, whatever the note says (and
+    after the code a refusal asks for, too); without it in view it reads the output again. The stored
+    record (engine/resume.py) keeps that message as it was sent first: a resumed run answers it again.
     """
     run.messages.pop()
     last = run.messages[-1]
     run.messages[-1] = {**last, "content": f"{last['content']}\n\n{note}"}
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
 
 
 def _names_a_variable(final: FinalDirective, run: _Run) -> bool:

@@ -57,8 +57,8 @@ Rules:
   category that is not written in them, classify() the items and count the labels with
   collections.Counter.
 - Answer only from text you have printed, and cite it. Answer in the language of the question.
-- Only these imports: re, json, math, statistics, collections, itertools, functools, string,
-  textwrap, datetime, csv (csv.reader(doc.splitlines()) reads a CSV document).'''
+- These modules are imported already, and no others can be: re, json, math, statistics,
+  collections, itertools, functools, string, textwrap, datetime, csv.'''
 
 # Worked exchanges, given as real conversation turns before the user's question: small models
 # copy the form of what they have just seen far better than they follow a description of it.
@@ -148,7 +148,12 @@ def _name(item: Document | str, index: int) -> str:
     return repr(item.name) if isinstance(item, Document) else f"string {index + 1}"
 
 
+_TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".ods")
+
+
 def _pages(item: Document | str) -> str:
+    if isinstance(item, Document) and item.name.lower().endswith(_TABLE_SUFFIXES):
+        return ", a table: one row per line, cells separated by ' | '"  # how the library stores tables
     if isinstance(item, Document) and item.page_count > 1:
         return f", {item.page_count} pages"
     return ""
@@ -201,7 +206,8 @@ def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = (
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
                   worker_truncated: bool, restarted_after: str | None, blocks: int = 1,
-                  restored: bool = False, found_nothing: bool = False) -> str:
+                  restored: bool = False, found_nothing: bool = False, repeated: bool = False,
+                  failed: bool = False) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
     notes: list[str] = []
     if cut_from is not None:
@@ -211,6 +217,12 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
         notes.append("[output cut by the REPL's print limit; print smaller slices or counts]")
     if error:
         notes.append(f"Error: {error}")
+    if repeated and failed:
+        notes.append("[this block is the one you ran last, and it failed the same way: change it. A variable "
+                     "exists only once a block that defines it has run without error; define it in this block]")
+    elif repeated:
+        notes.append("[this block is the one you ran last, and its output is the same: running it again shows "
+                     "nothing new. Answer from this output, or search for something else]")
     if restarted_after and restored:
         notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit; the error above says "
                      "which variables were restored]")

@@ -83,9 +83,8 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
         clause = clause[starts[-1]:] if starts else clause
         previous_end = end
         words = {_stem(w) for w in _WORD.findall(clause)} & asked
-        answered = {d for *_, d in _figures(clean)}
         for word in sorted(words):
-            problem = _misreading(digits, word, texts, answered)
+            problem = _misreading(digits, word, texts)
             if problem is not None:
                 found.append(Misreading(said=clean[start:end], shown=problem[0], word=problem[1],
                                         excerpt=problem[2]))
@@ -93,7 +92,7 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
     return found
 
 
-def _misreading(digits: str, word: str, texts: list[str], answered: set[str]) -> tuple[str, str, str] | None:
+def _misreading(digits: str, word: str, texts: list[str]) -> tuple[str, str, str] | None:
     """(the nearer figure, the word as printed, an excerpt) if the output ties ``word`` to another figure."""
     pattern = re.compile(r"\b" + re.escape(word) + r"\w*", re.IGNORECASE)
     rival: tuple[str, str, str] | None = None
@@ -101,13 +100,14 @@ def _misreading(digits: str, word: str, texts: list[str], answered: set[str]) ->
         figures = _figures(text)
         for hit in pattern.finditer(text):
             span = (hit.start(), hit.end())
-            near = sorted((_gap(span, (s, e)), s, e, d) for s, e, d in figures if _gap(span, (s, e)) <= _NEAR)
+            near = sorted((_gap(span, (s, e)), s, e, d) for s, e, d in figures
+                          if _gap(span, (s, e)) <= _NEAR and _one_sentence(text, span, (s, e)))
             if not near:
                 continue
             if near[0][3] == digits:
                 return None  # somewhere the word goes with the answer's figure: that reading is possible
             ours = [item for item in near if item[3] == digits]
-            if ours and rival is None and near[0][3] not in answered:
+            if ours and rival is None:
                 _, s, e, _ = near[0]
                 lo, hi = min(s, ours[0][1], span[0]), max(e, ours[0][2], span[1])
                 rival = (text[s:e], hit.group(0), " ".join(text[max(0, lo - 20):hi + 20].split()))
@@ -233,6 +233,15 @@ def period_note(mismatch: PeriodMismatch) -> str:
     return (f"FINAL refused: the question asks about {asked}, but your answer rests on a passage about {spoken}: "
             f"\"{mismatch.passage[:300]}\". Find what the documents give for {asked}, for example:\n"
             f"for h in grep(r\"{mismatch.asked[0]}\", context_chars=200)[:8]:\n    print(h.document, h.page, h.snippet)")
+
+
+_BREAK = re.compile(r"[.;!?]\s+[A-Z(\d]|\n")
+
+
+def _one_sentence(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """No sentence or line break between two spans of ``text``."""
+    lo, hi = (a[1], b[0]) if a[1] <= b[0] else (b[1], a[0])
+    return _BREAK.search(text, lo, max(lo, hi)) is None
 
 
 def adds_in_writing(answer: str) -> bool:

@@ -15,6 +15,7 @@ The wall-clock timeout is the host's job.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -28,6 +29,7 @@ from typing import Any
 
 from rlm_desktop.errors import SandboxPolicyError
 from rlm_desktop.sandbox.helpers import HostFunctionError, ReplHelpers, build_context, plain_str, user_variables
+from rlm_desktop.sandbox.guards import ALLOWED_MODULES
 from rlm_desktop.sandbox.policy import CellPrinter, build_builtins, compile_cell
 
 EXIT_MEMORY = 86
@@ -92,7 +94,10 @@ class CellRuntime:
         helpers = ReplHelpers(sources, call_host=self._call_host, host_names=list(config["host_names"]),
                               on_hit=self._add_hit, on_final=self._set_final, namespace=self._namespace,
                               writer=lambda: self._writer, focus=str(config.get("focus") or ""))
-        extras = {"context": context, **helpers.functions()}
+        # The allowed modules come imported: a small model often uses csv or re without importing it
+        # (the names are builtins, so a cell may shadow them and SHOW_VARS does not list them).
+        modules = {name: importlib.import_module(name) for name in ALLOWED_MODULES}
+        extras = {**modules, "context": context, **helpers.functions()}
         self._namespace["__builtins__"] = build_builtins(CellPrinter(lambda: self._writer), self._display, extras)
 
     # --- called from cell code -------------------------------------------------

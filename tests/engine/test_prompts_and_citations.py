@@ -113,3 +113,8 @@ def test_names_and_echoes_in_a_written_final_are_checked_against_what_was_printe
     assert repeats_question("Tamquenby (people.txt, page 1)", "Who was born in Tamquenby?")
     assert not repeats_question("Hugo Galgal", "Who was born in Tamquenby?")
     assert not repeats_question("Kestrel", "Did Kestrel or Nordhavn sign first?")  # not a which/who/what question
+
+
+def test_shape_says_how_a_table_document_is_laid_out():
+    shape = describe_context([Document("revenue_2024.csv", "customer | revenue\nKestrel | 7420000")])
+    assert "'revenue_2024.csv' (36 chars, a table: one row per line, cells separated by ' | ')" in shape

@@ -72,3 +72,11 @@ def test_an_answer_resting_on_a_passage_about_another_year_is_found():
     assert period_mismatch("Kestrel is 31.6% of 2024 revenue.", [memo], question) is None  # names the year
     assert period_mismatch("Roughly a quarter.", [memo], "What share of revenue is Kestrel?") is None  # no year asked
     assert period_mismatch("It is 12.", [memo], question) is None  # nothing to find its passage by
+
+
+
+def test_two_figures_of_one_passage_swapped_between_two_things_is_a_misreading():
+    answer = ("Yes. The escrow amount, EUR 43,650,000 (01_spa.md, page 1), is larger than the minimum annual "
+              "purchase, EUR 4,850,000 (01_spa.md, page 1).")
+    found = misread_figures(answer, [OUTPUT.splitlines()[0]], QUESTION)
+    assert [(m.said, m.shown) for m in found] == [("43,650,000", "4,850,000")]

@@ -103,3 +103,14 @@ def test_idioms_restricted_python_refuses_by_default_are_supported(repl: Sandbox
     result = repl.run(code)
     assert result.error is None, result.error
     assert result.output.strip() == "('dict', {'a': 2}, '03 February 2024')"
+
+
+def test_the_allowed_modules_come_imported_and_are_not_listed_as_variables():
+    with SandboxSession(["customer,revenue\nKestrel,7420000\n"]) as repl:
+        result = repl.run("rows = list(csv.reader(context[0].splitlines()))\n"
+                          "print(rows[1][0], re.findall(r'\\d+', context[0]), math.floor(2.5))\nSHOW_VARS()")
+        blocked = repl.run("print(csv.__dict__)")
+    assert result.error is None, result.error
+    assert "Kestrel ['7420000'] 2" in result.output
+    assert "rows" in result.output and "csv:" not in result.output
+    assert blocked.error is not None and "'__dict__' is not allowed" in blocked.error
