@@ -188,16 +188,19 @@ class ReplHelpers:
         return hit
 
     def _grep_fn(self) -> Callable[..., list[Hit]]:
-        def grep(pattern: Any, context_chars: Any = 80, max_hits: int = 200, ignore_case: bool = True,
+        def grep(pattern: Any, *where: Any, context_chars: Any = 80, max_hits: int = 200, ignore_case: bool = True,
                  documents: Any = None) -> list[Hit]:
             """Regex ``pattern`` over every document, or over ``documents`` (case-insensitive unless ignore_case=False).
 
-            ``grep(pattern, context[4])`` searches that document only: a document (or a list of
-            documents or hits) given where ``context_chars`` goes is taken as ``documents``.
+            ``grep(pattern, context[4])`` or ``grep(pattern, context[:2], context_chars=120)`` searches
+            those documents only: a document (or a list of documents or hits) given after the pattern
+            is taken as ``documents``; numbers there are ``context_chars`` then ``max_hits``.
             One hit per passage: a match that lies inside the previous hit's snippet is not
             returned again (count exact matches with ``len(re.findall(...))``)."""
-            if not isinstance(context_chars, int) or isinstance(context_chars, bool):
-                documents, context_chars = context_chars, 80
+            documents, numbers = _split_where(where, documents, "grep")
+            if numbers:
+                context_chars = numbers[0]
+                max_hits = numbers[1] if len(numbers) > 1 else max_hits
             sources = self._sources if documents is None else self._sources_of(documents)
             flags = re.IGNORECASE if ignore_case else 0
             if isinstance(pattern, re.Pattern):
@@ -281,12 +284,19 @@ class ReplHelpers:
     def _search_fn(self) -> Callable[..., list[Hit]]:
         host_search = "search" in self._host_names
 
-        def search(query: str, k: int = 10) -> list[Hit]:
-            """The ``k`` passages that best match ``query`` (keyword ranking), best first."""
+        def search(query: str, *where: Any, k: int = 10, documents: Any = None) -> list[Hit]:
+            """The ``k`` passages that best match ``query`` (keyword ranking), best first.
+
+            ``search(query, context[4])`` ranks passages of those documents only."""
+            documents, numbers = _split_where(where, documents, "search")
+            k = int(numbers[0]) if numbers else int(k)
+            names = None if documents is None else {source.name for source in self._sources_of(documents)}
+            wanted = k if names is None else k * 20  # ranked over everything, then narrowed to the documents
             if host_search:
-                rows = self._call_host("search", [plain_str(query)], {"k": int(k)})
+                rows = self._call_host("search", [plain_str(query)], {"k": wanted})
+                rows = [row for row in rows if names is None or row.get("document") in names][:k]
                 return [self._hit_from_row(row) for row in rows]
-            return self._local_search(plain_str(query), int(k))
+            return self._local_search(plain_str(query), wanted, names=names)[:k]
         return search
 
     def _hit_from_row(self, row: dict[str, Any]) -> Hit:
@@ -295,13 +305,15 @@ class ReplHelpers:
         self._on_hit(hit.to_dict("search"))
         return hit
 
-    def _local_search(self, query: str, k: int, width: int = 300) -> list[Hit]:
+    def _local_search(self, query: str, k: int, width: int = 300, names: set[str] | None = None) -> list[Hit]:
         if self._index is None:
             self._index = BM25Index([s.text for s in self._sources], [s.page_starts for s in self._sources])
         hits = []
         weights = self._index.term_weights(query)
         for passage, _score in self._index.query(query, k):
             source = self._sources[passage.doc_index]
+            if names is not None and source.name not in names:
+                continue
             text = str.__getitem__(source.text, slice(passage.start, passage.end))
             hits.append(self._hit(source, passage.start, passage.end, best_excerpt(text, weights, width), "search"))
         return hits
@@ -440,6 +452,19 @@ PHRASE_FALLBACK_HITS = 5
 ASK_PAGE_CHARS = 6000
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
+
+
+def _split_where(where: tuple[Any, ...], documents: Any, name: str) -> tuple[Any, list[int]]:
+    """grep/search's positional arguments after the pattern: (the documents to search, the numbers)."""
+    numbers: list[int] = []
+    for item in where:
+        if isinstance(item, int) and not isinstance(item, bool):
+            numbers.append(item)
+        elif documents is None:
+            documents = item
+        else:
+            raise TypeError(f"{name}(): documents given twice; pass one document or one list of them")
+    return documents, numbers
 
 
 def _word_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:

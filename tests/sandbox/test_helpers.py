@@ -234,3 +234,12 @@ def test_classify_asks_each_distinct_text_once_and_answers_in_order() -> None:
 def test_classify_is_refused_where_the_run_has_no_sub_model(repl: SandboxSession) -> None:
     result = repl.run("classify(['a', 'b'], ['x', 'y'])")
     assert "classify() needs llm_query" in (result.error or "")
+
+
+def test_grep_and_search_take_documents_after_the_pattern_with_keywords_too(repl: SandboxSession) -> None:
+    result = repl.run("print([h.document for h in grep('rent', context[1:], context_chars=10)])\n"
+                      "print([h.document for h in search('rent review', context[0])])\n"
+                      "print([h.document for h in search('rent', 1)])\n"
+                      "grep('rent', context[0], context[1])")
+    assert result.output.splitlines()[:3] == ["['notes.txt']", "['lease.pdf']", "['notes.txt']"]
+    assert "documents given twice" in result.error
