@@ -104,6 +104,7 @@ class _Run:
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
     last_cell: tuple[str, str] | None = None  # (code, error or output) of the last cell run
+    repeated_output: bool = False  # the last cell was the one before it again, with the same output
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -199,11 +200,12 @@ class RLM:
         if not run.messages:  # a resumed run comes with its conversation
             run.messages = self._profile.first_messages(question, context, self._system)
         code_only = False  # after a FINAL refused as ungrounded, the next turn must be code
+        stuck = False  # after a block that repeated the last one and its output, the next turn must answer
         for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
             run.budget.check()
             run.iterations = iteration
-            turn, stopped_because = self._root_turn(run, iteration, code_only=code_only)
-            code_only = False
+            turn, stopped_because = self._root_turn(run, iteration, code_only=code_only, final_only=stuck)
+            code_only = stuck = False
             run.messages.append({"role": "assistant", "content": turn.text})
             feedback = []
             for index, code in enumerate(turn.code_blocks):
@@ -211,6 +213,7 @@ class RLM:
                 if cell.final is not None:
                     return cell.final
                 feedback.append(self._feedback(index, cell, run, len(turn.code_blocks), code))
+                stuck = run.repeated_output and self.config.max_iterations - iteration > 1
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
@@ -224,7 +227,7 @@ class RLM:
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
-                if next_turn != "any" and not turn.code_blocks and not stopped_because:
+                if next_turn == "again" and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
                     continue
                 feedback.append(problem)
@@ -237,13 +240,16 @@ class RLM:
         raise GuardHit("max_iterations")
 
     # --- steps ----------------------------------------------------------------------
-    def _root_turn(self, run: _Run, iteration: int, *, code_only: bool = False) -> tuple[ParsedTurn, str | None]:
+    def _root_turn(self, run: _Run, iteration: int, *, code_only: bool = False,
+                   final_only: bool = False) -> tuple[ParsedTurn, str | None]:
         """One root turn, stopped early if it degenerates; (the turn, why it was stopped or None)."""
         if run.pending_turn is not None:  # resumed mid-turn: the root already wrote it, run its code again
             text, run.pending_turn = run.pending_turn, None
             return parse_turn(text), None
         self._record_messages(run, iteration)
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=code_only)
+        if final_only and grammar is not None:
+            grammar = FINAL_TURN_GRAMMAR
         guard = TurnGuard(run.budget.token)
         completion = self._call_root(run, grammar, guard=guard)
         text = guard.turn_text(completion.text)
@@ -300,6 +306,7 @@ class RLM:
         result = (code.strip(), _last_line(cell.error) if cell.error else cell.output)
         repeated = result == run.last_cell
         run.last_cell = result
+        run.repeated_output = repeated and not cell.error
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found,
@@ -307,7 +314,7 @@ class RLM:
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
         """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is
-        refused, what the next turn is: "code" = code only, "again" = any, both with the refused FINAL taken back)."""
+        refused, what the next turn is: "code" = code only, "again" = any, with the refused FINAL taken back)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return "", "any"
         names = unsupported_names(answer, run.cells, question)
@@ -436,9 +443,11 @@ class RLM:
 def _take_back(run: _Run, note: str) -> None:
     """Take back a refused FINAL and add ``note`` to the message it answered, for the root to answer again.
 
-    A small model shown its own refused FINAL writes the same one again, whatever the note says (and
-    after the code a refusal asks for, too); without it in view it reads the output again. The stored
-    record (engine/resume.py) keeps that message as it was sent first: a resumed run answers it again.
+    After a misreading of output it has on screen, a small model shown its own refused FINAL writes
+    the same one again, whatever the note says; without it in view it reads the output again. (Not
+    after a refusal that asks for code: the note, left in view without the FINAL, was copied above
+    the same search turn after turn.) The stored record (engine/resume.py) keeps that message as it
+    was sent first: a resumed run answers it again.
     """
     run.messages.pop()
     last = run.messages[-1]

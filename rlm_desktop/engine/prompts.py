@@ -222,7 +222,7 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
                      "exists only once a block that defines it has run without error; define it in this block]")
     elif repeated:
         notes.append("[this block is the one you ran last, and its output is the same: running it again shows "
-                     "nothing new. Answer from this output, or search for something else]")
+                     "nothing new. Answer now, with FINAL(answer), from what the output has shown]")
     if restarted_after and restored:
         notes.append(f"[the REPL was restarted after hitting its {restarted_after} limit; the error above says "
                      "which variables were restored]")

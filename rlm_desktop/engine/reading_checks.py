@@ -1,6 +1,6 @@
 """Does a written answer read its figures the way the printed passages give them?
 
-Two misreadings of a small root model that the grounding check (every figure was printed
+Misreadings of a small root model that the grounding check (every figure was printed
 somewhere) lets through:
 
 - the wrong figure of a passage: "pay EUR 43,650,000 to the Seller and EUR 4,850,000 (the
@@ -12,8 +12,9 @@ somewhere) lets through:
 - the wrong period: a question about 2024 answered from a sentence about 2023.
 
 Each gives the root a short note saying what the output shows; the loop refuses the FINAL
-(within the same cap as the grounding check). After a misreading the root answers the same
-output again with the note beside it, its refused answer taken back (see engine/loop.py).
+(within the same cap as the grounding check). After a misread figure or comparison the root
+answers the same output again with the note beside it, its refused answer taken back; after a
+wrong period or written arithmetic its next turn must be code (see engine/loop.py).
 """
 
 from __future__ import annotations
@@ -224,6 +225,8 @@ def period_mismatch(answer: str, outputs: Iterable[str], question: str) -> Perio
     spoken = set(_YEAR.findall(passage))
     if shared < 2 or not spoken or spoken & asked:
         return None
+    if any(digits not in _digits(passage) for *_, digits in _figures(clean)):
+        return None  # the answer quotes a figure that sentence does not hold: it comes from elsewhere
     return PeriodMismatch(tuple(sorted(asked)), tuple(sorted(spoken)), passage)
 
 

@@ -459,8 +459,6 @@ def test_a_final_from_a_passage_about_another_year_is_refused_and_the_next_turn_
     assert result.answer == "31.6 per cent in 2024."
     assert "asks about 2024, but your answer rests on a passage about 2023" in root.calls[2][-1]["content"]
     assert root.options[2]["grammar"] == CODE_TURN_GRAMMAR
-    shown = [m["content"] for call in root.calls[2:] for m in call if m["role"] == "assistant"]
-    assert not any("roughly a quarter" in text for text in shown)  # the refused FINAL was taken back
 
 
 def test_the_same_failing_block_twice_is_pointed_out():
@@ -471,8 +469,13 @@ def test_the_same_failing_block_twice_is_pointed_out():
     assert "failed the same way: change it" in root.calls[2][-1]["content"]
 
 
-def test_the_same_block_twice_with_the_same_output_is_pointed_out():
-    root = ScriptedModel([repl("print(len(context))"), repl("print(len(context))"), "FINAL(3)"])
+def test_the_same_block_twice_with_the_same_output_makes_the_next_turn_answer():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    root = GrammarModel([repl("print(len(context))"), repl("print(len(context))"), "FINAL(3)"])
     RLM(root, config=config()).run("How long?", "a,b")
     assert "its output is the same" not in root.calls[1][-1]["content"]
     assert "its output is the same: running it again shows nothing new" in root.calls[2][-1]["content"]
+    assert [options["grammar"] for options in root.options] == [ROOT_TURN_GRAMMAR, ROOT_TURN_GRAMMAR,
+                                                                  FINAL_TURN_GRAMMAR]

@@ -72,6 +72,8 @@ def test_an_answer_resting_on_a_passage_about_another_year_is_found():
     assert period_mismatch("Kestrel is 31.6% of 2024 revenue.", [memo], question) is None  # names the year
     assert period_mismatch("Roughly a quarter.", [memo], "What share of revenue is Kestrel?") is None  # no year asked
     assert period_mismatch("It is 12.", [memo], question) is None  # nothing to find its passage by
+    quoted = "Kestrel represents 7420000 of Halvard's revenue."  # a figure that sentence does not hold
+    assert period_mismatch(quoted, [memo], question) is None
 
 
 
