@@ -174,3 +174,10 @@ def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_foun
     shown = ", ".join(repr(f) for f in figures[:5])
     return (f"FINAL refused: {shown} appears in none of the output you have printed, so it is not evidence. "
             "Find the passage with code and print it, then answer from it." + lead)
+
+
+def unchecked_answer_note(unseen: Sequence[str]) -> str:
+    """Appended to an answer taken after its refusals that still holds words no output showed."""
+    shown = ", ".join(repr(word) for word in unseen[:5])
+    return (f"[Unchecked: {shown} appear{'s' if len(unseen) == 1 else ''} in none of the text the model read; "
+            "this answer may not come from the documents.]")

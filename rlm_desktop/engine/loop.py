@@ -25,8 +25,8 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
-from rlm_desktop.engine.grounding import (new_names, repeats_question, ungrounded_final_note, unsupported_figures,
-                                          unsupported_names)
+from rlm_desktop.engine.grounding import (new_names, repeats_question, unchecked_answer_note, ungrounded_final_note,
+                                          unsupported_figures, unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
@@ -223,7 +223,7 @@ class RLM:
                 next_turn = "any"
                 if answer is not None and not _names_a_variable(turn.final, run):
                     problem, next_turn = self._check_grounded(answer, question, run)
-                    answer = None if problem else answer
+                    answer = None if problem else answer + self._unchecked(answer, question, run)
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
@@ -343,6 +343,13 @@ class RLM:
             run.refused_finals += 1
             return comparison_note(wrong), "again"
         return "", "any"
+
+    def _unchecked(self, answer: str, question: str, run: _Run) -> str:
+        """A warning for the user when a FINAL is taken after its refusals with words no output showed."""
+        if run.refused_finals < _MAX_REFUSED_FINALS:
+            return ""
+        unseen = unsupported_figures(answer, run.cells, question) + unsupported_names(answer, run.cells, question)
+        return f"\n\n{unchecked_answer_note(unseen)}" if unseen else ""
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

@@ -85,7 +85,9 @@ def test_a_written_final_with_a_figure_never_printed_is_refused_then_corrected()
 def test_a_refused_final_is_taken_after_two_refusals():
     root = ScriptedModel([repl("print('nothing')"), "FINAL(7)", "FINAL(7)", "FINAL(7)"])
     result = RLM(root, config=config()).run("Which number?", "no digits here")
-    assert result.answer == "7" and result.iterations == 4
+    assert result.iterations == 4
+    assert result.answer == ("7\n\n[Unchecked: '7' appears in none of the text the model read; this answer may "
+                             "not come from the documents.]")  # the user is told
 
 
 def test_missing_final_var_is_reported_and_the_run_goes_on():
