@@ -30,7 +30,8 @@ from rlm_desktop.engine.grounding import (new_names, repeats_question, unchecked
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
-                                               misreading_note, period_mismatch, period_note, wrong_comparisons)
+                                               misreading_note, period_mismatch, period_note, unresolved_notes,
+                                               wrong_comparisons)
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -345,11 +346,12 @@ class RLM:
         return "", "any"
 
     def _unchecked(self, answer: str, question: str, run: _Run) -> str:
-        """A warning for the user when a FINAL is taken after its refusals with words no output showed."""
+        """Warnings for the user when a FINAL is taken after its refusals and the checks still object."""
         if run.refused_finals < _MAX_REFUSED_FINALS:
             return ""
         unseen = unsupported_figures(answer, run.cells, question) + unsupported_names(answer, run.cells, question)
-        return f"\n\n{unchecked_answer_note(unseen)}" if unseen else ""
+        notes = ([unchecked_answer_note(unseen)] if unseen else []) + unresolved_notes(answer, run.outputs, question)
+        return "".join(f"\n\n{note}" for note in notes)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

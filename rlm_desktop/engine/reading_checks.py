@@ -267,3 +267,16 @@ def arithmetic_note() -> str:
             "from the passages (for example int(re.sub(r'[^0-9]', '', m)) for each m in "
             "re.findall(r'[0-9][0-9,]*', h.snippet)), keep the ones the question asks for, add them with sum() and "
             "print the total; then answer with the printed total.")
+
+
+def unresolved_notes(answer: str, outputs: Iterable[str], question: str) -> list[str]:
+    """What the reading checks still find in an answer taken after its refusals, told to the user."""
+    texts = [text for text in outputs if text.strip()]
+    notes = [f"[Unchecked: the text the model read puts {m.word!r} next to {m.shown}, not {m.said}.]"
+             for m in misread_figures(answer, texts, question)[:2]]
+    notes += [f"[Unchecked: {w.first} is not {w.word} {w.second}.]" for w in wrong_comparisons(answer)[:1]]
+    mismatch = period_mismatch(answer, texts, question)
+    if mismatch is not None:
+        notes.append(f"[Unchecked: the question asks about {' and '.join(mismatch.asked)}; this answer rests on "
+                     f"a passage about {' and '.join(mismatch.spoken)}: \"{mismatch.passage[:200]}\"]")
+    return notes

@@ -481,3 +481,13 @@ def test_the_same_block_twice_with_the_same_output_makes_the_next_turn_answer():
     assert "its output is the same: running it again shows nothing new" in root.calls[2][-1]["content"]
     assert [options["grammar"] for options in root.options] == [ROOT_TURN_GRAMMAR, ROOT_TURN_GRAMMAR,
                                                                   FINAL_TURN_GRAMMAR]
+
+
+def test_an_answer_taken_after_two_refusals_tells_the_user_what_the_checks_still_find():
+    text = "Based on the accounts for 2023, Kestrel represents roughly a quarter of revenue."
+    root = ScriptedModel([repl("print(grep('quarter')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
+                          repl("print(grep('Kestrel')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
+                          "FINAL(Kestrel represents roughly a quarter.)"])
+    result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
+    assert result.answer.startswith("Kestrel represents roughly a quarter.\n\n[Unchecked: the question asks about "
+                                    "2024; this answer rests on a passage about 2023: \"Based on the accounts")
