@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 _CITATION_MARK = re.compile(r"\[\d{1,2}\]")
-_CITATION = re.compile(r"\([^()]*\b(page|p\.)\s*\d+[^()]*\)", re.IGNORECASE)  # "(lease.md, page 3)"
+SOURCE_NOTE = re.compile(r"\(([^()]*\b(?:page|p\.)\s*\d+[^()]*)\)", re.IGNORECASE)
+"""A source note of a written answer, "(lease.md, page 3)"; group 1 is what is inside the brackets."""
 _NAME = re.compile(r"\b[A-Z][\w'\-]*[a-z][\w'\-]*")  # a capitalised word: Kestrel, McAllister, St
 _WORD = re.compile(r"[^\W_]+")
 _WH_QUESTION = re.compile(r"^\W*(which|who|whom|whose|what|where|when)\b", re.IGNORECASE)
@@ -30,7 +31,8 @@ _FIGURE = re.compile(r"\d[\d,.' ]*\d|\d")
 _SOURCE_REFERENCE = re.compile(r"\b(?:page|p\.)\s*\d+|[^\s,;()]+\.[A-Za-z]\w{0,4}\b", re.IGNORECASE)
 
 
-def _digits(text: str) -> str:
+def figure_digits(text: str) -> str:
+    """A figure's digits without its separators: "EUR 4,850,000" and "4 850 000" both hold "4850000"."""
     return re.sub(r"[,.' ]", "", text)
 
 
@@ -50,7 +52,7 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     shown = [_evidence(code, output) for code, output in cells]
     missing = []
     for figure in figures:
-        digits = _digits(figure)
+        digits = figure_digits(figure)
         if not digits or digits in asked or figure in missing:
             continue
         if not any(_shows(digits, numbers, text) for numbers, text in shown):
@@ -58,9 +60,9 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     return missing
 
 
-def _without_citations(answer: str) -> str:
+def without_source_notes(answer: str) -> str:
     """``answer`` less its citation marks ("[1]") and source notes ("(lease.md, page 3)")."""
-    return _CITATION.sub(" ", _CITATION_MARK.sub(" ", answer))
+    return SOURCE_NOTE.sub(" ", _CITATION_MARK.sub(" ", answer))
 
 
 def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: str = "") -> list[str]:
@@ -69,7 +71,7 @@ def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: s
     Case is ignored: a name printed as "KESTREL" or inside a longer word shows it. A name the code
     searched for counts too (``grep(r"germany")`` then "governed by the laws of Germany").
     """
-    answer = _without_citations(answer)
+    answer = without_source_notes(answer)
     seen = " ".join(code + "\n" + output for code, output in cells).lower() + " " + question.lower()
     missing: list[str] = []
     for match in _NAME.finditer(answer):
@@ -85,7 +87,7 @@ def repeats_question(answer: str, question: str) -> bool:
     """True when a which/who/what/where/when question is answered with nothing but its own words."""
     if not _WH_QUESTION.match(question):
         return False
-    answer = _without_citations(answer)
+    answer = without_source_notes(answer)
     words = {w for w in _WORD.findall(answer.lower()) if w not in _PLAIN_WORDS}
     asked = set(_WORD.findall(question.lower()))
     return bool(words) and words <= asked
@@ -125,7 +127,7 @@ def _evidence(code: str, output: str) -> tuple[set[str], str]:
     echoes = _echoed_lines(code)
     lines = [line for line in output.splitlines() if line.strip() and line.strip() not in echoes]
     text = "\n".join(lines)
-    return _numbers(text), _digits(text)
+    return _numbers(text), figure_digits(text)
 
 
 def _echoed_lines(code: str) -> set[str]:
@@ -143,7 +145,7 @@ def _echoed_lines(code: str) -> set[str]:
 
 
 def _numbers(text: str) -> set[str]:
-    return {_digits(match.group(0)) for match in _FIGURE.finditer(text)}
+    return {figure_digits(match.group(0)) for match in _FIGURE.finditer(text)}
 
 
 def _shows(digits: str, numbers: set[str], text: str) -> bool:

@@ -311,7 +311,7 @@ class RLM:
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found,
-                                     repeated=repeated, failed=bool(cell.error))
+                                     repeated=repeated)
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
         """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rlm_desktop.documents import Context, Document
+from rlm_desktop.engine.grounding import SOURCE_NOTE, figure_digits
 
-_NOTE = re.compile(r"\(([^()]*\b(?:page|p\.)\s*\d+[^()]*)\)", re.IGNORECASE)
 _REFERENCE = re.compile(r"(?P<doc>[^\s,;()]+\.[A-Za-z]\w{0,4})\s*,?\s*(?:page|p\.)\s*(?P<page>\d+)", re.IGNORECASE)
 _FIGURE = re.compile(r"\d[\d,.' ]*\d")
 
@@ -31,7 +31,7 @@ def correct_page_citations(answer: str, context: Context, hits: Iterable[dict]) 
             shown.setdefault(str(hit["document"]), set()).add(int(hit.get("page") or 1))
     pieces: list[str] = []
     last = 0
-    for note in _NOTE.finditer(answer):
+    for note in SOURCE_NOTE.finditer(answer):
         claim = answer[last:note.start()]  # the words the note is attached to
         pieces.append(claim)
         pieces.append("(" + _REFERENCE.sub(lambda ref: _fixed(ref, claim, documents, shown), note.group(1)) + ")")
@@ -45,23 +45,23 @@ def _fixed(reference: re.Match[str], claim: str, documents: dict[str, Document],
     cited = int(reference.group("page"))
     if document is None:
         return reference.group(0)
-    holder = _only_holder(claim, documents)
-    if holder is not None and holder is not document and not _pages_holding_figures(document, claim):
-        document = holder  # the quoted figure is not in the cited document, and in exactly one other
-    page = _right_page(document, cited, claim, shown.get(document.name, set()))
+    holding = _pages_holding_figure(claim, documents)
+    if len(holding) == 1 and document.name not in holding:
+        document = documents[next(iter(holding))]  # the quoted figure is not in the cited document, only in this one
+    page = _right_page(document, cited, holding.get(document.name, set()), shown.get(document.name, set()))
     if page == cited and document.name == reference.group("doc"):
         return reference.group(0)
     separator = reference.group(0)[len(reference.group("doc")):reference.start("page") - reference.start()]
     return f"{document.name}{separator}{page}"
 
 
-def _right_page(document: Document, cited: int, claim: str, shown: set[int]) -> int:
-    """The page the evidence names, or ``cited`` when it names none (or several)."""
+def _right_page(document: Document, cited: int, holding: set[int], shown: set[int]) -> int:
+    """The page the evidence names (``holding``: the pages with the quoted figure), or ``cited`` when it
+    names none (or several)."""
     if document.page_count == 1:
         return 1
-    holding = _pages_holding_figures(document, claim)
     if len(holding) == 1:
-        return holding.pop()
+        return next(iter(holding))
     if holding and cited in holding:
         return cited
     if 1 <= cited <= document.page_count and (cited in shown or not shown):
@@ -70,24 +70,20 @@ def _right_page(document: Document, cited: int, claim: str, shown: set[int]) -> 
     return candidates.pop() if len(candidates) == 1 else cited
 
 
-def _pages_holding_figures(document: Document, claim: str) -> set[int]:
-    """The pages of ``document`` that hold the last figure of ``claim`` (an amount or a date's year)."""
-    figures = [_digits(match.group(0)) for match in _FIGURE.finditer(claim)]
+def _pages_holding_figure(claim: str, documents: dict[str, Document]) -> dict[str, set[int]]:
+    """For each document that holds the last figure of ``claim`` (an amount or a date's year), its pages."""
+    figures = [figure_digits(match.group(0)) for match in _FIGURE.finditer(claim)]
     figures = [figure for figure in figures if len(figure) >= 3]
     if not figures:
-        return set()
+        return {}
     figure = figures[-1]
-    return {page for page in range(1, document.page_count + 1) if figure in _digits(document.page_text(page))}
-
-
-def _only_holder(claim: str, documents: dict[str, Document]) -> Document | None:
-    """The one document that holds the last figure of ``claim``, if exactly one does."""
-    holders = [doc for doc in documents.values() if _pages_holding_figures(doc, claim)]
-    return holders[0] if len(holders) == 1 else None
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"[,.' ]", "", text)
+    holding = {}
+    for name, document in documents.items():
+        pages = {page for page in range(1, document.page_count + 1)
+                 if figure in figure_digits(document.page_text(page))}
+        if pages:
+            holding[name] = pages
+    return holding
 
 
 def _find(name: str, documents: dict[str, Document]) -> Document | None:

@@ -134,7 +134,7 @@ def describe_context(context: Context) -> str:
     kind = "documents" if items and isinstance(items[0], Document) else "strings"
     lines = [f"`context` is a list of {len(items)} {kind}, {total:,} characters in total."]
     for i, item in enumerate(items[:_LIST_LIMIT]):
-        lines.append(f"  context[{i}]: {_name(item, i)} ({len(_text(item)):,} chars{_pages(item)})")
+        lines.append(f"  context[{i}]: {_name(item, i)} ({len(_text(item)):,} chars{_layout(item)})")
     if len(items) > _LIST_LIMIT:
         lines.append(f"  ... and {len(items) - _LIST_LIMIT} more (print [d.name for d in context] to see all)")
     return "\n".join(lines)
@@ -151,7 +151,8 @@ def _name(item: Document | str, index: int) -> str:
 _TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".ods")
 
 
-def _pages(item: Document | str) -> str:
+def _layout(item: Document | str) -> str:
+    """A document's page count, or how a table document is laid out."""
     if isinstance(item, Document) and item.name.lower().endswith(_TABLE_SUFFIXES):
         return ", a table: one row per line, cells separated by ' | '"  # how the library stores tables
     if isinstance(item, Document) and item.page_count > 1:
@@ -206,8 +207,7 @@ def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = (
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
                   worker_truncated: bool, restarted_after: str | None, blocks: int = 1,
-                  restored: bool = False, found_nothing: bool = False, repeated: bool = False,
-                  failed: bool = False) -> str:
+                  restored: bool = False, found_nothing: bool = False, repeated: bool = False) -> str:
     """How one cell's result is shown to the root; says so when output was cut."""
     notes: list[str] = []
     if cut_from is not None:
@@ -217,7 +217,7 @@ def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int |
         notes.append("[output cut by the REPL's print limit; print smaller slices or counts]")
     if error:
         notes.append(f"Error: {error}")
-    if repeated and failed:
+    if repeated and error:
         notes.append("[this block is the one you ran last, and it failed the same way: change it. A variable "
                      "exists only once a block that defines it has run without error; define it in this block]")
     elif repeated:

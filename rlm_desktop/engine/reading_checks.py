@@ -23,9 +23,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rlm_desktop.engine.grounding import without_source_notes
+
 _FIGURE = re.compile(r"\d[\d,.']*\d")
 _WORD = re.compile(r"[^\W\d_]+")
-_SOURCE_NOTE = re.compile(r"\([^()]*\b(?:page|p\.)\s*\d+[^()]*\)|\[\d{1,2}\]", re.IGNORECASE)
 _CLAUSE_START = re.compile(r"[.;:!?(\n]\s|\)")
 _SUM_IN_WRITING = re.compile(r"\d[\d,.]*\s*\+\s*\d[\d,.]*\s*\+\s*\d")
 _NEAR = 200        # characters: how far a figure may stand from the word it goes with
@@ -75,7 +76,7 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
     if not asked:
         return []
     texts = [text for text in outputs if text.strip()]
-    clean = _SOURCE_NOTE.sub(lambda m: " " * len(m.group(0)), answer)
+    clean = without_source_notes(answer)
     found: list[Misreading] = []
     previous_end = 0
     for start, end, digits in _figures(clean):
@@ -140,7 +141,7 @@ def wrong_comparisons(answer: str) -> list[WrongComparison]:
     Only figures of one sentence in the same currency (or none) are compared; a figure of fewer
     than four digits (a clause, a page) is not taken as an amount.
     """
-    clean = _SOURCE_NOTE.sub(lambda m: " " * len(m.group(0)), answer)
+    clean = without_source_notes(answer)
     wrong: list[WrongComparison] = []
     for match in _COMPARATIVE.finditer(clean):
         word = (match.group("word") or match.group("verb")).lower()
@@ -209,7 +210,7 @@ def period_mismatch(answer: str, outputs: Iterable[str], question: str) -> Perio
     shares most of the answer's own words (those the question lacks) names 2023 and not 2024.
     """
     asked = set(_YEAR.findall(question))
-    clean = _SOURCE_NOTE.sub(" ", answer)
+    clean = without_source_notes(answer)
     if not asked or asked & set(_YEAR.findall(clean)):
         return None
     question_words = {w.lower() for w in _WORD.findall(question)}
