@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
+from rlm_desktop.tables import Table, is_table_name, parse_tables
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
 loaded in a Python REPL as the variable `context`. You never see them: you write Python code, I
@@ -43,6 +44,8 @@ In the REPL:
 - `classify(texts, labels, examples=[])`: the helper model puts each text of a list in one of
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them.
+- `table(doc)`: the rows of a table document (CSV or spreadsheet) as a list of dicts, one per row,
+  keyed by column name; numbers are numbers, so `sum(r["amount"] for r in rows)` works.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -134,7 +137,7 @@ def describe_context(context: Context) -> str:
     kind = "documents" if items and isinstance(items[0], Document) else "strings"
     lines = [f"`context` is a list of {len(items)} {kind}, {total:,} characters in total."]
     for i, item in enumerate(items[:_LIST_LIMIT]):
-        lines.append(f"  context[{i}]: {_name(item, i)} ({len(_text(item)):,} chars{_layout(item)})")
+        lines.append(f"  context[{i}]: {_name(item, i)} ({len(_text(item)):,} chars{_layout(item, i)})")
     if len(items) > _LIST_LIMIT:
         lines.append(f"  ... and {len(items) - _LIST_LIMIT} more (print [d.name for d in context] to see all)")
     return "\n".join(lines)
@@ -148,16 +151,31 @@ def _name(item: Document | str, index: int) -> str:
     return repr(item.name) if isinstance(item, Document) else f"string {index + 1}"
 
 
-_TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".ods")
+_COLUMN_LIMIT = 12
 
 
-def _layout(item: Document | str) -> str:
-    """A document's page count, or how a table document is laid out."""
-    if isinstance(item, Document) and item.name.lower().endswith(_TABLE_SUFFIXES):
-        return ", a table: one row per line, cells separated by ' | '"  # how the library stores tables
+def _layout(item: Document | str, index: int) -> str:
+    """A document's page count, or a table document's rows and columns and how to read them."""
+    if isinstance(item, Document) and is_table_name(item.name):
+        tables = parse_tables(item.text)
+        if tables:
+            return _table_layout(tables, index)
     if isinstance(item, Document) and item.page_count > 1:
         return f", {item.page_count} pages"
     return ""
+
+
+def _table_layout(tables: list[Table], index: int) -> str:
+    """", a table of 8 rows, columns 'customer', 'revenue'; table(context[5]) gives its rows" and the like."""
+    first = tables[0]
+    names = ", ".join(repr(name) for name in first.columns[:_COLUMN_LIMIT])
+    if len(first.columns) > _COLUMN_LIMIT:
+        names += f", ... ({len(first.columns)} columns)"
+    rows = sum(len(table.rows) for table in tables)
+    sheets = f" in {len(tables)} sheets" if len(tables) > 1 else ""
+    more = "; the first sheet's" if len(tables) > 1 else ";"
+    return (f", a table of {rows:,} row{'s' if rows != 1 else ''}{sheets}{more} columns {names}; table(context[{index}]) gives its rows "
+            "as dicts")
 
 
 def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:

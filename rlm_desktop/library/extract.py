@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.extract_office import CELL_SEPARATOR, ZipLimits, extract_docx, extract_xlsx
+from rlm_desktop.library.extract_office import ZipLimits, extract_docx, extract_xlsx
+from rlm_desktop.tables import CELL_SEPARATOR
 from rlm_desktop.library.extract_email import extract_eml, extract_msg
 from rlm_desktop.library.extract_image import extract_image
 from rlm_desktop.library.extract_legacy import extract_rtf, extract_xls

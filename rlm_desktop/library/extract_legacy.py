@@ -10,7 +10,7 @@ import datetime
 from pathlib import Path
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.extract_office import CELL_SEPARATOR
+from rlm_desktop.tables import CELL_SEPARATOR, SHEET_HEADING
 from rlm_desktop.library.pages import Extracted, ExtractedPage, sections
 
 
@@ -68,7 +68,7 @@ def extract_xls(path: Path) -> Extracted:
     try:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
-            lines = [f"# Sheet: {sheet.name}"]
+            lines = [f"{SHEET_HEADING}{sheet.name}"]
             for row in range(sheet.nrows):
                 cells = [_xls_cell(cell, book.datemode) for cell in sheet.row(row)]
                 while cells and not cells[-1]:

@@ -11,7 +11,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.extract_office import CELL_SEPARATOR, ZipLimits, check_zip
+from rlm_desktop.library.extract_office import ZipLimits, check_zip
+from rlm_desktop.tables import CELL_SEPARATOR, SHEET_HEADING
 from rlm_desktop.library.pages import Extracted, ExtractedPage, sections, with_page_breaks
 
 NS = {
@@ -127,7 +128,7 @@ def extract_odf(path: Path, limits: ZipLimits = ZipLimits()) -> Extracted:
     if ext == ".ods":
         pages = []
         for table in body.iter(TABLE):
-            lines = [f"# Sheet: {table.get(NAME, '')}", *_table_lines(table)]
+            lines = [f"{SHEET_HEADING}{table.get(NAME, '')}", *_table_lines(table)]
             pages.extend(sections("\n".join(lines) + "\n\n"))
         if not any(page.text.count("\n") > 2 for page in pages):
             raise ExtractionError(f"{path.name}: the spreadsheet has no cells with values")

@@ -10,8 +10,7 @@ from typing import Any
 
 from rlm_desktop.errors import ExtractionError
 from rlm_desktop.library.pages import Extracted, ExtractedPage, sections
-
-CELL_SEPARATOR = " | "
+from rlm_desktop.tables import CELL_SEPARATOR, SHEET_HEADING
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def extract_xlsx(path: Path, limits: ZipLimits = ZipLimits()) -> Extracted:
     pages: list[ExtractedPage] = []
     try:
         for sheet in workbook.worksheets:
-            lines = [f"# Sheet: {sheet.title}"]
+            lines = [f"{SHEET_HEADING}{sheet.title}"]
             for row in sheet.iter_rows(values_only=True):
                 cells = [_cell_text(v) for v in row]
                 while cells and not cells[-1]:

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.extract_office import CELL_SEPARATOR, ZipLimits, check_zip
+from rlm_desktop.library.extract_office import ZipLimits, check_zip
+from rlm_desktop.tables import CELL_SEPARATOR
 from rlm_desktop.library.pages import Extracted, ExtractedPage, with_page_breaks
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from rlm_desktop.sandbox.bm25 import BM25Index
 from rlm_desktop.sandbox.relevance import QuestionFocus
+from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
 
@@ -167,7 +168,7 @@ class ReplHelpers:
         """The names the REPL gets: helpers plus one proxy per host function."""
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
-                     ask_pages=self._ask_pages_fn(), classify=self._classify_fn(),
+                     ask_pages=self._ask_pages_fn(), classify=self._classify_fn(), table=self._table_fn(),
                      SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
                      Doc=Doc, Hit=Hit)
         return funcs
@@ -318,14 +319,16 @@ class ReplHelpers:
             hits.append(self._hit(source, passage.start, passage.end, best_excerpt(text, weights, width), "search"))
         return hits
 
-    def _source_named(self, document: Any) -> Source:
+    def _source_named(self, document: Any, caller: str = "cite") -> Source:
         if isinstance(document, Doc):
             document = document.name
+        elif isinstance(document, Hit):
+            document = document.document
         for source in self._sources:
             if source.name == document:
                 return source
         names = ", ".join(repr(s.name) for s in self._sources[:10])
-        raise ValueError(f"cite(): no document named {document!r}; documents: {names}"
+        raise ValueError(f"{caller}(): no document named {document!r}; documents: {names}"
                          + (" ..." if len(self._sources) > 10 else ""))
 
     def _cite_fn(self) -> Callable[..., Hit]:
@@ -350,6 +353,22 @@ class ReplHelpers:
             self._on_hit(hit.to_dict("cite"))
             return hit
         return cite
+
+    # --- table: a stored CSV or spreadsheet read back as rows ------------------------
+    def _table_fn(self) -> Callable[..., list[dict[str, Any]]]:
+        def table(document: Any) -> list[dict[str, Any]]:
+            """The rows of a table document (CSV, TSV, spreadsheet; a document, its name or a hit) as
+            dicts keyed by the first row's column names, numbers as numbers. With several sheets each
+            row also has its sheet's name under "sheet"."""
+            source = self._source_named(document, "table")
+            if not is_table_name(source.name) and CELL_SEPARATOR not in source.text.split("\n", 2)[0]:
+                raise ValueError(f"table(): {source.name} is not a table (a CSV or spreadsheet); "
+                                 "read it with grep, search or its .pages")
+            shown = min(len(source.text), TABLE_SNIPPET_CHARS)
+            self._on_hit(Hit(source.name, 1, 0, shown, str.__getitem__(source.text, slice(0, shown)),
+                             source.doc_id).to_dict("table"))
+            return table_rows(source.text)
+        return table
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:
@@ -447,6 +466,8 @@ class ReplHelpers:
         return FINAL_VAR
 
 
+TABLE_SNIPPET_CHARS = 600
+"""How much of a table a table() call records as the passage it read (for citations)."""
 PHRASE_FALLBACK_HITS = 5
 """Passages grep returns, ranked by the phrase's words, when a phrase matches nowhere."""
 ASK_PAGE_CHARS = 6000

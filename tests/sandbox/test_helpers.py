@@ -243,3 +243,27 @@ def test_grep_and_search_take_documents_after_the_pattern_with_keywords_too(repl
                       "grep('rent', context[0], context[1])")
     assert result.output.splitlines()[:3] == ["['notes.txt']", "['lease.pdf']", "['notes.txt']"]
     assert "documents given twice" in result.error
+
+
+REVENUE = Document("revenue_2024.csv", "customer | country | revenue_eur\nKestrel A/S | Denmark | 7420000\n"
+                   "Nordhavn AB | Sweden | 3,915,000\nOther (41) | Various | 2900000.5\n", doc_id=13)
+WORKBOOK = Document.from_pages("loans.xlsx", ["# Sheet: Loans\nLender | Amount\nFirst Bank | 1000000\n\n",
+                                               "# Sheet: Leases\nProperty | Rent\n12 High Street | 4500\n"])
+
+
+def test_table_reads_a_stored_table_back_as_rows_with_numbers() -> None:
+    with SandboxSession([LEASE, REVENUE, WORKBOOK]) as session:
+        result = session.run(
+            "rows = table(context[1])\n"
+            "total = sum(r['revenue_eur'] for r in rows)\n"
+            "kestrel = [r for r in rows if r['customer'].startswith('Kestrel')][0]\n"
+            "print(len(rows), total, round(100 * kestrel['revenue_eur'] / total, 1), rows[1]['country'])\n"
+            "print(table('loans.xlsx'))")
+        refused = session.run("table(context[0])")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == [
+        "3 14235000.5 52.1 Sweden",
+        "[{'sheet': 'Loans', 'Lender': 'First Bank', 'Amount': 1000000}, "
+        "{'sheet': 'Leases', 'Property': '12 High Street', 'Rent': 4500}]"]
+    assert [(h["document"], h["page"], h["source"]) for h in result.hits][:1] == [("revenue_2024.csv", 1, "table")]
+    assert "lease.pdf is not a table" in (refused.error or "")
