@@ -84,10 +84,11 @@ def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: s
 
 
 def repeats_question(answer: str, question: str) -> bool:
-    """True when a which/who/what/where/when question is answered with nothing but its own words."""
+    """True when a which/who/what/where/when question is answered with nothing but its own words
+    (and source references: "05_memo.md, customer contract" names a file, not a contract)."""
     if not _WH_QUESTION.match(question):
         return False
-    answer = without_source_notes(answer)
+    answer = _SOURCE_REFERENCE.sub(" ", without_source_notes(answer))
     words = {w for w in _WORD.findall(answer.lower()) if w not in _PLAIN_WORDS}
     asked = set(_WORD.findall(question.lower()))
     return bool(words) and words <= asked

@@ -112,6 +112,8 @@ def test_names_and_echoes_in_a_written_final_are_checked_against_what_was_printe
     assert unsupported_names("The laws of Germany; signed in St. Petersburg.", cells) == ["Petersburg"]
     assert repeats_question("Tamquenby (people.txt, page 1)", "Who was born in Tamquenby?")
     assert not repeats_question("Hugo Galgal", "Who was born in Tamquenby?")
+    assert repeats_question("05_diligence_memo.md, customer contract, 2024 revenue",
+                            "Which customer contract can be terminated, and what share of 2024 revenue is it?")
     assert not repeats_question("Kestrel", "Did Kestrel or Nordhavn sign first?")  # not a which/who/what question
 
 
