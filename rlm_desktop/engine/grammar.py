@@ -28,11 +28,12 @@ code-line ::= code-char* "\n"
 code-char ::= [^`\n] | "`" [^`\n] | "``" [^`\n]
 """ + _COMMON
 
-# A line of a code turn may not begin a FINAL either ("FINAL(...)" written as reasoning above the block).
+# A line of a code turn may not begin a FINAL either ("FINAL(...)" or "Final(...)" written as reasoning above
+# the block).
 CODE_TURN_GRAMMAR = ROOT_TURN_GRAMMAR.replace(
     "root      ::= reasoning ( block | final )",
     "root      ::= ( note \"\\n\" ){0,2} block\n"
-    "note      ::= [^`\\nF] [^`\\n]{0,239} | \"F\" | \"F\" [^`\\nI] [^`\\n]{0,238}")
+    "note      ::= [^`\\nFf] [^`\\n]{0,239} | [Ff] | [Ff] [^`\\nIi] [^`\\n]{0,238}")
 
 FINAL_TURN_GRAMMAR = r"""
 root      ::= reasoning final

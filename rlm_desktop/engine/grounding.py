@@ -179,6 +179,11 @@ def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_foun
             "Find the passage with code and print it, then answer from it." + lead)
 
 
+def echo_answer_note() -> str:
+    """Appended to an answer taken after its refusals that still says nothing the question did not."""
+    return "[Unchecked: this answer repeats the question's own words; it does not answer it.]"
+
+
 def unchecked_answer_note(unseen: Sequence[str]) -> str:
     """Appended to an answer taken after its refusals that still holds words no output showed."""
     shown = ", ".join(repr(word) for word in unseen[:5])

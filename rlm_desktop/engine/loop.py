@@ -25,8 +25,8 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
-from rlm_desktop.engine.grounding import (new_names, repeats_question, unchecked_answer_note, ungrounded_final_note,
-                                          unsupported_figures, unsupported_names)
+from rlm_desktop.engine.grounding import (echo_answer_note, new_names, repeats_question, unchecked_answer_note,
+                                          ungrounded_final_note, unsupported_figures, unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
@@ -351,6 +351,8 @@ class RLM:
             return ""
         unseen = unsupported_figures(answer, run.cells, question) + unsupported_names(answer, run.cells, question)
         notes = ([unchecked_answer_note(unseen)] if unseen else []) + unresolved_notes(answer, run.outputs, question)
+        if repeats_question(answer, question):
+            notes.append(echo_answer_note())
         return "".join(f"\n\n{note}" for note in notes)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:

@@ -90,6 +90,13 @@ def test_a_refused_final_is_taken_after_two_refusals():
                              "not come from the documents.]")  # the user is told
 
 
+def test_an_answer_taken_after_two_refusals_that_echoes_the_question_says_so():
+    root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 3])
+    result = RLM(root, config=config()).run("Which customer contract ends?", [Document("memo.md", "The contract.")])
+    assert result.answer == ("memo.md, customer contract\n\n[Unchecked: this answer repeats the question's own "
+                             "words; it does not answer it.]")
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")
