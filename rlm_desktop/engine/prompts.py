@@ -112,6 +112,26 @@ _EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 _EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
                   "(lease_oslo_office.md, page 3).)")
 
+# Given only when the documents include a table: reading one with table() and computing over its rows.
+_TABLE_SHAPE = ("`context` is a list of 9 documents, 38,215 characters in total.\n"
+                "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
+                "  context[1]: 'supplier_payments_2023.csv' (1,204 chars, a table of 31 rows; columns 'supplier', "
+                "'country', 'paid_eur'; table(context[1]) gives its rows as dicts)\n"
+                "  ... and 7 more (print [d.name for d in context] to see all)")
+_TABLE_QUESTION = "Which supplier was paid the most in 2023, and how much was paid to all suppliers?"
+_TABLE_TURN_1 = """Read the payments table and compute both figures in code.
+```repl
+rows = table(context[1])
+total = sum(r["paid_eur"] for r in rows)
+top = max(rows, key=lambda r: r["paid_eur"])
+print(len(rows), total)
+print(top)
+```"""
+_TABLE_OUTPUT_1 = """31 2846500
+{'supplier': 'Nordlys Trading AS', 'country': 'Norway', 'paid_eur': 412000}"""
+_TABLE_FINAL = ("FINAL(Nordlys Trading AS was paid the most, EUR 412,000, of EUR 2,846,500 paid to all 31 suppliers "
+                "(supplier_payments_2023.csv, page 1).)")
+
 _LIST_LIMIT = 20
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
@@ -179,8 +199,18 @@ def _table_layout(tables: list[Table], index: int) -> str:
 
 
 def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:
-    """System prompt, two worked examples as real turns, then the context's shape and the question."""
+    """System prompt, worked examples as real turns, then the context's shape and the question.
+
+    Two examples always (comparing two facts; reading a passage), and one of reading a table
+    before them when the documents include a table."""
     messages: list[Message] = [{"role": "system", "content": system}]
+    if example and _has_table(context):
+        messages += [
+            {"role": "user", "content": question_message(_TABLE_QUESTION, _TABLE_SHAPE)},
+            {"role": "assistant", "content": _TABLE_TURN_1},
+            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _TABLE_FINAL},
+        ]
     if example:
         messages += [
             {"role": "user", "content": question_message(_COMPARE_QUESTION, _EXAMPLE_SHAPE)},
@@ -196,6 +226,11 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
         ]
     messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
+
+
+def _has_table(context: Context) -> bool:
+    return not isinstance(context, str) and any(isinstance(item, Document) and is_table_name(item.name)
+                                                for item in context)
 
 
 def question_message(question: str, shape: str) -> str:

@@ -41,6 +41,15 @@ def test_the_worked_example_is_given_as_real_turns_that_alternate():
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
 
 
+def test_documents_with_a_table_get_a_worked_example_of_table_first():
+    plain = first_messages("Q?", [Document("memo.md", "text")], system_prompt())
+    tabled = first_messages("Q?", [Document("memo.md", "text"), Document("fees.csv", "a | b\n1 | 2")], system_prompt())
+    assert len(tabled) == len(plain) + 4 and tabled[5:-1] == plain[1:-1]
+    assert "table(context[1])" in tabled[1]["content"] and "rows = table(context[1])" in tabled[2]["content"]
+    assert tabled[4]["content"].startswith("FINAL(") and "2,846,500" in tabled[4]["content"]
+    assert all("table(" not in m["content"] for m in plain[1:])
+
+
 def test_system_prompt_states_how_much_the_sub_model_reads():
     small, large = system_prompt(4096), system_prompt(32768)
     assert "about 10,000 characters" in small and "about 96,000 characters" in large
