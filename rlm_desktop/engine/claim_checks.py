@@ -1,0 +1,59 @@
+"""Is a verdict on whether a document states something correctly checked against another source?
+
+"Does the memo state the Kestrel revenue share correctly?" cannot be answered from the memo
+alone: what it says has to be compared with what some other document (a schedule, a table,
+an agreement) gives. A small root model reads the memo, finds the sentence, and answers "Yes".
+When a yes/no question asks whether something is correct, accurate or consistent, the answer
+is a verdict, and every passage the run printed came from one document while the context has
+others, the FINAL is refused with a search of the other documents to run (see engine/loop.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rlm_desktop.engine.grounding import without_source_notes
+
+_CHECK_QUESTION = re.compile(
+    r"^\W*(?:does|do|did|is|are|was|were|has|have)\b.*\b(?:correct(?:ly)?|accurate(?:ly)?|right(?:ly)?|true|"
+    r"consistent|match(?:es)?|agrees?|wrong(?:ly)?|incorrect(?:ly)?|misstate[sd]?)\b", re.IGNORECASE)
+_VERDICT = re.compile(r"^\W*(?:yes|no|correct|incorrect|true|false|it does|it is)\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+_NOT_KEY = frozenset("""
+does do did is are was were has have the a an of in on to for by with and or its it this that what which
+correct correctly accurate accurately right rightly true consistent match matches agree agrees wrong wrongly
+incorrect incorrectly misstate misstates misstated state states stated say says said give gives given
+report reports reported describe describes described mention mentions mentioned figure figures
+""".split())
+
+
+def documents_read(hits: Iterable[dict], outputs: Sequence[str]) -> set[str]:
+    """The documents the run read: tables read with table(), and the hit documents some output names
+    (all hit documents when no output names one)."""
+    hits = [hit for hit in hits if hit.get("document")]
+    named = {str(hit["document"]) for hit in hits}
+    text = "\n".join(outputs)
+    printed = {name for name in named if name in text}
+    tables = {str(hit["document"]) for hit in hits if hit.get("source") == "table"}
+    return (printed | tables) or named
+
+
+def one_source_verdict(answer: str, question: str, read: set[str], document_count: int) -> str | None:
+    """The one document a verdict on a "is it stated correctly?" question rests on, when no other was read."""
+    if document_count < 2 or len(read) != 1 or not _CHECK_QUESTION.match(question):
+        return None
+    if not _VERDICT.match(without_source_notes(answer)):
+        return None
+    return next(iter(read))
+
+
+def one_source_note(document: str, question: str) -> str:
+    """What the root is told: compare with another document, and a search that excludes this one."""
+    name_words = {w.lower() for w in re.findall(r"[A-Za-z]+", document)}
+    keys = [w for w in _WORD.findall(question) if w.lower() not in _NOT_KEY and w.lower() not in name_words]
+    query = " ".join(dict.fromkeys(keys)) or "the fact in question"
+    return (f"FINAL refused: you have read only {document}. Whether what it says is correct can only be judged "
+            "against another source: find the same fact in the other documents, print it, and compare. "
+            f"For example:\nfor h in search(\"{query}\", k=10):\n    if h.document != \"{document}\":\n"
+            "        print(h.document, h.page, h.snippet)")

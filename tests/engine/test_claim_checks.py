@@ -1,0 +1,45 @@
+"""A verdict on whether a document states something correctly must rest on another document too."""
+
+from __future__ import annotations
+
+from rlm_desktop.backends.scripted import ScriptedModel
+from rlm_desktop.documents import Document
+from rlm_desktop.engine import RLM, RLMConfig
+from rlm_desktop.engine.claim_checks import documents_read, one_source_note, one_source_verdict
+from rlm_desktop.sandbox import SandboxLimits
+
+QUESTION = "Does the diligence memo state the Kestrel revenue share correctly?"
+
+
+def test_a_verdict_read_from_one_document_of_several_is_caught():
+    assert one_source_verdict("Yes, it does (05_memo.md, page 1).", QUESTION, {"05_memo.md"}, 6) == "05_memo.md"
+    assert one_source_verdict("No: the schedule gives 31.6%.", QUESTION, {"05_memo.md", "rev.csv"}, 6) is None
+    assert one_source_verdict("Yes.", QUESTION, {"05_memo.md"}, 1) is None  # nothing else to compare with
+    assert one_source_verdict("Kestrel, a quarter.", QUESTION, {"05_memo.md"}, 6) is None  # not a verdict
+    assert one_source_verdict("Yes.", "Does the memo mention Kestrel?", {"05_memo.md"}, 6) is None
+
+
+def test_the_documents_read_are_those_an_output_printed():
+    hits = [{"document": "memo.md"}, {"document": "lease.md"}, {"document": None}]
+    assert documents_read(hits, ["memo.md 1 Kestrel is roughly a quarter"]) == {"memo.md"}
+    assert documents_read(hits, ["roughly a quarter"]) == {"memo.md", "lease.md"}
+    assert documents_read(hits + [{"document": "fees.csv", "source": "table"}], ["memo.md 1"]) == {"memo.md", "fees.csv"}
+
+
+def test_the_note_searches_the_question_s_key_words_in_the_other_documents():
+    note = one_source_note("05_diligence_memo.md", QUESTION)
+    assert note.startswith("FINAL refused: you have read only 05_diligence_memo.md.")
+    assert 'search("Kestrel revenue share", k=10)' in note and 'if h.document != "05_diligence_memo.md"' in note
+
+
+def test_the_loop_refuses_the_one_source_verdict_and_asks_for_code():
+    docs = [Document("memo.md", "Kestrel is roughly a quarter of revenue."),
+            Document("revenue.csv", "customer | revenue\nKestrel | 74\nOthers | 160\n")]
+    root = ScriptedModel(["```repl\nfor h in grep('Kestrel', context[0]):\n    print(h.document, h.snippet)\n```",
+                          "FINAL(Yes (memo.md, page 1).)",
+                          "```repl\nrows = table(context[1])\nprint(rows, sum(r['revenue'] for r in rows))\n```",
+                          "FINAL(No: Kestrel is 74 of 234, not a quarter (revenue.csv, page 1).)"])
+    config = RLMConfig(max_iterations=6, grammar=False, sandbox=SandboxLimits(timeout_s=30))
+    result = RLM(root, config=config).run("Does the memo state Kestrel's share correctly?", docs)
+    assert result.answer == "No: Kestrel is 74 of 234, not a quarter (revenue.csv, page 1)."
+    assert "you have read only memo.md" in root.calls[2][-1]["content"]
