@@ -128,7 +128,7 @@ def _evidence(code: str, output: str) -> tuple[set[str], str]:
     echoes = _echoed_lines(code)
     lines = [line for line in output.splitlines() if line.strip() and line.strip() not in echoes]
     text = "\n".join(lines)
-    return _numbers(text), figure_digits(text)
+    return _numbers(text), text
 
 
 def _echoed_lines(code: str) -> set[str]:
@@ -146,12 +146,24 @@ def _echoed_lines(code: str) -> set[str]:
 
 
 def _numbers(text: str) -> set[str]:
-    return {figure_digits(match.group(0)) for match in _FIGURE.finditer(text)}
+    """The digits of each figure, and of each space-separated part of one ("31 2846500": 31, 2846500)."""
+    numbers = set()
+    for match in _FIGURE.finditer(text):
+        numbers.add(figure_digits(match.group(0)))
+        numbers.update(figure_digits(part) for part in match.group(0).split())
+    return numbers
 
 
 def _shows(digits: str, numbers: set[str], text: str) -> bool:
-    """A whole number of the output, or (4+ digits) part of one: "21" is not shown by "212,000"."""
-    return digits in numbers or (len(digits) >= 4 and digits in text)
+    """A whole number of the output, or (4+ digits) one that stands on its own inside a longer run of
+    figures ("2,846,500" in "31 2846500", "48,500,000" in "48,500,000.00"). "21" is not shown by
+    "212,000", nor "742,000" by "7420000": a figure read with a digit lost is another figure."""
+    if digits in numbers:
+        return True
+    if len(digits) < 4:
+        return False
+    pattern = r"(?<![\d,.'])" + r"[,.' ]?".join(digits) + r"(?:[.,]0+)?(?![,.' ]?\d)"
+    return re.search(pattern, text) is not None
 
 
 def ungrounded_final_note(figures: list[str], outputs_seen: int, *, nothing_found: bool = False,

@@ -133,3 +133,11 @@ def test_shape_gives_a_table_document_s_columns_and_how_to_read_its_rows():
     assert ("'revenue_2024.csv' (36 chars, a table of 1 row; columns 'customer', 'revenue'; table(context[1]) "
             "gives its rows as dicts)") in shape
     assert "a table of 3 rows in 2 sheets; the first sheet's columns 'x', 'y'; table(context[2])" in shape
+
+
+def test_a_figure_counts_as_shown_only_as_a_whole_figure_of_the_output():
+    from rlm_desktop.engine.grounding import unsupported_figures
+    cells = [("print(rows)", "Kestrel | Denmark | 7420000\nTotal: 48,500,000.00"), ("print(n, total)", "31 2846500")]
+    assert unsupported_figures("Kestrel, EUR 742,000.", cells) == ["742,000"]  # a digit lost is another figure
+    assert unsupported_figures("EUR 7,420,000 of EUR 2,846,500 (31 rows); EUR 48,500,000", cells) == []
+    assert unsupported_figures("EUR 420,000 or 74", cells) == ["420,000", "74"]
