@@ -20,13 +20,20 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".ods")
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
+class Row(dict):
+    """One row of a table: a dict whose missing column names the columns it has."""
+
+    def __missing__(self, key: object) -> Any:
+        raise KeyError(f"no column {key!r}; the columns are {', '.join(repr(k) for k in self)}")
+
+
 @dataclass(frozen=True)
 class Table:
     """One sheet of a table document: its column names and its rows, each a dict keyed by column."""
 
     sheet: str | None
     columns: list[str]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
 
 def is_table_name(name: str) -> bool:
@@ -67,7 +74,7 @@ def _table(sheet: str | None, lines: list[str]) -> Table:
         cells = line.split(CELL_SEPARATOR)
         while len(columns) < len(cells):  # a row wider than the header: name the extra cells by position
             columns.append(f"column_{len(columns) + 1}")
-        rows.append({name: cell_value(cells[i]) if i < len(cells) else "" for i, name in enumerate(columns)})
+        rows.append(Row({name: cell_value(cells[i]) if i < len(cells) else "" for i, name in enumerate(columns)}))
     return Table(sheet, columns, rows)
 
 
@@ -86,5 +93,5 @@ def table_rows(text: str) -> list[dict[str, Any]]:
     """Every row of every sheet; with more than one sheet each row also gets its sheet's name as "sheet"."""
     tables = parse_tables(text)
     if len(tables) < 2:
-        return [dict(row) for table in tables for row in table.rows]
-    return [{"sheet": table.sheet, **row} for table in tables for row in table.rows]
+        return [Row(row) for table in tables for row in table.rows]
+    return [Row({"sheet": table.sheet, **row}) for table in tables for row in table.rows]

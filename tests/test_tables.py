@@ -20,3 +20,14 @@ def test_sheets_short_and_wide_rows_and_repeated_column_names() -> None:
     assert table_rows(text)[2] == {"sheet": "B", "k": "z", "v": 3, "column_3": "extra"}
     assert table_rows("a | b\n1 | 2\n") == [{"a": 1, "b": 2}]
     assert parse_tables("") == []
+
+
+def test_a_missing_column_is_a_key_error_that_names_the_columns() -> None:
+    row = table_rows("customer | revenue\nKestrel | 7\n")[0]
+    assert row == {"customer": "Kestrel", "revenue": 7} and row.get("supplier") is None
+    try:
+        row["supplier"]
+    except KeyError as exc:
+        assert "no column 'supplier'; the columns are 'customer', 'revenue'" in str(exc)
+    else:
+        raise AssertionError("a missing column must raise KeyError")

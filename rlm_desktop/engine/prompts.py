@@ -112,25 +112,72 @@ _EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 _EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
                   "(lease_oslo_office.md, page 3).)")
 
-# Given only when the documents include a table: reading one with table() and computing over its rows.
+# Given only when the documents include a table: a fact found by search, then figures looked up and
+# computed from the table with table(), formatted in code (a small model copies "23480000" as "2,348,000").
 _TABLE_SHAPE = ("`context` is a list of 9 documents, 38,215 characters in total.\n"
                 "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
                 "  context[1]: 'supplier_payments_2023.csv' (1,204 chars, a table of 31 rows; columns 'supplier', "
                 "'country', 'paid_eur'; table(context[1]) gives its rows as dicts)\n"
-                "  ... and 7 more (print [d.name for d in context] to see all)")
-_TABLE_QUESTION = "Which supplier was paid the most in 2023, and how much was paid to all suppliers?"
-_TABLE_TURN_1 = """Read the payments table and compute both figures in code.
+                "  context[2]: 'supply_agreement_nordlys.md' (8,140 chars, 3 pages)\n"
+                "  ... and 6 more (print [d.name for d in context] to see all)")
+_TABLE_QUESTION = ("Which supplier can end its contract on three months' notice, and what part of the 2023 "
+                   "payments did it receive?")
+_TABLE_TURN_1 = """Search for the notice period first; the payments are in the table.
+```repl
+hits = grep(r"three months|3 months", context_chars=120)
+print(len(hits))
+for h in hits[:5]:
+    print(h.document, h.page, h.snippet)
+```"""
+_TABLE_OUTPUT_1 = """1
+supply_agreement_nordlys.md 2 Either party may terminate this agreement on three months' written notice. The Supplier, Nordlys Trading AS, shall"""
+_TABLE_TURN_2 = """The supplier is Nordlys Trading AS: compute its part of the payments from the table, and format the figures in code.
 ```repl
 rows = table(context[1])
 total = sum(r["paid_eur"] for r in rows)
-top = max(rows, key=lambda r: r["paid_eur"])
-print(len(rows), total)
-print(top)
+nordlys = [r for r in rows if "Nordlys" in r["supplier"]][0]
+print(nordlys)
+print(f"{nordlys['paid_eur']:,}", f"{nordlys['paid_eur'] / total:.1%}", f"{total:,}")
 ```"""
-_TABLE_OUTPUT_1 = """31 2846500
-{'supplier': 'Nordlys Trading AS', 'country': 'Norway', 'paid_eur': 412000}"""
-_TABLE_FINAL = ("FINAL(Nordlys Trading AS was paid the most, EUR 412,000, of EUR 2,846,500 paid to all 31 suppliers "
+_TABLE_OUTPUT_2 = """{'supplier': 'Nordlys Trading AS', 'country': 'Norway', 'paid_eur': 412000}
+412,000 14.5% 2,846,500"""
+_TABLE_FINAL = ("FINAL(Nordlys Trading AS can end its contract on three months' notice (supply_agreement_nordlys.md, "
+                "page 2); it received EUR 412,000, 14.5% of the EUR 2,846,500 paid to all suppliers in 2023 "
                 "(supplier_payments_2023.csv, page 1).)")
+
+# Given only when the context is one text of many short lines (records: tickets, log lines, entries):
+# looking at a few lines, then classify() where what is counted is not written in the records.
+_RECORDS_SHAPE = ("`context` is a single str of 98,322 characters: 1,214 short lines (one record per line, median "
+                  "79 characters).")
+_RECORDS_QUESTION = ("How many of these support tickets are about billing, rather than a bug report, a feature "
+                     "request or account access?")
+_RECORDS_TURN_1 = """Look at the first lines to see how a record is written.
+```repl
+lines = context.splitlines()
+print(len(lines))
+for line in lines[:5]:
+    print(line)
+```"""
+_RECORDS_OUTPUT_1 = """1214
+Support tickets exported on 2 March 2024: id | opened | text
+T-10031 | 2023-01-04 | I was charged twice for my March invoice
+T-10032 | 2023-01-04 | The export button does nothing in Firefox
+T-10033 | 2023-01-05 | Could you add a dark mode to the dashboard?"""
+_RECORDS_TURN_2 = """The topic is not written in the tickets: classify each ticket's text, with one example per topic, and count.
+```repl
+texts = [re.split(r" *[|]+ *", line)[-1] for line in lines[1:]]
+topics = ["billing", "bug report", "feature request", "account access"]
+examples = [("I was charged twice for my March invoice", "billing"),
+            ("The export button does nothing in Firefox", "bug report"),
+            ("Could you add a dark mode to the dashboard?", "feature request"),
+            ("I cannot log in since I changed my password", "account access")]
+labels = classify(texts, topics, examples)
+print(len(texts), collections.Counter(labels))
+```"""
+_RECORDS_OUTPUT_2 = "1213 Counter({'bug report': 402, 'billing': 377, 'account access': 241, 'feature request': 193})"
+_RECORDS_FINAL = "FINAL(377 of the 1,213 tickets are about billing.)"
+_RECORD_LINES = 100      # a text of at least this many lines ...
+_RECORD_CHARS = 200      # ... whose median line is at most this long is a list of records
 
 _LIST_LIMIT = 20
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
@@ -151,6 +198,10 @@ def sub_prompt_chars(sub_context_tokens: int | None = None, sub_max_tokens: int 
 def describe_context(context: Context) -> str:
     """The context's shape: type, total characters, documents with names and lengths."""
     if isinstance(context, str):
+        records = _record_lines(context)
+        if records:
+            return (f"`context` is a single str of {len(context):,} characters: {records[0]:,} short lines (one "
+                    f"record per line, median {records[1]:,} characters).")
         return f"`context` is a single str of {len(context):,} characters."
     items = list(context)
     total = sum(len(_text(item)) for item in items)
@@ -204,13 +255,6 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     Two examples always (comparing two facts; reading a passage), and one of reading a table
     before them when the documents include a table."""
     messages: list[Message] = [{"role": "system", "content": system}]
-    if example and _has_table(context):
-        messages += [
-            {"role": "user", "content": question_message(_TABLE_QUESTION, _TABLE_SHAPE)},
-            {"role": "assistant", "content": _TABLE_TURN_1},
-            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_1)], 10)},
-            {"role": "assistant", "content": _TABLE_FINAL},
-        ]
     if example:
         messages += [
             {"role": "user", "content": question_message(_COMPARE_QUESTION, _EXAMPLE_SHAPE)},
@@ -224,8 +268,34 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _EXAMPLE_FINAL},
         ]
+    if example and isinstance(context, str) and _record_lines(context):
+        messages += [
+            {"role": "user", "content": question_message(_RECORDS_QUESTION, _RECORDS_SHAPE)},
+            {"role": "assistant", "content": _RECORDS_TURN_1},
+            {"role": "user", "content": next_user_message(_RECORDS_QUESTION, [output_block(_RECORDS_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _RECORDS_TURN_2},
+            {"role": "user", "content": next_user_message(_RECORDS_QUESTION, [output_block(_RECORDS_OUTPUT_2)], 9)},
+            {"role": "assistant", "content": _RECORDS_FINAL},
+        ]
+    if example and _has_table(context):
+        messages += [
+            {"role": "user", "content": question_message(_TABLE_QUESTION, _TABLE_SHAPE)},
+            {"role": "assistant", "content": _TABLE_TURN_1},
+            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _TABLE_TURN_2},
+            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_2)], 9)},
+            {"role": "assistant", "content": _TABLE_FINAL},
+        ]
     messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
+
+
+def _record_lines(text: str) -> tuple[int, int] | None:
+    """(lines, median line length) of a text made of many short lines, else None."""
+    lengths = sorted(len(line) for line in text.splitlines() if line.strip())
+    if len(lengths) < _RECORD_LINES or lengths[len(lengths) // 2] > _RECORD_CHARS:
+        return None
+    return len(lengths), lengths[len(lengths) // 2]
 
 
 def _has_table(context: Context) -> bool:

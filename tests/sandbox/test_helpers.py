@@ -260,6 +260,7 @@ def test_table_reads_a_stored_table_back_as_rows_with_numbers() -> None:
             "print(len(rows), total, round(100 * kestrel['revenue_eur'] / total, 1), rows[1]['country'])\n"
             "print(table('loans.xlsx'))")
         refused = session.run("table(context[0])")
+        missing = session.run("table(context[1])[0]['supplier']")
     assert result.error is None, result.error
     assert result.output.splitlines() == [
         "3 14235000.5 52.1 Sweden",
@@ -267,3 +268,4 @@ def test_table_reads_a_stored_table_back_as_rows_with_numbers() -> None:
         "{'sheet': 'Leases', 'Property': '12 High Street', 'Rent': 4500}]"]
     assert [(h["document"], h["page"], h["source"]) for h in result.hits][:1] == [("revenue_2024.csv", 1, "table")]
     assert "lease.pdf is not a table" in (refused.error or "")
+    assert "no column 'supplier'; the columns are 'customer', 'country', 'revenue_eur'" in (missing.error or "")
