@@ -44,8 +44,6 @@ In the REPL:
 - `classify(texts, labels, examples=[])`: the helper model puts each text of a list in one of
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them.
-- `table(doc)`: the rows of a table document (CSV or spreadsheet) as a list of dicts, one per row,
-  keyed by column name; numbers are numbers, so `sum(r["amount"] for r in rows)` works.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -111,39 +109,6 @@ _EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 14. Signature. Signed in Oslo for the tenant by Ingrid Saether, Chief Financial Officer, and for the landlord by Per Aas, Managing Director."""
 _EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
                   "(lease_oslo_office.md, page 3).)")
-
-# Given only when the documents include a table: a fact found by search, then figures looked up and
-# computed from the table with table(), formatted in code (a small model copies "23480000" as "2,348,000").
-_TABLE_SHAPE = ("`context` is a list of 9 documents, 38,215 characters in total.\n"
-                "  context[0]: 'board_minutes_march.md' (2,911 chars)\n"
-                "  context[1]: 'supplier_payments_2023.csv' (1,204 chars, a table of 31 rows; columns 'supplier', "
-                "'country', 'paid_eur'; table(context[1]) gives its rows as dicts)\n"
-                "  context[2]: 'supply_agreement_nordlys.md' (8,140 chars, 3 pages)\n"
-                "  ... and 6 more (print [d.name for d in context] to see all)")
-_TABLE_QUESTION = ("Which supplier can end its contract on three months' notice, and what part of the 2023 "
-                   "payments did it receive?")
-_TABLE_TURN_1 = """Search for the notice period first; the payments are in the table.
-```repl
-hits = grep(r"three months|3 months", context_chars=120)
-print(len(hits))
-for h in hits[:5]:
-    print(h.document, h.page, h.snippet)
-```"""
-_TABLE_OUTPUT_1 = """1
-supply_agreement_nordlys.md 2 Either party may terminate this agreement on three months' written notice. The Supplier, Nordlys Trading AS, shall"""
-_TABLE_TURN_2 = """The supplier is Nordlys Trading AS: compute its part of the payments from the table, and format the figures in code.
-```repl
-rows = table(context[1])
-total = sum(r["paid_eur"] for r in rows)
-nordlys = [r for r in rows if "Nordlys" in r["supplier"]][0]
-print(nordlys)
-print(f"{nordlys['paid_eur']:,}", f"{nordlys['paid_eur'] / total:.1%}", f"{total:,}")
-```"""
-_TABLE_OUTPUT_2 = """{'supplier': 'Nordlys Trading AS', 'country': 'Norway', 'paid_eur': 412000}
-412,000 14.5% 2,846,500"""
-_TABLE_FINAL = ("FINAL(Nordlys Trading AS can end its contract on three months' notice (supply_agreement_nordlys.md, "
-                "page 2); it received EUR 412,000, 14.5% of the EUR 2,846,500 paid to all suppliers in 2023 "
-                "(supplier_payments_2023.csv, page 1).)")
 
 # Given only when the context is one text of many short lines (records: tickets, log lines, entries):
 # looking at a few lines, then classify() where what is counted is not written in the records.
@@ -252,8 +217,10 @@ def _table_layout(tables: list[Table], index: int) -> str:
 def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:
     """System prompt, worked examples as real turns, then the context's shape and the question.
 
-    Two examples always (comparing two facts; reading a passage), and one of reading a table
-    before them when the documents include a table."""
+    Two examples always (comparing two facts; reading a passage), and after them one of classifying
+    records when the context is one text of many short lines. (A worked example of table() placed
+    last sent every question over the sample room to the table, the purchase price too; placed first,
+    the 1.5B did not copy it: see docs/eval/README.md, session 7.)"""
     messages: list[Message] = [{"role": "system", "content": system}]
     if example:
         messages += [
@@ -277,15 +244,6 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_RECORDS_QUESTION, [output_block(_RECORDS_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _RECORDS_FINAL},
         ]
-    if example and _has_table(context):
-        messages += [
-            {"role": "user", "content": question_message(_TABLE_QUESTION, _TABLE_SHAPE)},
-            {"role": "assistant", "content": _TABLE_TURN_1},
-            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_1)], 10)},
-            {"role": "assistant", "content": _TABLE_TURN_2},
-            {"role": "user", "content": next_user_message(_TABLE_QUESTION, [output_block(_TABLE_OUTPUT_2)], 9)},
-            {"role": "assistant", "content": _TABLE_FINAL},
-        ]
     messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
 
@@ -296,11 +254,6 @@ def _record_lines(text: str) -> tuple[int, int] | None:
     if len(lengths) < _RECORD_LINES or lengths[len(lengths) // 2] > _RECORD_CHARS:
         return None
     return len(lengths), lengths[len(lengths) // 2]
-
-
-def _has_table(context: Context) -> bool:
-    return not isinstance(context, str) and any(isinstance(item, Document) and is_table_name(item.name)
-                                                for item in context)
 
 
 def question_message(question: str, shape: str) -> str:

@@ -41,17 +41,6 @@ def test_the_worked_example_is_given_as_real_turns_that_alternate():
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
 
 
-def test_documents_with_a_table_get_a_worked_example_of_table_last():
-    plain = first_messages("Q?", [Document("memo.md", "text")], system_prompt())
-    tabled = first_messages("Q?", [Document("memo.md", "text"), Document("fees.csv", "a | b\n1 | 2")], system_prompt())
-    assert len(tabled) == len(plain) + 6 and tabled[:-7] == plain[:-1]
-    example = tabled[-7:-1]
-    assert "table(context[1]) gives its rows" in example[0]["content"] and "grep(" in example[1]["content"]
-    assert "rows = table(context[1])" in example[3]["content"] and ":,}" in example[3]["content"]
-    assert example[5]["content"].startswith("FINAL(") and "EUR 2,846,500" in example[5]["content"]
-    assert all("table(" not in m["content"] for m in plain[1:])
-
-
 def test_a_text_of_many_short_lines_is_described_as_records_and_gets_a_classify_example():
     records = "header line\n" + "\n".join(f"2024-01-{i % 28 + 1:02d} | user {i} | question {i}?" for i in range(150))
     prose = "\n".join("A long paragraph of prose. " * 20 for _ in range(150))
