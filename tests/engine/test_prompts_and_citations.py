@@ -127,13 +127,13 @@ def test_names_and_echoes_in_a_written_final_are_checked_against_what_was_printe
     assert not repeats_question("Kestrel", "Did Kestrel or Nordhavn sign first?")  # not a which/who/what question
 
 
-def test_shape_gives_a_table_document_s_columns_and_how_to_read_its_rows():
+def test_shape_says_how_a_table_document_is_stored_and_read():
     shape = describe_context([Document("memo.md", "text"),
                               Document("revenue_2024.csv", "customer | revenue\nKestrel | 7420000"),
                               Document("book.xlsx", "# Sheet: A\nx | y\n1 | 2\n# Sheet: B\nz\n3\n4\n")])
-    assert ("'revenue_2024.csv' (36 chars, a table of 1 row; columns 'customer', 'revenue'; table(context[1]) "
+    assert ("'revenue_2024.csv' (36 chars, a table: one row per line, cells separated by ' | '; table(context[1]) "
             "gives its rows as dicts)") in shape
-    assert "a table of 3 rows in 2 sheets; the first sheet's columns 'x', 'y'; table(context[2])" in shape
+    assert "a table of 2 sheets: one row per line, cells separated by ' | '; table(context[2])" in shape
 
 
 def test_a_figure_counts_as_shown_only_as_a_whole_figure_of_the_output():
