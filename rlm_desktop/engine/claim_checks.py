@@ -57,3 +57,53 @@ def one_source_note(document: str, question: str) -> str:
             "against another source: find the same fact in the other documents, print it, and compare. "
             f"For example:\nfor h in search(\"{query}\", k=10):\n    if h.document != \"{document}\":\n"
             "        print(h.document, h.page, h.snippet)")
+
+
+_AGGREGATE_QUESTION = re.compile(r"\b(?:how many|how often|number of|most (?:frequent|common)|"
+                                 r"least (?:frequent|common)|more common|less common)\b", re.IGNORECASE)
+_FIRST_FIGURE = re.compile(r"\d[\d,]*")
+
+
+def read_not_computed(answer: str, question: str, outputs: Sequence[str], texts: Sequence[str]) -> bool:
+    """True when a count or ranking over the data is answered from the documents' own text.
+
+    For "how many ... / which is the most frequent ..." the answer's figure (or, without one, its
+    words) must stand somewhere in the output that the code computed, not only inside text printed
+    from the documents: the header "Each question belongs to one of these categories: ..." names a
+    category, it does not count one.
+    """
+    if not _AGGREGATE_QUESTION.search(question):
+        return False
+    plain = without_source_notes(answer).strip().rstrip(".")
+    figure = _FIRST_FIGURE.search(plain)
+    if figure:
+        digits = figure.group(0).replace(",", "")
+        pattern = re.compile(r"(?<![\d.,])" + ",?".join(digits) + r"(?![\d]|[.,]\d)")
+    elif plain:
+        pattern = re.compile(re.escape(plain), re.IGNORECASE)
+    else:
+        return False
+    spots = [(output, match) for output in outputs for match in pattern.finditer(output)]
+    return all(_from_documents(output, match, texts) for output, match in spots)
+
+
+_AROUND = 15  # characters on one side of an answer's spot that, with it, must be document text to count as read
+
+
+def _from_documents(output: str, match: re.Match[str], texts: Sequence[str]) -> bool:
+    """Whether the answer's spot in an output lies inside text printed from the documents."""
+    line_start = output.rfind("\n", 0, match.start()) + 1
+    line_end = output.find("\n", match.end())
+    line_end = len(output) if line_end < 0 else line_end
+    before = output[max(line_start, match.start() - _AROUND):match.end()].lstrip()
+    after = output[match.start():min(line_end, match.end() + _AROUND)].rstrip()
+    spans = [span for span in (before, after) if len(span) >= len(match.group(0)) + 6]
+    return any(span in text for span in spans for text in texts)
+
+
+def computed_answer_note() -> str:
+    """What the root is told when it answers a count or ranking from the documents' own text."""
+    return ("FINAL refused: the question asks for a count or a ranking over the data, and your answer is read "
+            "from the documents' own text, not computed. Compute it in code and print the result: collect the "
+            "items, and where what is counted is not written in them, classify() them with one example per "
+            "label and count the labels with collections.Counter. Then answer from the printed counts.")

@@ -22,7 +22,8 @@ from rlm_desktop.documents import Citation, Context
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
-from rlm_desktop.engine.claim_checks import documents_read, one_source_note, one_source_verdict
+from rlm_desktop.engine.claim_checks import (computed_answer_note, documents_read, one_source_note, one_source_verdict,
+                                             read_not_computed)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -104,7 +105,7 @@ class _Run:
     variables: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     refused_finals: int = 0  # written FINALs refused as ungrounded (engine/grounding.py)
-    documents: int = 1  # how many documents the context holds
+    texts: list[str] = field(default_factory=list)  # the context's texts (one per document)
     searched_empty: bool = False  # the last cell called grep/search and found nothing
     last_cell: tuple[str, str] | None = None  # (code, error or output) of the last cell run
     repeated_output: bool = False  # the last cell was the one before it again, with the same output
@@ -169,7 +170,7 @@ class RLM:
     # --- one run, with its sandbox, guards and events ---------------------------------
     def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
                  resume: ResumeState | None = None) -> _Outcome:
-        run.documents = 1 if isinstance(context, str) else len(context)
+        run.texts = [context] if isinstance(context, str) else [getattr(item, "text", item) for item in context]
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
@@ -346,10 +347,13 @@ class RLM:
         if wrong:
             run.refused_finals += 1
             return comparison_note(wrong), "again"
-        single = one_source_verdict(answer, question, documents_read(run.hits, run.outputs), run.documents)
+        single = one_source_verdict(answer, question, documents_read(run.hits, run.outputs), len(run.texts))
         if single is not None:
             run.refused_finals += 1
             return one_source_note(single, question), "code"
+        if read_not_computed(answer, question, run.outputs, run.texts):
+            run.refused_finals += 1
+            return computed_answer_note(), "code"
         return "", "any"
 
     def _unchecked(self, answer: str, question: str, run: _Run) -> str:

@@ -43,3 +43,28 @@ def test_the_loop_refuses_the_one_source_verdict_and_asks_for_code():
     result = RLM(root, config=config).run("Does the memo state Kestrel's share correctly?", docs)
     assert result.answer == "No: Kestrel is 74 of 234, not a quarter (revenue.csv, page 1)."
     assert "you have read only memo.md" in root.calls[2][-1]["content"]
+
+
+def test_a_count_or_ranking_must_be_computed_not_read_from_the_documents():
+    from rlm_desktop.engine.claim_checks import read_not_computed
+    text = ("Each question belongs to one of these categories: 'entity', 'location'.\n"
+            "Date: Mar 16 || Instance: Where is Lisbon?\nThere are 12 agreements in the room.")
+    ranking = "Which category is the most frequent in the data?"
+    header = ["1523\nEach question belongs to one of these categories: 'entity', 'location'."]
+    assert read_not_computed("location", ranking, header, [text])
+    assert not read_not_computed("location", ranking, header + ["Counter({'location': 812, 'entity': 710})"], [text])
+    grep_line = ["doc.txt 1 There are 12 agreements in the room."]
+    assert read_not_computed("12", "How many agreements are there?", grep_line, [text])
+    assert not read_not_computed("12 (doc.txt, page 1)", "How many agreements are there?", ["12"], [text])
+    assert not read_not_computed("12", "How many agreements are there?", grep_line + ["total: 12"], [text])
+    assert not read_not_computed("Lisbon", "Where is the office?", grep_line, [text])  # not a count or ranking
+
+
+def test_the_loop_refuses_a_ranking_read_from_the_header_and_takes_the_computed_one():
+    context = "Each line is one of: 'red', 'blue'.\nthe sky\nthe sea\nblood\n"
+    root = ScriptedModel(["```repl\nprint(context.splitlines()[0])\n```", "FINAL(red)",
+                          "```repl\nprint(collections.Counter(['blue', 'blue', 'red']))\n```", "FINAL(blue)"])
+    config = RLMConfig(max_iterations=6, grammar=False, sandbox=SandboxLimits(timeout_s=30))
+    result = RLM(root, config=config).run("Which colour is the most frequent?", context)
+    assert result.answer == "blue"
+    assert "read from the documents' own text, not computed" in root.calls[2][-1]["content"]
