@@ -62,6 +62,7 @@ def one_source_note(document: str, question: str) -> str:
 _AGGREGATE_QUESTION = re.compile(r"\b(?:how many|how often|number of|most (?:frequent|common)|"
                                  r"least (?:frequent|common)|more common|less common)\b", re.IGNORECASE)
 _FIRST_FIGURE = re.compile(r"\d[\d,]*")
+_NONZERO_AFTER = re.compile(r"""['"]?\s*[:=,]?\s*\(?\s*0*[1-9]""")
 
 
 def read_not_computed(answer: str, question: str, outputs: Sequence[str], texts: Sequence[str]) -> bool:
@@ -84,6 +85,8 @@ def read_not_computed(answer: str, question: str, outputs: Sequence[str], texts:
     else:
         return False
     spots = [(output, match) for output in outputs for match in pattern.finditer(output)]
+    if not figure:  # a category answered: it must come with a count above zero ("'entity': 402", not "'entity': 0")
+        spots = [(output, match) for output, match in spots if _NONZERO_AFTER.match(output, match.end())]
     return all(_from_documents(output, match, texts) for output, match in spots)
 
 

@@ -53,6 +53,8 @@ def test_a_count_or_ranking_must_be_computed_not_read_from_the_documents():
     header = ["1523\nEach question belongs to one of these categories: 'entity', 'location'."]
     assert read_not_computed("location", ranking, header, [text])
     assert not read_not_computed("location", ranking, header + ["Counter({'location': 812, 'entity': 710})"], [text])
+    assert not read_not_computed("location", ranking, header + ["location 812\nentity 710"], [text])
+    assert read_not_computed("location", ranking, header + ["{'entity': 0, 'location': 0}"], [text])  # found none
     grep_line = ["doc.txt 1 There are 12 agreements in the room."]
     assert read_not_computed("12", "How many agreements are there?", grep_line, [text])
     assert not read_not_computed("12 (doc.txt, page 1)", "How many agreements are there?", ["12"], [text])
