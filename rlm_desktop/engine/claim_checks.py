@@ -110,3 +110,9 @@ def computed_answer_note() -> str:
             "from the documents' own text, not computed. Compute it in code and print the result: collect the "
             "items, and where what is counted is not written in them, classify() them with one example per "
             "label and count the labels with collections.Counter. Then answer from the printed counts.")
+
+
+def not_computed_warning() -> str:
+    """Appended to a count or ranking taken after its refusals that is still read, not computed."""
+    return ("[Unchecked: this count or ranking is read from the documents' own text; no computed output "
+            "gives it.]")

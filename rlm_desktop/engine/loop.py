@@ -22,8 +22,8 @@ from rlm_desktop.documents import Citation, Context
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
-from rlm_desktop.engine.claim_checks import (computed_answer_note, documents_read, one_source_note, one_source_verdict,
-                                             read_not_computed)
+from rlm_desktop.engine.claim_checks import (computed_answer_note, documents_read, not_computed_warning,
+                                             one_source_note, one_source_verdict, read_not_computed)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -364,6 +364,8 @@ class RLM:
         notes = ([unchecked_answer_note(unseen)] if unseen else []) + unresolved_notes(answer, run.outputs, question)
         if repeats_question(answer, question):
             notes.append(echo_answer_note())
+        if read_not_computed(answer, question, run.outputs, run.texts):
+            notes.append(not_computed_warning())
         return "".join(f"\n\n{note}" for note in notes)
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:

@@ -110,40 +110,6 @@ _EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 _EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
                   "(lease_oslo_office.md, page 3).)")
 
-# Given only when the context is one text of many short lines (records: tickets, log lines, entries):
-# looking at a few lines, then classify() where what is counted is not written in the records.
-_RECORDS_SHAPE = ("`context` is a single str of 98,322 characters: 1,214 short lines (one record per line, median "
-                  "79 characters).")
-_RECORDS_QUESTION = ("How many of these support tickets are about billing, rather than a bug report, a feature "
-                     "request or account access?")
-_RECORDS_TURN_1 = """Look at the first lines to see how a record is written.
-```repl
-lines = context.splitlines()
-print(len(lines))
-for line in lines[:5]:
-    print(line)
-```"""
-_RECORDS_OUTPUT_1 = """1214
-Support tickets exported on 2 March 2024: id | opened | text
-T-10031 | 2023-01-04 | I was charged twice for my March invoice
-T-10032 | 2023-01-04 | The export button does nothing in Firefox
-T-10033 | 2023-01-05 | Could you add a dark mode to the dashboard?"""
-_RECORDS_TURN_2 = """The topic is not written in the tickets: classify each ticket's text, with one example per topic, and count.
-```repl
-texts = [re.split(r" *[|]+ *", line)[-1] for line in lines[1:]]
-topics = ["billing", "bug report", "feature request", "account access"]
-examples = [("I was charged twice for my March invoice", "billing"),
-            ("The export button does nothing in Firefox", "bug report"),
-            ("Could you add a dark mode to the dashboard?", "feature request"),
-            ("I cannot log in since I changed my password", "account access")]
-labels = classify(texts, topics, examples)
-print(len(texts), collections.Counter(labels))
-```"""
-_RECORDS_OUTPUT_2 = "1213 Counter({'bug report': 402, 'billing': 377, 'account access': 241, 'feature request': 193})"
-_RECORDS_FINAL = "FINAL(377 of the 1,213 tickets are about billing.)"
-_RECORD_LINES = 100      # a text of at least this many lines ...
-_RECORD_CHARS = 200      # ... whose median line is at most this long is a list of records
-
 _LIST_LIMIT = 20
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
@@ -163,10 +129,6 @@ def sub_prompt_chars(sub_context_tokens: int | None = None, sub_max_tokens: int 
 def describe_context(context: Context) -> str:
     """The context's shape: type, total characters, documents with names and lengths."""
     if isinstance(context, str):
-        records = _record_lines(context)
-        if records:
-            return (f"`context` is a single str of {len(context):,} characters: {records[0]:,} short lines (one "
-                    f"record per line, median {records[1]:,} characters).")
         return f"`context` is a single str of {len(context):,} characters."
     items = list(context)
     total = sum(len(_text(item)) for item in items)
@@ -210,10 +172,11 @@ def _table_layout(tables: list[Table], index: int) -> str:
 def first_messages(question: str, context: Context, system: str, *, example: bool = True) -> list[Message]:
     """System prompt, worked examples as real turns, then the context's shape and the question.
 
-    Two examples always (comparing two facts; reading a passage), and after them one of classifying
-    records when the context is one text of many short lines. (A worked example of table() placed
-    last sent the purchase-price question over the sample room to the revenue table; placed first,
-    the 1.5B did not copy it: see docs/eval/README.md, session 7.)"""
+    (Tried in session 7 and not kept, see docs/eval/README.md: a worked example of table(), which
+    placed last sent the purchase-price question to the revenue table and placed first was not
+    copied; one of classify() over a text of many short lines, which the 1.5B peeked like and then
+    answered a category it had not computed, and with that answer refused as not computed, counted the
+    category names in the lines instead of classifying them.)"""
     messages: list[Message] = [{"role": "system", "content": system}]
     if example:
         messages += [
@@ -228,25 +191,8 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _EXAMPLE_FINAL},
         ]
-    if example and isinstance(context, str) and _record_lines(context):
-        messages += [
-            {"role": "user", "content": question_message(_RECORDS_QUESTION, _RECORDS_SHAPE)},
-            {"role": "assistant", "content": _RECORDS_TURN_1},
-            {"role": "user", "content": next_user_message(_RECORDS_QUESTION, [output_block(_RECORDS_OUTPUT_1)], 10)},
-            {"role": "assistant", "content": _RECORDS_TURN_2},
-            {"role": "user", "content": next_user_message(_RECORDS_QUESTION, [output_block(_RECORDS_OUTPUT_2)], 9)},
-            {"role": "assistant", "content": _RECORDS_FINAL},
-        ]
     messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
-
-
-def _record_lines(text: str) -> tuple[int, int] | None:
-    """(lines, median line length) of a text made of many short lines, else None."""
-    lengths = sorted(len(line) for line in text.splitlines() if line.strip())
-    if len(lengths) < _RECORD_LINES or lengths[len(lengths) // 2] > _RECORD_CHARS:
-        return None
-    return len(lengths), lengths[len(lengths) // 2]
 
 
 def question_message(question: str, shape: str) -> str:

@@ -41,16 +41,6 @@ def test_the_worked_example_is_given_as_real_turns_that_alternate():
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
 
 
-def test_a_text_of_many_short_lines_is_described_as_records_and_gets_a_classify_example():
-    records = "header line\n" + "\n".join(f"2024-01-{i % 28 + 1:02d} | user {i} | question {i}?" for i in range(150))
-    prose = "\n".join("A long paragraph of prose. " * 20 for _ in range(150))
-    assert describe_context(records).endswith("151 short lines (one record per line, median 35 characters).")
-    assert describe_context(prose) == f"`context` is a single str of {len(prose):,} characters."
-    with_example = first_messages("Q?", records, system_prompt())
-    assert len(with_example) == len(first_messages("Q?", prose, system_prompt())) + 6
-    assert "classify(texts, topics, examples)" in with_example[-4]["content"]
-
-
 def test_system_prompt_states_how_much_the_sub_model_reads():
     small, large = system_prompt(4096), system_prompt(32768)
     assert "about 10,000 characters" in small and "about 96,000 characters" in large
