@@ -41,6 +41,11 @@ def is_table_name(name: str) -> bool:
     return name.lower().endswith(TABLE_SUFFIXES)
 
 
+def sheet_count(text: str) -> int:
+    """How many sheets a stored table document has (a CSV has one), without parsing its rows."""
+    return max(1, text.startswith(SHEET_HEADING) + text.count("\n" + SHEET_HEADING))
+
+
 def cell_value(cell: str) -> int | float | str:
     """A cell as a number when it is one ("7420000", "7,420,000", "-3.5"), else the text as it is."""
     text = cell.strip()

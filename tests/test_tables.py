@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlm_desktop.tables import cell_value, parse_tables, table_rows
+from rlm_desktop.tables import cell_value, parse_tables, sheet_count, table_rows
 
 
 def test_cells_that_are_numbers_become_numbers_and_the_rest_stays_text() -> None:
@@ -20,6 +20,7 @@ def test_sheets_short_and_wide_rows_and_repeated_column_names() -> None:
     assert table_rows(text)[2] == {"sheet": "B", "k": "z", "v": 3, "column_3": "extra"}
     assert table_rows("a | b\n1 | 2\n") == [{"a": 1, "b": 2}]
     assert parse_tables("") == []
+    assert (sheet_count(text), sheet_count("a | b\n1 | 2\n"), sheet_count("")) == (2, 1, 1)
 
 
 def test_a_missing_column_is_a_key_error_that_names_the_columns() -> None:

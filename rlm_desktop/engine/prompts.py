@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
-from rlm_desktop.tables import Table, is_table_name, parse_tables
+from rlm_desktop.tables import is_table_name, sheet_count
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
 loaded in a Python REPL as the variable `context`. You never see them: you write Python code, I
@@ -154,18 +154,16 @@ def _layout(item: Document | str, index: int) -> str:
     here changed the 1.5B's first search on the escrow sample question, from "escrow|kestrel minimum
     annual purchase" to "escrow|kestrel", and its answer from right to wrong.)"""
     if isinstance(item, Document) and is_table_name(item.name):
-        tables = parse_tables(item.text)
-        if tables:
-            return _table_layout(tables, index)
+        return _table_layout(sheet_count(item.text), index)
     if isinstance(item, Document) and item.page_count > 1:
         return f", {item.page_count} pages"
     return ""
 
 
-def _table_layout(tables: list[Table], index: int) -> str:
+def _table_layout(sheets: int, index: int) -> str:
     """", a table: one row per line, cells separated by ' | '; table(context[5]) gives its rows as dicts"."""
-    sheets = f" of {len(tables)} sheets" if len(tables) > 1 else ""
-    return (f", a table{sheets}: one row per line, cells separated by ' | '; table(context[{index}]) gives its rows "
+    sheets_note = f" of {sheets} sheets" if sheets > 1 else ""
+    return (f", a table{sheets_note}: one row per line, cells separated by ' | '; table(context[{index}]) gives its rows "
             "as dicts")
 
 
