@@ -62,6 +62,13 @@ Context = str | list[str] | list[Document]
 """What a run reads: one string, a list of strings, or a list of documents."""
 
 
+def context_texts(context: Context) -> list[str]:
+    """The texts of a context, one per document (a single string is one text)."""
+    if isinstance(context, str):
+        return [context]
+    return [item.text if isinstance(item, Document) else item for item in context]
+
+
 @dataclass(frozen=True)
 class Citation:
     """A span of a document that an answer was built from."""

@@ -1,8 +1,8 @@
 """How the library stores a table (CSV, TSV, spreadsheet) as text, and how to read it back as rows.
 
 A leaf module (no imports from the package): the library writes tables this way, the
-sandbox's ``table()`` helper reads them back, and the engine describes their columns
-in the context's shape.
+sandbox's ``table()`` helper reads them back, and the engine's description of the context
+says which documents are tables and how to read them.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ def _column_names(cells: list[str]) -> list[str]:
     return names
 
 
-def table_rows(text: str) -> list[dict[str, Any]]:
+def table_rows(text: str) -> list[Row]:
     """Every row of every sheet; with more than one sheet each row also gets its sheet's name as "sheet"."""
     tables = parse_tables(text)
     if len(tables) < 2:
-        return [Row(row) for table in tables for row in table.rows]
+        return [row for table in tables for row in table.rows]
     return [Row({"sheet": table.sheet, **row}) for table in tables for row in table.rows]

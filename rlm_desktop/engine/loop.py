@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
-from rlm_desktop.documents import Citation, Context
+from rlm_desktop.documents import Citation, Context, context_texts
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
@@ -170,7 +170,7 @@ class RLM:
     # --- one run, with its sandbox, guards and events ---------------------------------
     def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
                  resume: ResumeState | None = None) -> _Outcome:
-        run.texts = [context] if isinstance(context, str) else [getattr(item, "text", item) for item in context]
+        run.texts = context_texts(context)
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))

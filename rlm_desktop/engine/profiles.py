@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rlm_desktop.backends.base import Message
-from rlm_desktop.documents import Context, Document
+from rlm_desktop.documents import Context, context_texts
 from rlm_desktop.engine import prompts
 
 
@@ -65,12 +65,8 @@ def _paper_system(sub_context_tokens: int | None, sub_max_tokens: int) -> str:
 
 
 def _paper_metadata(context: Context) -> str:
-    if isinstance(context, str):
-        kind, lengths = "str", [len(context)]
-    else:
-        items = list(context)
-        kind = "list"
-        lengths = [len(item.text) if isinstance(item, Document) else len(item) for item in items]
+    kind = "str" if isinstance(context, str) else "list"
+    lengths = [len(text) for text in context_texts(context)]
     shown = str(lengths[:100]) + (f"... [{len(lengths) - 100} others]" if len(lengths) > 100 else "")
     return (f"Your context is a {kind} with {sum(lengths)} total characters, and is broken up into chunks of "
             f"char lengths: {shown}.")

@@ -365,8 +365,7 @@ class ReplHelpers:
                 raise ValueError(f"table(): {source.name} is not a table (a CSV or spreadsheet); "
                                  "read it with grep, search or its .pages")
             shown = min(len(source.text), TABLE_SNIPPET_CHARS)
-            self._on_hit(Hit(source.name, 1, 0, shown, str.__getitem__(source.text, slice(0, shown)),
-                             source.doc_id).to_dict("table"))
+            self._hit(source, 0, shown, str.__getitem__(source.text, slice(0, shown)), "table")
             return table_rows(source.text)
         return table
 
