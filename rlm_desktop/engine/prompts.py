@@ -9,10 +9,12 @@ only its shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
+from rlm_desktop.sandbox.links import chain_start
 from rlm_desktop.tables import is_table_name, sheet_count
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
@@ -41,6 +43,11 @@ In the REPL:
 - `ask_pages(question, pages)`: asks the helper model `question` about each page of `pages` (a
   list of hits or documents; pass all of `context` only when nothing narrower will do) and
   returns the pages where it found an answer, as hits whose `.snippet` is the helper's answer.
+- `ask(question, about)`: the helper model answers a short question (who, which, when, how much)
+  from the sentences of all documents that mention `about` (a name or phrase) and returns the
+  answer as a str ("" when they do not say). A question that goes through a chain of facts ("the
+  firm that audits Nordic Mills") is followed link by link: pass the whole question and the name
+  the chain starts from.
 - `classify(texts, labels, examples=[])`: the helper model puts each text of a list in one of
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them.
@@ -110,6 +117,17 @@ _EXAMPLE_OUTPUT_2 = """the parties' obligations survive termination.
 _EXAMPLE_FINAL = ("FINAL(Ingrid Saether (CFO) signed for the tenant and Per Aas (Managing Director) for the landlord "
                   "(lease_oslo_office.md, page 3).)")
 
+_CHAIN_QUESTION = "Who is the managing partner of the firm that audits Nordic Mills?"
+_CHAIN_TURN_1 = """The answer goes through a chain of facts that starts at Nordic Mills; ask() follows it link by link.
+```repl
+partner = ask("Who is the managing partner of the firm that audits Nordic Mills?", "Nordic Mills")
+print(partner)
+```"""
+_CHAIN_OUTPUT_1 = """[ask: Which firm audits Nordic Mills? Holm & Co (annual_report.txt, page 4)]
+[ask: Who is the managing partner of Holm & Co? Eva Lind (holm_profile.txt, page 1)]
+Eva Lind"""
+_CHAIN_FINAL = "FINAL(Eva Lind (holm_profile.txt, page 1).)"
+
 _LIST_LIMIT = 20
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
@@ -178,6 +196,10 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     messages: list[Message] = [{"role": "system", "content": system}]
     if example:
         messages += [
+            {"role": "user", "content": question_message(_CHAIN_QUESTION, _EXAMPLE_SHAPE)},
+            {"role": "assistant", "content": _CHAIN_TURN_1},
+            {"role": "user", "content": next_user_message(_CHAIN_QUESTION, [output_block(_CHAIN_OUTPUT_1)], 10)},
+            {"role": "assistant", "content": _CHAIN_FINAL},
             {"role": "user", "content": question_message(_COMPARE_QUESTION, _EXAMPLE_SHAPE)},
             {"role": "assistant", "content": _COMPARE_TURN_1},
             {"role": "user", "content": next_user_message(_COMPARE_QUESTION, [output_block(_COMPARE_OUTPUT_1)], 10)},
@@ -199,9 +221,21 @@ def question_message(question: str, shape: str) -> str:
     The shape comes first so that everything before the question is the same for every question over
     the same documents: a saved prompt state (backends/prompt_cache.py) then covers all of it.
     """
+    start = chain_start(question)
+    if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule
+        return (f"{shape}\n\nNew question: {question}\n\n"
+                f"You have not seen the documents yet. The answer goes through a chain of facts that starts at "
+                f"{start}: `ask({_first_question(question)!r}, {start!r})` follows it link by link. "
+                "Reply with one sentence and one ```repl block.")
     return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
             "(grep or search). Reply with one sentence and one ```repl block.")
+
+
+def _first_question(question: str) -> str:
+    """The question without the instructions after it ("Answer with the name only.")."""
+    asked = re.match(r"[^?]*\?", question)
+    return " ".join((asked.group(0) if asked else question).split())
 
 
 def turns_since_question(messages: Sequence[Message]) -> int:
@@ -315,3 +349,37 @@ def classify_messages(labels: Sequence[str], text: str,
     for example, label in examples:
         messages += [{"role": "user", "content": f"Text: {example}"}, {"role": "assistant", "content": label}]
     return messages + [{"role": "user", "content": f"Text: {text}"}]
+
+
+ANSWER_SYSTEM = ("You answer a question from the sentences given. Reply with the exact name, date or amount only, "
+                 "copied from the sentences, or NONE if they do not say.")
+# Worked turns for ask(): a 0.5B reader answered "Who founded X?" with X itself, or a
+# company that only held talks, far more often without them. Their relations (audit,
+# chair, lease) are none of the eval tasks' relations.
+_ANSWER_EXAMPLES = (
+    ("- Nordic Mills supplies flour to the Bergen bakery. (supply_2019.txt, page 1)\n"
+     "- Holm & Co have audited Nordic Mills since 2015. (annual_report.txt, page 4)\n"
+     "- Nordic Mills asked Dahl Revisjon for an audit quote in 2014, but chose another firm. (board_minutes.txt, page 2)",
+     "Which firm audits Nordic Mills?", "Holm & Co"),
+    ("- Arven Foods leases its warehouse from Kranvik Property. (lease.txt, page 1)\n"
+     "- Kari Dahl has chaired Arven Foods since 2019. (profile_arven.txt, page 1)\n"
+     "- Kari Dahl lives in Tromso. (profile_dahl.txt, page 1)",
+     "Who chairs Arven Foods?", "Kari Dahl"),
+    ("- The Oslo office lease runs from 1 May 2020. (lease_oslo.txt, page 1)\n"
+     "- The Oslo office lease was signed by Ingrid Saether. (lease_oslo.txt, page 3)",
+     "What is the notice period of the Oslo office lease?", "NONE"),
+)
+
+
+def answer_prompt(question: str, sentences: str) -> str:
+    """The user turn of one ``ask()`` sub-call: the sentences, then the question."""
+    return f"Sentences from the documents:\n{sentences}\n\nQuestion: {question}"
+
+
+def answer_messages(prompt: str) -> list[Message]:
+    """The messages of one ``ask()`` sub-call: the rule, three worked turns, then the prompt."""
+    messages: list[Message] = [{"role": "system", "content": ANSWER_SYSTEM}]
+    for sentences, question, answer in _ANSWER_EXAMPLES:
+        messages += [{"role": "user", "content": answer_prompt(question, sentences)},
+                     {"role": "assistant", "content": answer}]
+    return messages + [{"role": "user", "content": prompt}]

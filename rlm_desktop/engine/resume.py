@@ -21,7 +21,7 @@ from rlm_desktop.engine.events import RunResumed
 from rlm_desktop.errors import ResumeError
 from rlm_desktop.sandbox.replay import ReplayCell, RestoreReport
 
-SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched", "llm_classify")
+SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched", "llm_classify", "llm_answer")
 
 
 @dataclass
@@ -132,7 +132,7 @@ def sub_calls_in(cells: list[ReplayCell]) -> int:
     for cell in cells:
         for call in cell.host_calls:
             name, result = call.get("name"), call.get("result")
-            if name == "llm_query":
+            if name in ("llm_query", "llm_answer"):
                 count += 1
             elif name in SUB_CALL_FUNCTIONS and isinstance(result, list):  # one sub-call per answer
                 count += len(result)

@@ -1,4 +1,4 @@
-"""Serving `llm_query`, `llm_query_batched` and `llm_classify` for the code a root model writes.
+"""Serving `llm_query`, `llm_query_batched`, `llm_classify` and `llm_answer` for the code a root model writes.
 
 The sandbox calls these host functions in the parent process. Depth 1 (the paper's)
 makes a sub-call one plain sub-model completion; depth 2 hands the prompt to a child
@@ -8,7 +8,9 @@ events. Batches keep their order: a model that decodes many sequences together
 (:class:`~rlm_desktop.backends.base.BatchingLanguageModel`) gets the whole batch at once,
 any other model gets the prompts on a bounded thread pool. ``llm_classify`` puts each of
 many texts in one of a few labels: one sub-call per text, constrained by a grammar to
-the labels where the backend takes one, and always on the plain sub-model.
+the labels where the backend takes one, and always on the plain sub-model. ``llm_answer``
+answers one short question from given sentences (the REPL's ``ask()``), with worked turns,
+also always on the plain sub-model.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from rlm_desktop.backends.base import BatchingLanguageModel, Completion, Languag
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import choice_grammar
-from rlm_desktop.engine.prompts import classify_messages, sub_messages
+from rlm_desktop.engine.prompts import answer_messages, answer_prompt, classify_messages, sub_messages
 from rlm_desktop.errors import BackendError, ContextOverflowError
 
 _PREVIEW = 200
 MAX_LABELS = 40
 MAX_LABEL_CHARS = 120
 UNCLEAR_LABEL = "(unclear)"
+ANSWER_MAX_TOKENS = 48  # a name, a date or an amount
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class SubCallServer:
 
     def host_functions(self) -> dict[str, Callable[..., Any]]:
         return {"llm_query": self.llm_query, "llm_query_batched": self.llm_query_batched,
-                "llm_classify": self.llm_classify}
+                "llm_classify": self.llm_classify, "llm_answer": self.llm_answer}
 
     @property
     def _plain(self) -> _CallKind:
@@ -114,6 +117,14 @@ class SubCallServer:
         kind = _CallKind(messages=lambda text: classify_messages(labels, text, shots), max_tokens=longest + 8,
                          grammar=grammar, via_child=False, tag=tag)
         return [match_label(answer, labels) for answer in self._many(texts, kind)]
+
+    def llm_answer(self, question: str, sentences: str) -> str:
+        """Answer ``question`` from ``sentences`` (one per line) with a short name, date or amount,
+        or NONE; the reader is shown worked turns first."""
+        if not isinstance(question, str) or not isinstance(sentences, str):
+            raise TypeError("llm_answer expects a question and its sentences (str)")
+        kind = _CallKind(messages=answer_messages, max_tokens=ANSWER_MAX_TOKENS, via_child=False, tag="answer")
+        return self._one(answer_prompt(question, sentences), kind)
 
     def _one(self, prompt: str, kind: _CallKind) -> str:
         with self._ids_lock:

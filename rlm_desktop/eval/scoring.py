@@ -1,7 +1,7 @@
 """The paper's scoring rules, applied to a model's free-text answer.
 
 - exact match after normalisation (case, surrounding quotes/punctuation, an
-  ``Answer:`` lead-in, runs of whitespace);
+  ``Answer:`` lead-in, a closing citation such as "(doc_00085.txt, page 1)", runs of whitespace);
 - numeric answers: ``0.75 ** |y - y_hat|`` on the first integer in the answer;
 - pairs: F1 between the set of pairs in the answer and the gold set (order inside a
   pair and between pairs does not matter);
@@ -14,11 +14,14 @@ import re
 
 _LEAD_IN = re.compile(r"^(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*[:=]?\s*", re.IGNORECASE)
 _EDGE = " \t\r\n\"'`.,;:!*"
+# "(doc_00085.txt, page 1)" or "(lease.md, pages 2 and 3)" closing an answer: where it comes from, not what it is
+_CLOSING_CITATION = re.compile(r"\s*\([^()]*\.[A-Za-z]{2,5}\b[^()]*\)\W*$")
 
 
 def normalize(text: str) -> str:
     """Lower-case, drop an ``Answer:`` lead-in, edge quotes/punctuation, extra spaces."""
     text = str(text).strip().strip(_EDGE)
+    text = _CLOSING_CITATION.sub("", text)
     text = _LEAD_IN.sub("", text)
     text = text.strip(_EDGE)
     return re.sub(r"\s+", " ", text).lower()

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rlm_desktop.sandbox.bm25 import BM25Index
+from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
+from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_bounds, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
@@ -168,7 +170,8 @@ class ReplHelpers:
         """The names the REPL gets: helpers plus one proxy per host function."""
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
-                     ask_pages=self._ask_pages_fn(), classify=self._classify_fn(), table=self._table_fn(),
+                     ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
+                     table=self._table_fn(),
                      SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
                      Doc=Doc, Hit=Hit)
         return funcs
@@ -394,6 +397,103 @@ class ReplHelpers:
             return hits
         return ask_pages
 
+    # --- ask: one short question answered from the sentences about something --------------
+    def _ask_fn(self) -> Callable[..., str]:
+        def ask(question: Any, about: Any) -> str:
+            """The sub model's short answer (a name, date or amount) to ``question``, read from the
+            sentences of all documents that mention ``about`` (a name or phrase, a list of them, or
+            hits); "" when those sentences do not say. A nested question ("the firm that audits X")
+            is split into links, each asked about the answer before it. The sentence each answer
+            comes from is recorded as a hit, so it can be cited."""
+            if "llm_answer" not in self._host_names:
+                raise RuntimeError("ask() needs llm_query, which this run does not offer")
+            question = plain_str(question).strip()
+            if not question:
+                raise ValueError("ask(question, about): the question is empty")
+            single = isinstance(about, (str, Doc)) and not isinstance(about, Hit)
+            links = split_links(question, plain_str(getattr(about, "name", about))) if single else [Link(question)]
+            if len(links) == 1:
+                return self._read(question, about)
+            answer = ""
+            for link in links:
+                asked = link.filled(answer) if link.about_previous() else link.question
+                answer = self._read(asked, answer if link.about_previous() else about, chained=True)
+                if not answer:
+                    return ""
+            return answer
+        return ask
+
+    def _read(self, question: str, about: Any, chained: bool = False) -> str:
+        """One link of ``ask()``: the reader's answer from the sentences about ``about``, or "" with a note.
+
+        The reader first sees the sentences and the question with the subject written "it" (a 0.5B
+        reader asked "Which company acquired Ostmira Partners?" over "Rhomor Partners acquired
+        Ostmira Partners" answered "Ostmira Partners"; asked "Which company acquired it?" over
+        "Rhomor Partners acquired it", "Rhomor Partners"), then, where that gives no answer found in
+        the sentences, as they are written."""
+        sentences = self._sentences_about(about)
+        if not sentences:
+            self._writer().write(f"[ask: no sentence of the documents mentions {_about_text(about)}; check "
+                                 "the spelling, or grep for one word of it]\n")
+            return ""
+        chosen = self._fitting(QuestionFocus(question, [s.text for s in sentences]).rank(
+            sentences, lambda sentence: sentence.text))
+        subject = _subject_pattern(about)
+        tries = [subject, None] if subject is not None and subject.search(question) else [None]
+        for mask in tries:
+            texts = [mask.sub("it", s.text) if mask else s.text for s in chosen]
+            lines = [f"- {text} ({self._sources[s.index].name}, page "
+                     f"{page_at(self._sources[s.index].page_starts, s.start)})" for s, text in zip(chosen, texts)]
+            asked = mask.sub("it", question) if mask else question
+            answer = _short_answer(plain_str(self._call_host("llm_answer", [asked, "\n".join(lines)], {})))
+            found = next((s for s, text in zip(chosen, texts) if _holds(text, answer)), None)
+            stands_in = mask is not None and re.search(r"\bit\b", answer, re.IGNORECASE)
+            if answer and found is not None and not stands_in and not _same_words(answer, about):
+                source = self._sources[found.index]
+                hit = self._hit(source, found.start, found.end, found.text, "ask")
+                if chained:
+                    self._writer().write(f"[ask: {question} {answer} ({hit.document}, page {hit.page})]\n")
+                return answer
+        # NONE, a reply copied from nowhere, or the subject itself given back
+        shown = "\n".join(f"  {line}" for line in lines[:ASK_SHOWN])
+        self._writer().write(f"[ask: the {len(sentences)} sentences that mention {_about_text(about)} do not "
+                             f"answer {question!r}. The first of them:\n{shown}]\n")
+        return ""
+
+    def _sentences_about(self, about: Any) -> list[Sentence]:
+        """The sentences that mention ``about`` (phrases, or the sentence around each hit)."""
+        items = about if isinstance(about, (list, tuple)) else [about]
+        if not items:
+            raise ValueError("ask(question, about): about is empty; an earlier step found nothing to ask about")
+        texts = [source.text for source in self._sources]
+        found: list[Sentence] = []
+        for item in items:
+            if isinstance(item, Hit):
+                source = self._source_named(item.document, "ask")
+                index = self._sources.index(source)
+                start, end = sentence_bounds(source.text, item.start, max(item.start, item.end))
+                found.append(Sentence(index, start, end, " ".join(str.__getitem__(source.text, slice(start, end)).split())))
+                continue
+            phrase = plain_str(item.name if isinstance(item, Doc) else item).strip()
+            if not phrase:
+                raise ValueError("ask(question, about): about is empty; an earlier step found nothing to ask about")
+            found += sentences_matching(texts, phrase_pattern(phrase))
+        unique: dict[str, Sentence] = {}
+        for sentence in found:
+            unique.setdefault(sentence.text.lower(), sentence)
+        return list(unique.values())
+
+    @staticmethod
+    def _fitting(sentences: list[Sentence]) -> list[Sentence]:
+        """The first sentences that fit one reading of the sub model."""
+        chosen, used = [], 0
+        for sentence in sentences:
+            if chosen and used + len(sentence.text) > ASK_CHARS:
+                break
+            chosen.append(sentence)
+            used += len(sentence.text) + 40
+        return chosen
+
     # --- classify: one label per text, by the sub model -------------------------------
     def _classify_fn(self) -> Callable[..., list[str]]:
         def classify(texts: Any, labels: Any, examples: Any = None) -> list[str]:
@@ -470,6 +570,8 @@ TABLE_SNIPPET_CHARS = 600
 PHRASE_FALLBACK_HITS = 5
 """Passages grep returns, ranked by the phrase's words, when a phrase matches nowhere."""
 ASK_PAGE_CHARS = 6000
+ASK_CHARS = 6000  # the sentences one ask() reads
+ASK_SHOWN = 5  # sentences printed when ask() found no answer in them
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
 
@@ -531,6 +633,42 @@ def page_prompt(question: str, document: str, page: int, text: str) -> str:
             f"Question: {question}\n"
             "Answer from this page only, in one short sentence that quotes the exact names, dates and amounts. "
             "If this page does not answer the question, reply NONE.")
+
+
+def _short_answer(answer: str) -> str:
+    """The reader's reply as a bare answer: first line, no quotes or closing full stop; "" for NONE."""
+    line = answer.strip().split("\n", 1)[0].strip().strip("\"'`*").strip()
+    line = re.sub(r"^(answer|a)\s*:\s*", "", line, flags=re.IGNORECASE)
+    line = line[:-1] if line.endswith(".") and not re.search(r"\b[A-Z][a-z]?\.$", line) else line
+    return "" if not line or is_none_answer(line) else line
+
+
+def _holds(text: str, answer: str) -> bool:
+    """True where ``answer`` stands in ``text`` (case and runs of spaces aside)."""
+    return bool(answer) and " ".join(answer.split()).lower() in text.lower()
+
+
+def _subject_pattern(about: Any) -> re.Pattern[str] | None:
+    """The one name or phrase ``ask()`` was asked about, as a pattern (None for lists and hits)."""
+    if isinstance(about, Hit) or isinstance(about, (list, tuple)):
+        return None
+    phrase = plain_str(getattr(about, "name", about)).strip()
+    return phrase_pattern(phrase) if phrase else None
+
+
+def _about_text(about: Any) -> str:
+    """What ``ask()`` was asked about, for its notes."""
+    items = about if isinstance(about, (list, tuple)) else [about]
+    return " or ".join(f"{plain_str(getattr(i, 'name', i))!r}" if not isinstance(i, Hit) else "the hits' passages"
+                       for i in items[:5])
+
+
+def _same_words(answer: str, about: Any) -> bool:
+    """True where the answer only gives back what was asked about."""
+    items = about if isinstance(about, (list, tuple)) else [about]
+    names = {" ".join(plain_str(getattr(item, "name", item)).split()).lower() for item in items
+             if not isinstance(item, Hit)}
+    return " ".join(answer.split()).lower() in names
 
 
 def is_none_answer(answer: str) -> bool:
