@@ -34,9 +34,11 @@ def test_first_messages_hold_question_and_shape_but_not_the_text():
 def test_the_worked_example_is_given_as_real_turns_that_alternate():
     messages = first_messages("Q?", ["text"], system_prompt())
     roles = [m["role"] for m in messages]
-    assert roles == ["system"] + ["user", "assistant"] * 5 + ["user"]
+    assert roles == ["system"] + ["user", "assistant"] * 7 + ["user"]
     assert "```repl" in messages[2]["content"] and messages[4]["content"].startswith("FINAL(")
-    assert "```repl" in messages[6]["content"] and messages[10]["content"].startswith("FINAL(")
+    assert "```repl" in messages[6]["content"] and messages[8]["content"].startswith("FINAL(")
+    assert "```repl" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
+    assert "ask(" in messages[2]["content"] and "ask(" in messages[1]["content"]  # the chain example, and its hint
     assert "```text" in messages[3]["content"]  # output is shown as a read-only block, not as loose text
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
 
