@@ -446,6 +446,8 @@ class ReplHelpers:
                      f"{page_at(self._sources[s.index].page_starts, s.start)})" for s, text in zip(chosen, texts)]
             asked = mask.sub("it", question) if mask else question
             answer = _short_answer(plain_str(self._call_host("llm_answer", [asked, "\n".join(lines)], {})))
+            if answer.endswith(".") and not any(_holds(text, answer) for text in texts):
+                answer = answer.rstrip(".")  # "Holm & Co." for "Holm & Co have audited ..."
             found = next((s for s, text in zip(chosen, texts) if _holds(text, answer)), None)
             stands_in = mask is not None and re.search(r"\bit\b", answer, re.IGNORECASE)
             if answer and found is not None and not stands_in and not _same_words(answer, about):

@@ -65,7 +65,7 @@ def sentence_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
     """The start and end of the sentence that holds ``text[lo:hi]`` (at most ``_REACH`` characters beyond it)."""
     window_start = max(0, lo - _REACH)
     start = window_start
-    for boundary in _END.finditer(text, window_start, lo):
+    for boundary in _END.finditer(text, window_start, min(len(text), lo + 1)):  # + 1: the lookahead sees text[lo]
         start = boundary.end()
     if start == window_start and window_start > 0:  # no sentence end close by: start at a word
         space = text.find(" ", window_start, lo)

@@ -157,3 +157,35 @@ def test_classify_labels_are_checked() -> None:
     assert match_label(" Human being.", ["human being", "location"]) == "human being"
     assert match_label("a location, not a human being", ["human being", "location"]) == "location"
     assert match_label("the entity", ["entity", "abstract entity"]) == "entity"
+
+
+def test_llm_answer_shows_worked_turns_then_the_sentences_and_caches_apart() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    seen: list[list[dict]] = []
+
+    def reply(messages: list[dict]) -> str:
+        seen.append(messages)
+        return "Fjord Bank"
+
+    class SettingsCache(DictCache):  # keyed on the call's settings too, as the library's cache is
+        def get(self, model_id: str, prompt: str, settings: dict) -> str | None:
+            return self.data.get((model_id, prompt + repr(sorted(settings.items()))))
+
+        def put(self, model_id: str, prompt: str, settings: dict, answer: str) -> None:
+            self.data[(model_id, prompt + repr(sorted(settings.items())))] = answer
+
+    server, budget = serve(ScriptedModel(reply), [], cache=SettingsCache())
+    with budget:
+        first = server.llm_answer("Which bank lends to it?", "- Fjord Bank lends to it. (loan.txt, page 2)")
+        again = server.llm_answer("Which bank lends to it?", "- Fjord Bank lends to it. (loan.txt, page 2)")
+        server.llm_query("Sentences from the documents:\n- Fjord Bank lends to it. (loan.txt, page 2)\n\n"
+                         "Question: Which bank lends to it?")
+    assert first == again == "Fjord Bank" and len(seen) == 2  # the second is cached; llm_query's is another call
+    messages = seen[0]
+    assert messages[0]["role"] == "system" and "copied from the sentences" in messages[0]["content"]
+    assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * 3 + ["user"]
+    assert messages[-1]["content"] == ("Sentences from the documents:\n- Fjord Bank lends to it. (loan.txt, page 2)"
+                                       "\n\nQuestion: Which bank lends to it?")
+    with pytest.raises(TypeError):
+        server.llm_answer(["Which bank?"], "text")

@@ -15,6 +15,13 @@ def test_exact_match_ignores_case_quotes_lead_in_and_trailing_dot():
     assert normalize("Numeric   Value") == "numeric value"
 
 
+def test_exact_match_ignores_a_closing_citation_but_not_other_brackets():
+    assert exact_match("Kaseli Partners (doc_00085.txt, page 1).", "Kaseli Partners") == 1.0
+    assert exact_match("Eva Lind (lease.md, pages 2 and 3)", "eva lind") == 1.0
+    assert exact_match("3.5 (approx)", "3.5") == 0.0
+    assert exact_match("Kaseli Partners (doc_00085.txt, page 1) and Galden", "Kaseli Partners") == 0.0
+
+
 def test_numeric_score_is_three_quarters_to_the_distance():
     assert numeric_score("42", 42) == 1.0
     assert numeric_score("There are 40 of them.", 42) == pytest.approx(0.75 ** 2)

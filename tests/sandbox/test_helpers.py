@@ -269,3 +269,61 @@ def test_table_reads_a_stored_table_back_as_rows_with_numbers() -> None:
     assert [(h["document"], h["page"], h["source"]) for h in result.hits][:1] == [("revenue_2024.csv", 1, "table")]
     assert "lease.pdf is not a table" in (refused.error or "")
     assert "no column 'supplier'; the columns are 'customer', 'country', 'revenue_eur'" in (missing.error or "")
+
+
+CHAIN = [Document("audit.txt", "Nordic Mills supplies flour to bakeries. Holm & Co have audited Nordic Mills since 2015.",
+                  doc_id=21),
+         Document.from_pages("holm.txt", ["Profile: Holm & Co.", "Eva Lind is the managing partner of Holm & Co."],
+                             doc_id=22)]
+
+
+def _reader(calls: list) -> dict:
+    """A scripted reader: answers from the sentences it is shown, as a careful model would."""
+    def llm_answer(question: str, sentences: str) -> str:
+        calls.append((question, sentences))
+        if "audits it" in question and "Holm & Co have audited it" in sentences:
+            return "Holm & Co."
+        if "managing partner of it" in question and "Eva Lind" in sentences:
+            return "Eva Lind"
+        if "bank" in question:
+            return "Fjord Bank"  # a name no sentence holds
+        return "NONE"
+    return {"llm_answer": llm_answer}
+
+
+def test_ask_follows_a_nested_question_link_by_link_and_records_each_sentence() -> None:
+    calls: list = []
+    with SandboxSession(CHAIN, host_functions=_reader(calls)) as session:
+        result = session.run("print(ask('Who is the managing partner of the firm that audits Nordic Mills?', "
+                             "'Nordic Mills'))")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == [
+        "[ask: Which firm audits Nordic Mills? Holm & Co (audit.txt, page 1)]",
+        "[ask: Who is the managing partner of Holm & Co? Eva Lind (holm.txt, page 2)]",
+        "Eva Lind"]
+    # the reader saw whole sentences about the subject, written "it", with their documents and pages
+    assert calls[0] == ("Which firm audits it?", "- it supplies flour to bakeries. (audit.txt, page 1)\n"
+                        "- Holm & Co have audited it since 2015. (audit.txt, page 1)")
+    assert [(h["document"], h["page"], h["source"]) for h in result.hits] == [
+        ("audit.txt", 1, "ask"), ("holm.txt", 2, "ask")]
+
+
+def test_ask_returns_nothing_for_an_answer_the_sentences_do_not_hold_and_says_why() -> None:
+    calls: list = []
+    with SandboxSession(CHAIN, host_functions=_reader(calls)) as session:
+        invented = session.run("print(repr(ask('Which bank lends to Holm & Co?', 'Holm & Co')))")
+        missing = session.run("print(repr(ask('Who audits Kranvik?', 'Kranvik')))")
+        empty = session.run("ask('Who chairs it?', '')")
+        no_reader_calls = len(calls)
+    assert invented.output.splitlines()[-1] == "''"
+    assert "do not answer 'Which bank lends to Holm & Co?'" in invented.output
+    assert "- Eva Lind is the managing partner of Holm & Co. (holm.txt, page 2)" in invented.output
+    assert len([c for c in calls if "bank" in c[0]]) == 2  # tried with the subject written "it", then as written
+    assert "no sentence of the documents mentions 'Kranvik'" in missing.output and missing.output.endswith("''\n")
+    assert "about is empty" in (empty.error or "")
+    assert no_reader_calls == 2
+
+
+def test_ask_is_refused_where_the_run_has_no_sub_model(repl: SandboxSession) -> None:
+    result = repl.run("ask('Who pays the rent?', 'rent')")
+    assert "ask() needs llm_query" in (result.error or "")
