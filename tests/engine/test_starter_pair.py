@@ -1,8 +1,8 @@
 """The starter pair answers through the RLM: real Qwen2.5-Coder 1.5B (root) and 0.5B (sub) on llama.cpp.
 
 Deterministic: temperature 0, fixed seeds, generated documents. These are the two real-model
-answer tests of the issue (a needle with its citation, a count across documents); every other
-engine test uses scripted models or SmolLM2.
+answer tests of the issue (a needle with its citation, a count across documents) and one of
+``ask()`` following a three-link chain; every other engine test uses scripted models or SmolLM2.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from rlm_desktop.engine import RLM, RLMConfig
-from rlm_desktop.eval.tasks import dataroom
+from rlm_desktop.eval.tasks import dataroom, multihop
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +49,11 @@ def test_count_across_more_than_twenty_documents(pair):
     result = run(pair, instance)
     assert result.stopped_by is None, result.answer
     assert dataroom.score(instance, result.answer) == 1.0, (instance.answer, result.answer)
+
+
+def test_a_three_link_chain_through_ask_with_hard_negatives(pair):
+    instance = multihop.generate(8 * 1024, 5)  # about 27 documents: namesakes, failed talks, partnerships
+    result = run(pair, instance)
+    assert result.stopped_by is None, result.answer
+    assert multihop.score(instance, result.answer) == 1.0, (instance.question, instance.answer, result.answer)
+    assert result.sub_calls >= 3  # one reading of the sentences per link
