@@ -196,10 +196,6 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     messages: list[Message] = [{"role": "system", "content": system}]
     if example:
         messages += [
-            {"role": "user", "content": question_message(_CHAIN_QUESTION, _EXAMPLE_SHAPE)},
-            {"role": "assistant", "content": _CHAIN_TURN_1},
-            {"role": "user", "content": next_user_message(_CHAIN_QUESTION, [output_block(_CHAIN_OUTPUT_1)], 10)},
-            {"role": "assistant", "content": _CHAIN_FINAL},
             {"role": "user", "content": question_message(_COMPARE_QUESTION, _EXAMPLE_SHAPE)},
             {"role": "assistant", "content": _COMPARE_TURN_1},
             {"role": "user", "content": next_user_message(_COMPARE_QUESTION, [output_block(_COMPARE_OUTPUT_1)], 10)},
@@ -211,6 +207,13 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             {"role": "user", "content": next_user_message(_EXAMPLE_QUESTION, [output_block(_EXAMPLE_OUTPUT_2)], 9)},
             {"role": "assistant", "content": _EXAMPLE_FINAL},
         ]
+        if chain_start(question) is not None:  # a nested question also sees a chain followed with ask()
+            messages += [
+                {"role": "user", "content": question_message(_CHAIN_QUESTION, _EXAMPLE_SHAPE)},
+                {"role": "assistant", "content": _CHAIN_TURN_1},
+                {"role": "user", "content": next_user_message(_CHAIN_QUESTION, [output_block(_CHAIN_OUTPUT_1)], 10)},
+                {"role": "assistant", "content": _CHAIN_FINAL},
+            ]
     messages.append({"role": "user", "content": question_message(question, describe_context(context))})
     return messages
 

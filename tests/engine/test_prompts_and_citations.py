@@ -34,13 +34,22 @@ def test_first_messages_hold_question_and_shape_but_not_the_text():
 def test_the_worked_example_is_given_as_real_turns_that_alternate():
     messages = first_messages("Q?", ["text"], system_prompt())
     roles = [m["role"] for m in messages]
-    assert roles == ["system"] + ["user", "assistant"] * 7 + ["user"]
+    assert roles == ["system"] + ["user", "assistant"] * 5 + ["user"]
     assert "```repl" in messages[2]["content"] and messages[4]["content"].startswith("FINAL(")
-    assert "```repl" in messages[6]["content"] and messages[8]["content"].startswith("FINAL(")
-    assert "```repl" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
-    assert "ask(" in messages[2]["content"] and "ask(" in messages[1]["content"]  # the chain example, and its hint
+    assert "```repl" in messages[6]["content"] and messages[10]["content"].startswith("FINAL(")
     assert "```text" in messages[3]["content"]  # output is shown as a read-only block, not as loose text
+    assert not any("ask(" in str(m["content"]) for m in messages[1:])
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
+
+
+def test_a_nested_question_also_sees_a_chain_followed_with_ask_and_its_one_line_call():
+    question = "Which bank lends to the firm that audits Arven Foods? Name only."
+    messages = first_messages(question, ["text"], system_prompt())
+    assert messages[:11] == first_messages("Q?", ["text"], system_prompt())[:11]  # the shared prefix stays cached
+    assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 7 + ["user"]
+    assert "ask(" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
+    assert ("`ask('Which bank lends to the firm that audits Arven Foods?', 'Arven Foods')` follows it link by link"
+            in messages[-1]["content"])
 
 
 def test_system_prompt_states_how_much_the_sub_model_reads():
