@@ -410,8 +410,11 @@ class ReplHelpers:
             question = plain_str(question).strip()
             if not question:
                 raise ValueError("ask(question, about): the question is empty")
-            single = isinstance(about, (str, Doc)) and not isinstance(about, Hit)
-            links = split_links(question, plain_str(getattr(about, "name", about))) if single else [Link(question)]
+            if isinstance(about, Doc) or (isinstance(about, (list, tuple)) and any(isinstance(a, Doc) for a in about)):
+                raise TypeError("ask(question, about): about is a name or phrase (a str), a list of them, or hits; "
+                                "to ask about each page of a document use ask_pages(question, [doc])")
+            single = isinstance(about, str)
+            links = split_links(question, plain_str(about)) if single else [Link(question)]
             if len(links) == 1:
                 return self._read(question, about)
             answer = ""
@@ -476,7 +479,7 @@ class ReplHelpers:
                 start, end = sentence_bounds(source.text, item.start, max(item.start, item.end))
                 found.append(Sentence(index, start, end, " ".join(str.__getitem__(source.text, slice(start, end)).split())))
                 continue
-            phrase = plain_str(item.name if isinstance(item, Doc) else item).strip()
+            phrase = plain_str(item).strip()
             if not phrase:
                 raise ValueError("ask(question, about): about is empty; an earlier step found nothing to ask about")
             found += sentences_matching(texts, phrase_pattern(phrase))
@@ -646,30 +649,28 @@ def _short_answer(answer: str) -> str:
 
 
 def _holds(text: str, answer: str) -> bool:
-    """True where ``answer`` stands in ``text`` (case and runs of spaces aside)."""
-    return bool(answer) and " ".join(answer.split()).lower() in text.lower()
+    """True where ``answer`` stands in ``text`` as whole words (case and runs of spaces aside)."""
+    return bool(answer.strip()) and phrase_pattern(answer).search(text) is not None
 
 
 def _subject_pattern(about: Any) -> re.Pattern[str] | None:
     """The one name or phrase ``ask()`` was asked about, as a pattern (None for lists and hits)."""
     if isinstance(about, Hit) or isinstance(about, (list, tuple)):
         return None
-    phrase = plain_str(getattr(about, "name", about)).strip()
+    phrase = plain_str(about).strip()
     return phrase_pattern(phrase) if phrase else None
 
 
 def _about_text(about: Any) -> str:
     """What ``ask()`` was asked about, for its notes."""
     items = about if isinstance(about, (list, tuple)) else [about]
-    return " or ".join(f"{plain_str(getattr(i, 'name', i))!r}" if not isinstance(i, Hit) else "the hits' passages"
-                       for i in items[:5])
+    return " or ".join(f"{plain_str(i)!r}" if not isinstance(i, Hit) else "the hits' passages" for i in items[:5])
 
 
 def _same_words(answer: str, about: Any) -> bool:
     """True where the answer only gives back what was asked about."""
     items = about if isinstance(about, (list, tuple)) else [about]
-    names = {" ".join(plain_str(getattr(item, "name", item)).split()).lower() for item in items
-             if not isinstance(item, Hit)}
+    names = {" ".join(plain_str(item).split()).lower() for item in items if not isinstance(item, Hit)}
     return " ".join(answer.split()).lower() in names
 
 

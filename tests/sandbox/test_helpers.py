@@ -314,6 +314,7 @@ def test_ask_returns_nothing_for_an_answer_the_sentences_do_not_hold_and_says_wh
         invented = session.run("print(repr(ask('Which bank lends to Holm & Co?', 'Holm & Co')))")
         missing = session.run("print(repr(ask('Who audits Kranvik?', 'Kranvik')))")
         empty = session.run("ask('Who chairs it?', '')")
+        a_document = session.run("ask('Who audits Nordic Mills?', context[0])")
         no_reader_calls = len(calls)
     assert invented.output.splitlines()[-1] == "''"
     assert "do not answer 'Which bank lends to Holm & Co?'" in invented.output
@@ -321,6 +322,7 @@ def test_ask_returns_nothing_for_an_answer_the_sentences_do_not_hold_and_says_wh
     assert len([c for c in calls if "bank" in c[0]]) == 2  # tried with the subject written "it", then as written
     assert "no sentence of the documents mentions 'Kranvik'" in missing.output and missing.output.endswith("''\n")
     assert "about is empty" in (empty.error or "")
+    assert "use ask_pages(question, [doc])" in (a_document.error or "")
     assert no_reader_calls == 2
 
 
