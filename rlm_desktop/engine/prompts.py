@@ -9,12 +9,12 @@ only its shape.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
 from rlm_desktop.sandbox.links import chain_start
+from rlm_desktop.sandbox.relevance import question_only
 from rlm_desktop.tables import is_table_name, sheet_count
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
@@ -228,17 +228,12 @@ def question_message(question: str, shape: str) -> str:
     if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule
         return (f"{shape}\n\nNew question: {question}\n\n"
                 f"You have not seen the documents yet. The answer goes through a chain of facts that starts at "
-                f"{start}: `ask({_first_question(question)!r}, {start!r})` follows it link by link. "
+                f"{start}: `ask({' '.join((question_only(question) or question).split())!r}, {start!r})` follows it "
+                "link by link. "
                 "Reply with one sentence and one ```repl block.")
     return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
             "(grep or search). Reply with one sentence and one ```repl block.")
-
-
-def _first_question(question: str) -> str:
-    """The question without the instructions after it ("Answer with the name only.")."""
-    asked = re.match(r"[^?]*\?", question)
-    return " ".join((asked.group(0) if asked else question).split())
 
 
 def turns_since_question(messages: Sequence[Message]) -> int:

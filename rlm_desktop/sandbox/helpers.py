@@ -16,7 +16,7 @@ from typing import Any, Callable
 from rlm_desktop.sandbox.bm25 import BM25Index
 from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
-from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_bounds, sentences_matching
+from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
@@ -476,8 +476,7 @@ class ReplHelpers:
             if isinstance(item, Hit):
                 source = self._source_named(item.document, "ask")
                 index = self._sources.index(source)
-                start, end = sentence_bounds(source.text, item.start, max(item.start, item.end))
-                found.append(Sentence(index, start, end, " ".join(str.__getitem__(source.text, slice(start, end)).split())))
+                found.append(sentence_at(index, source.text, item.start, max(item.start, item.end)))
                 continue
             phrase = plain_str(item).strip()
             if not phrase:

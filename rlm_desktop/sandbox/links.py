@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rlm_desktop.sandbox.relevance import question_only
+
 _NOUN = r"(?P<noun>[\w'-]+(?: [\w'-]+){0,2}?)"
 _MAX_LINKS = 5
 _SLOT = "\x00"  # stands for the answer of the previous link while the question is rewritten
@@ -46,10 +48,10 @@ class Link:
 def split_links(question: str, about: str) -> list[Link]:
     """The links of ``question`` around ``about``, innermost first; ``[Link(question)]`` when it has none."""
     subject = re.escape(" ".join(about.split()))
-    asked = re.match(r"[^?]*\?", question)
+    asked = question_only(question)
     if not subject or asked is None:
         return [Link(question)]
-    rest = " ".join(asked.group(0).split())
+    rest = " ".join(asked.split())
     target = subject
     links: list[Link] = []
     while len(links) < _MAX_LINKS:
@@ -106,8 +108,7 @@ def chain_start(question: str) -> str | None:
     """The name a nested question's chain starts from ("Nordic Mills" in "Who is the managing partner
     of the firm that audits Nordic Mills?"), when the question has a relative clause ending in a
     capitalised name and ``split_links`` splits it; None otherwise."""
-    asked = re.match(r"[^?]*\?", question)
-    text = " ".join((asked.group(0) if asked else question).split())
+    text = " ".join((question_only(question) or question).split())
     for match in _CHAIN_OPENING.finditer(text):
         name = match.group("name").rstrip(".'")
         if len(split_links(text, name)) > 1:

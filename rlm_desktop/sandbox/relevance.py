@@ -29,12 +29,18 @@ states stated say says please name names tell according
 """.split())
 
 
+def question_only(question: str) -> str | None:
+    """The question up to its first "?", without the instructions after it ("Answer in one word"); None
+    when it has no "?"."""
+    asked = re.match(r"[^?]*\?", question)
+    return asked.group(0) if asked else None
+
+
 class QuestionFocus:
     """The question's content words, weighted by how rare they are in the documents."""
 
     def __init__(self, question: str, texts: Sequence[str]) -> None:
-        first = re.match(r"[^?]*\?", question)  # instructions after the question ("Answer in one word") are not its topic
-        words = _WORD.findall((first.group(0) if first else question).lower())
+        words = _WORD.findall((question_only(question) or question).lower())  # instructions are not its topic
         stems = {w[:_STEM_CHARS] for w in words if w not in _STOP_WORDS and (len(w) > 2 or w.isdigit())}
         self._weights: dict[str, float] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}

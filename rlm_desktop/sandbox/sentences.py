@@ -50,15 +50,20 @@ def sentences_matching(texts: list[str], pattern: re.Pattern[str], limit: int = 
         for match in pattern.finditer(text):
             if match.start() < last_end:
                 continue
-            start, end = sentence_bounds(text, match.start(), match.end())
-            last_end = end
-            sentence = " ".join(text[start:end].split())
-            if sentence and sentence.lower() not in seen:
-                seen.add(sentence.lower())
-                found.append(Sentence(index, start, end, sentence))
+            sentence = sentence_at(index, text, match.start(), match.end())
+            last_end = sentence.end
+            if sentence.text and sentence.text.lower() not in seen:
+                seen.add(sentence.text.lower())
+                found.append(sentence)
                 if len(found) >= limit:
                     return found
     return found
+
+
+def sentence_at(index: int, text: str, lo: int, hi: int) -> Sentence:
+    """The sentence of ``text`` (source ``index``) that holds ``text[lo:hi]``, its spaces collapsed."""
+    start, end = sentence_bounds(text, lo, hi)
+    return Sentence(index, start, end, " ".join(str.__getitem__(text, slice(start, end)).split()))
 
 
 def sentence_bounds(text: str, lo: int, hi: int) -> tuple[int, int]:
