@@ -176,7 +176,8 @@ class RLM:
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
         subcalls = SubCallServer(self.sub, budget=run.budget, emit=run.emit, max_tokens=self.config.sub_max_tokens,
                                  parallel=self.config.parallel_sub_calls, cache=self.cache,
-                                 child=self._child_runner(run) if self.config.depth >= 2 else None, depth=run.depth)
+                                 child=self._child_runner(run) if self.config.depth >= 2 else None, depth=run.depth,
+                                 writer=self.root)
         host = {**tools, **subcalls.host_functions()}
         sandbox: SandboxSession | None = None
         try:

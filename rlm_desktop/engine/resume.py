@@ -21,7 +21,7 @@ from rlm_desktop.engine.events import RunResumed
 from rlm_desktop.errors import ResumeError
 from rlm_desktop.sandbox.replay import ReplayCell, RestoreReport
 
-SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched", "llm_classify", "llm_answer")
+SUB_CALL_FUNCTIONS = ("llm_query", "llm_query_batched", "llm_classify", "llm_answer", "llm_examples")
 
 
 @dataclass

@@ -16,6 +16,7 @@ also always on the plain sub-model.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from rlm_desktop.backends.base import BatchingLanguageModel, Completion, Languag
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import choice_grammar
-from rlm_desktop.engine.prompts import answer_messages, answer_prompt, classify_messages, sub_messages
+from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
+                                        example_request, sub_messages, written_examples)
 from rlm_desktop.errors import BackendError, ContextOverflowError
 
 _PREVIEW = 200
@@ -35,6 +37,9 @@ MAX_LABELS = 40
 MAX_LABEL_CHARS = 120
 UNCLEAR_LABEL = "(unclear)"
 ANSWER_MAX_TOKENS = 48  # a name, a date or an amount
+EXAMPLE_MAX_TOKENS = 80  # one short example text
+EXAMPLE_SAMPLES = 5      # texts to classify shown to the writer of examples, for their form
+EXAMPLE_SAMPLE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class _CallKind:
     grammar: str | None = None
     via_child: bool = True   # at depth 2 a child RLM answers instead of the plain sub-model
     tag: str | None = None   # told apart in the sub-call cache (None: a plain llm_query)
+    model: LanguageModel | None = None  # another model than the sub-model (the writer of classify() examples)
+    role: str = "sub"        # whose usage the call counts as
 
     @property
     def options(self) -> dict[str, Any]:
@@ -70,8 +77,9 @@ class SubCallServer:
 
     def __init__(self, model: LanguageModel, *, budget: RunBudget, emit: Callable[[Event], None],
                  max_tokens: int, parallel: int, cache: SubCallCache | None = None,
-                 child: ChildRunner | None = None, depth: int = 0) -> None:
+                 child: ChildRunner | None = None, depth: int = 0, writer: LanguageModel | None = None) -> None:
         self.model = model
+        self.writer = writer
         self.budget = budget
         self.emit = emit
         self.max_tokens = max_tokens
@@ -84,7 +92,7 @@ class SubCallServer:
 
     def host_functions(self) -> dict[str, Callable[..., Any]]:
         return {"llm_query": self.llm_query, "llm_query_batched": self.llm_query_batched,
-                "llm_classify": self.llm_classify, "llm_answer": self.llm_answer}
+                "llm_classify": self.llm_classify, "llm_answer": self.llm_answer, "llm_examples": self.llm_examples}
 
     @property
     def _plain(self) -> _CallKind:
@@ -118,6 +126,22 @@ class SubCallServer:
                          grammar=grammar, via_child=False, tag=tag)
         return [match_label(answer, labels) for answer in self._many(texts, kind)]
 
+    def llm_examples(self, labels: list[str], samples: list[str]) -> list[list[str]]:
+        """Example texts for each label (two), written by the writer model (the root where the run has one) in
+        the form of ``samples`` (a few of the texts to classify): the examples a classify() call gets when its
+        caller gave none. A text written for two labels is left out (it is wrong for one of them)."""
+        labels = checked_labels(labels)
+        if isinstance(samples, str) or not hasattr(samples, "__iter__"):
+            raise TypeError("llm_examples expects a list of sample texts (str)")
+        shown = [str(sample)[:EXAMPLE_SAMPLE_CHARS] for sample in list(samples)[:EXAMPLE_SAMPLES]]
+        writer = self.writer or self.model
+        kind = _CallKind(messages=example_messages, max_tokens=EXAMPLE_MAX_TOKENS, via_child=False, tag="example",
+                         model=writer, role="root" if self.writer is not None else "sub")
+        pairs = [[text, label] for label in labels
+                 for text in written_examples(self._one(example_request(labels, label, shown), kind))]
+        given = Counter(text.casefold() for text, _ in pairs)
+        return [pair for pair in pairs if given[pair[0].casefold()] == 1]  # a text written for two labels is wrong once
+
     def llm_answer(self, question: str, sentences: str) -> str:
         """Answer ``question`` from ``sentences`` (one per line) with a short name, date or amount,
         or NONE; the reader is shown worked turns first."""
@@ -132,7 +156,8 @@ class SubCallServer:
         self.emit(SubCallStarted(call_id=call_id, prompt_preview=prompt[:_PREVIEW],
                                  prompt_chars=len(prompt), depth=self.depth))
         started = time.monotonic()
-        cached = self.cache.get(self.model.name, prompt, self._cache_settings(kind)) if self.cache else None
+        model = kind.model or self.model
+        cached = self.cache.get(model.name, prompt, self._cache_settings(kind)) if self.cache else None
         if cached is not None:
             self.budget.count_sub_call(cached=True)
             self.emit(SubCallFinished(call_id=call_id, answer_preview=cached[:_PREVIEW], prompt_tokens=0,
@@ -150,7 +175,7 @@ class SubCallServer:
                                   seconds=time.monotonic() - started,
                                   prompt_tokens_evaluated=usage.prompt_tokens_evaluated, depth=self.depth))
         if self.cache is not None and not self.budget.work_cancelled:
-            self.cache.put(self.model.name, prompt, self._cache_settings(kind), answer)
+            self.cache.put(model.name, prompt, self._cache_settings(kind), answer)
         return answer
 
     def _admit_one(self) -> None:
@@ -170,20 +195,20 @@ class SubCallServer:
         if self.child is not None and kind.via_child:
             return self.child(prompt)
         try:
-            completion = self.model.chat(kind.messages(prompt), max_tokens=kind.max_tokens,
-                                         temperature=0.0, cancel=self.budget.token, **kind.options)
+            completion = (kind.model or self.model).chat(kind.messages(prompt), max_tokens=kind.max_tokens,
+                                                         temperature=0.0, cancel=self.budget.token, **kind.options)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
-        return self._answer_of(completion)
+        return self._answer_of(completion, kind.role)
 
-    def _answer_of(self, completion: Completion | Exception) -> tuple[str, Usage]:
+    def _answer_of(self, completion: Completion | Exception, role: str = "sub") -> tuple[str, Usage]:
         """The answer of one model call, or the error the sandbox code sees."""
         if isinstance(completion, ContextOverflowError):
             raise ValueError(f"llm_query prompt too long: {completion.prompt_tokens} tokens, the sub-model "
                              f"reads at most {completion.context_length}; use smaller chunks") from None
         if isinstance(completion, Exception):
             raise RuntimeError(f"llm_query failed: {completion}") from None
-        self.budget.add_usage("sub", completion.usage)
+        self.budget.add_usage(role, completion.usage)
         if completion.finish_reason == "cancelled":
             raise RuntimeError("llm_query cancelled: the run was stopped")
         return completion.text.strip(), completion.usage

@@ -515,11 +515,23 @@ class ReplHelpers:
             unique = list(dict.fromkeys(items))
             if not unique:
                 return []
-            answers = self._call_host("llm_classify", [unique, [plain_str(label) for label in labels]],
-                                      {"examples": to_plain(examples or [])})
+            names = [plain_str(label) for label in labels]
+            if not examples and "llm_examples" in self._host_names:
+                examples = self._written_examples(unique, names)
+            answers = self._call_host("llm_classify", [unique, names], {"examples": to_plain(examples or [])})
             by_text = dict(zip(unique, (plain_str(answer) for answer in answers)))
             return [by_text[item] for item in items]
         return classify
+
+    def _written_examples(self, texts: list[str], labels: list[str]) -> list[list[str]]:
+        """Examples for a classify() call given none: two per label, written by the root model in the form of a
+        few of ``texts`` (spread over them), and printed, so the reader of the output sees what they were."""
+        count = min(EXAMPLE_SAMPLES, len(texts))
+        samples = [texts[(k + 1) * len(texts) // (count + 1)] for k in range(count)]
+        pairs = [list(pair) for pair in self._call_host("llm_examples", [labels, samples], {})]
+        shown = "; ".join(f"{text!r} -> {label}" for text, label in pairs)
+        self._writer().write(f"[classify: no examples were given, so these were written: {shown}]\n")
+        return pairs
 
     def _page_spans(self, pages: Any) -> list[tuple[Source, int, int, int]]:
         """(source, page number, start, end) for each page that ``pages`` names, in order, once each."""
@@ -576,6 +588,7 @@ PHRASE_FALLBACK_HITS = 5
 ASK_PAGE_CHARS = 6000
 ASK_CHARS = 6000  # the sentences one ask() reads
 ASK_SHOWN = 5  # sentences printed when ask() found no answer in them
+EXAMPLE_SAMPLES = 5  # texts shown to the writer of classify() examples
 _NONE_ANSWER = re.compile(r"^\W*(none|no\.?$|n/?a\b|not (mentioned|stated|found|specified|given)|"
                           r"(this|the) (page|text) does not|there is no)", re.IGNORECASE)
 

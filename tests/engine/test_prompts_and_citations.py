@@ -52,6 +52,31 @@ def test_a_nested_question_also_sees_a_chain_followed_with_ask_and_its_one_line_
             in messages[-1]["content"])
 
 
+def test_a_count_by_unwritten_categories_sees_the_block_that_classifies_and_counts():
+    question = ("Each note is about one of 'rent', 'repairs', 'access'; the category is not written. "
+                "Which category has the most notes?")
+    notes = "\n".join(["Tenant asked for a key.", "Boiler broke again.", "Paid March late."] * 10)
+    messages = first_messages(question, [notes], system_prompt())
+    assert messages[:11] == first_messages("Q?", ["text"], system_prompt())[:11]  # the shared prefix stays cached
+    assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 7 + ["user"]
+    assert "classify(items" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
+    block = ("items = [line for d in context for line in d.splitlines() if line.strip()]\n"
+             "labels = classify(items, ['rent', 'repairs', 'access'])\n"
+             "print(len(items), collections.Counter(labels).most_common())")
+    assert block in messages[-1]["content"] and "nothing has run" in messages[-1]["content"]
+    # short documents are the items themselves; a written category is searched for, not classified
+    many = first_messages(question, ["Tenant asked for a key.", "Boiler broke."], system_prompt())
+    assert "items = list(context)" in many[-1]["content"]
+    # lines that split alike into fields are classified by their longest field, without its "Key: "
+    rows = "\n".join(f"Date: 2024-01-{i:02d} | Note: {n}" for i, n in enumerate(notes.splitlines(), 1))
+    listed = first_messages(question, rows, system_prompt())
+    assert ("items = [line for line in context.splitlines() if line.count(' | ') == 1]\n"
+            "labels = classify([item.split(' | ')[1].removeprefix('Note: ') for item in items], "
+            "['rent', 'repairs', 'access'])") in listed[-1]["content"]
+    written = first_messages(question, ["category: rent", "category: rent", "category: rent"], system_prompt())
+    assert "classify(" not in written[-1]["content"] and len(written) == 12
+
+
 def test_system_prompt_states_how_much_the_sub_model_reads():
     small, large = system_prompt(4096), system_prompt(32768)
     assert "about 10,000 characters" in small and "about 96,000 characters" in large

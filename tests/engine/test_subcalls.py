@@ -189,3 +189,32 @@ def test_llm_answer_shows_worked_turns_then_the_sentences_and_caches_apart() -> 
                                        "\n\nQuestion: Which bank lends to it?")
     with pytest.raises(TypeError):
         server.llm_answer(["Which bank?"], "text")
+
+
+def test_examples_are_written_by_the_writer_model_one_per_label_in_the_texts_form() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    asked: list[list[dict]] = []
+
+    def write(messages: list[dict]) -> str:
+        asked.append(messages)
+        request = messages[-1]["content"]
+        label = request.rsplit("category", 1)[1]
+        if "'place'" in label:
+            return "Where is the office?\n\n2. When does the lease end?"  # the second is written for two labels
+        return ('1. "How much is the rent?"\n2. Text: What is the deposit?\n3. A third one.' if "'rent'" in label
+                else "- When does the lease end?")
+
+    def never(messages: list[dict]) -> str:
+        raise AssertionError("the sub model does not write examples when a writer is given")
+
+    budget = RunBudget(max_sub_calls=100, max_tokens=10**7, max_seconds=600)
+    server = SubCallServer(ScriptedModel(never), budget=budget, emit=[].append, max_tokens=16, parallel=1,
+                           writer=ScriptedModel(write))
+    with budget:
+        pairs = server.llm_examples(LABELS, QUESTIONS[:2])
+    assert pairs == [["How much is the rent?", "rent"], ["What is the deposit?", "rent"], ["Where is the office?", "place"]]
+    assert len(asked) == 3 and budget.sub_calls == 3
+    assert "- What is the annual rent?\n- When does the lease expire?" in asked[0][-1]["content"]
+    # the writer's tokens count as the root's
+    assert budget.usage["root"].completion_tokens > 0 and budget.usage["sub"].total_tokens == 0

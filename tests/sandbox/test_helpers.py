@@ -329,3 +329,26 @@ def test_ask_returns_nothing_for_an_answer_the_sentences_do_not_hold_and_says_wh
 def test_ask_is_refused_where_the_run_has_no_sub_model(repl: SandboxSession) -> None:
     result = repl.run("ask('Who pays the rent?', 'rent')")
     assert "ask() needs llm_query" in (result.error or "")
+
+
+def test_classify_given_no_examples_has_them_written_prints_them_and_uses_them() -> None:
+    written: list = []
+
+    def llm_examples(labels: list[str], samples: list[str]) -> list[list[str]]:
+        written.append((list(labels), list(samples)))
+        return [["rent is late", "money"], ["phone Beta", "other"]]
+
+    def llm_classify(texts: list[str], labels: list[str], examples: list) -> list[str]:
+        assert examples in ([["rent is late", "money"], ["phone Beta", "other"]], [["rent due", "money"]])
+        return ["money" if "rent" in text else "other" for text in texts]
+
+    host = {"llm_classify": llm_classify, "llm_examples": llm_examples}
+    with SandboxSession([LEASE, NOTES], host_functions=host) as session:
+        result = session.run("print(classify(['the rent is due', 'call Beta', 'the rent is due'], ['money', 'other']))")
+        given = session.run("print(classify(['call Beta'], ['money', 'other'], examples=[('rent due', 'money')]))")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == [
+        "[classify: no examples were given, so these were written: 'rent is late' -> money; "
+        "'phone Beta' -> other]", "['money', 'other', 'money']"]
+    assert written == [(["money", "other"], ["the rent is due", "call Beta"])]  # distinct texts, spread
+    assert given.error is None and given.output.strip() == "['other']" and len(written) == 1  # examples given: none written
