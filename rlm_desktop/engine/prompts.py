@@ -420,6 +420,8 @@ EXAMPLE_SYSTEM = "You write short example texts for a classifier."
 
 
 EXAMPLES_PER_LABEL = 2
+# two texts written on one line: "What is X? What is Y?" or "- A. - B." (seen from the 1.5B)
+_TWO_ON_ONE_LINE = re.compile(r"(?<=[.?!])\s+[-*\u2022]\s+|(?<=\?)\s+(?=[A-Z][^?]*\?\s*$)")
 
 
 def example_request(labels: Sequence[str], label: str, samples: Sequence[str]) -> str:
@@ -446,7 +448,7 @@ def written_examples(answer: str) -> list[str]:
     """The example texts in a writer's answer: its first :data:`EXAMPLES_PER_LABEL` non-empty lines, each
     without a list mark, a "Text:" lead or surrounding quotes."""
     texts = []
-    for line in answer.splitlines():
+    for line in (part for whole in answer.splitlines() for part in _TWO_ON_ONE_LINE.split(whole)):
         line = re.sub(r"^\s*(?:[-*\u2022]|\d+[.)])\s*", "", line).strip()
         if line.casefold().startswith("text:"):
             line = line[5:].strip()

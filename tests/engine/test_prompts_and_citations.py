@@ -168,3 +168,14 @@ def test_a_figure_counts_as_shown_only_as_a_whole_figure_of_the_output():
     assert unsupported_figures("Kestrel, EUR 742,000.", cells) == ["742,000"]  # a digit lost is another figure
     assert unsupported_figures("EUR 7,420,000 of EUR 2,846,500 (31 rows); EUR 48,500,000", cells) == []
     assert unsupported_figures("EUR 420,000 or 74", cells) == ["420,000", "74"]
+
+
+def test_written_examples_are_read_one_per_line_or_two_written_on_one_line():
+    from rlm_desktop.engine.prompts import written_examples
+
+    assert written_examples('1. "How much is the rent?"\n\n2. Text: What is the deposit?\n3. A third.') == [
+        "How much is the rent?", "What is the deposit?"]
+    assert written_examples("What is ESA short for? What is NATO short for?") == [
+        "What is ESA short for?", "What is NATO short for?"]
+    assert written_examples("- The lift is broken. - The door sticks.") == ["The lift is broken.", "The door sticks."]
+    assert written_examples("I was charged twice. Please refund me.") == ["I was charged twice. Please refund me."]
