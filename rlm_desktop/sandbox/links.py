@@ -93,11 +93,25 @@ def _innermost(text: str, target: str) -> tuple[tuple[int, int], list[Link]] | N
     if kind == "that":
         links = [Link(f"Which {noun} {match.group('verb')} {named}?")]
     elif kind == "whose":
-        owned = match.group("owned")
-        links = [Link(f"Which {owned} {match.group('verb')} {named}?"), Link(f"Which {noun} has {{}} as {owned}?")]
+        owned, verb = _owned_and_verb(match.group("owned"), match.group("verb"))
+        links = [Link(f"Which {owned} {verb} {named}?"), Link(f"Which {noun} has {{}} as {owned}?")]
     else:
         links = [Link(f"What is the {noun} of {named}?")]
     return (start, end), links
+
+
+_AUXILIARIES = frozenset("is was are were has had have does did do can could will would may must".split())
+
+
+def _owned_and_verb(owned: str, verb: str) -> tuple[str, str]:
+    """"managing", "partner chairs" -> "managing partner", "chairs": a compound noun after "whose" keeps its
+    second word when the verb's first word does not read as a verb (an auxiliary, or ending in -s or -ed)."""
+    words = verb.split()
+    first = words[0].casefold() if words else ""
+    looks_like_verb = first in _AUXILIARIES or first.endswith("ed") or (first.endswith("s") and not first.endswith("ss"))
+    if len(owned.split()) == 1 and len(words) >= 2 and not looks_like_verb:
+        return f"{owned} {words[0]}", " ".join(words[1:])
+    return owned, verb
 
 
 _NAME = r"(?P<name>[A-Z][\w'&.-]*(?: (?:[A-Z][\w'&.-]*|&|of|and|de|van|von))*)"

@@ -24,6 +24,11 @@ def test_a_relative_clause_becomes_its_own_link_and_its_answer_fills_the_rest() 
 def test_a_whose_clause_asks_for_the_owner_through_what_it_owns() -> None:
     assert _questions("Which supplier delivers to the hotel whose manager lives in Bodo?", "Bodo") == [
         "Which manager lives in Bodo?", "Which hotel has {} as manager?", "Which supplier delivers to {}?"]
+    # a compound noun after "whose" stays whole: the verb is the word that reads as one
+    assert _questions("Who audits the firm whose managing partner chairs Arven Foods?", "Arven Foods") == [
+        "Which managing partner chairs Arven Foods?", "Which firm has {} as managing partner?", "Who audits {}?"]
+    assert _questions("Where was the company whose founder was born in Bodo based?", "Bodo")[0] == (
+        "Which founder was born in Bodo?")
 
 
 def test_questions_without_a_chain_around_the_subject_stay_whole() -> None:
