@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
-from rlm_desktop.sandbox.categories import listing_of, unwritten_categories
+from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
 from rlm_desktop.sandbox.links import chain_start
 from rlm_desktop.sandbox.relevance import question_only
 from rlm_desktop.tables import is_table_name, sheet_count
@@ -146,7 +146,6 @@ _TALLY_OUTPUT_1 = """[classify: no examples were given, so these were written: '
 _TALLY_FINAL = "FINAL(bug report)"
 
 _LIST_LIMIT = 20
-_LINES_PER_LISTING = 20  # documents with this many lines each, on average, are listings: their lines are the items
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
 
@@ -257,7 +256,7 @@ def category_program(categories: Sequence[str], context: Context) -> str:
     free-text field (see :func:`~rlm_desktop.sandbox.categories.listing_of`)."""
     docs = _items(context)
     lines = [line for item in docs for line in _text(item).splitlines()]
-    if len(docs) > 1 and len(lines) < _LINES_PER_LISTING * len(docs):
+    if not items_are_lines([_text(item) for item in docs]):
         items, texts = "list(context)", "items"
     else:
         listing = listing_of(lines)

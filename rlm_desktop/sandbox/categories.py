@@ -9,8 +9,9 @@ the items and counts the labels.
 
 A question is one when it quotes at least two category names, speaks of categories
 (or classes, labels, types, kinds) and asks for a count, a ranking or a comparison, and
-when no quoted name is written in the documents more than :data:`WRITTEN_LIMIT` times (a
-category that is written, say a governing law on every contract, is counted by search).
+when fewer than half of the items name any of them (a category that is written, say a
+governing law on every contract, is counted by search; "heating" in a few heating
+requests does not make the category written).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from dataclasses import dataclass
 
 from rlm_desktop.sandbox.sentences import phrase_pattern
 
-WRITTEN_LIMIT = 2  # a name written more often than this is data to search, not a hidden category
+WRITTEN_SHARE = 0.5  # categories named in this share of the items are written data: search, not classify
+LINES_PER_LISTING = 20  # documents with this many lines each, on average, are listings: their lines are the items
 _QUOTED = re.compile(r"'([^'\n]{1,60})'|\"([^\"\n]{1,60})\"|\u2018([^\u2019\n]{1,60})\u2019|\u201c([^\u201d\n]{1,60})\u201d")
 _CATEGORY_WORDS = re.compile(r"\b(categor(?:y|ies)|class(?:es)?|labels?|types?|kinds?)\b", re.IGNORECASE)
 _AGGREGATE_WORDS = re.compile(
-    r"\b(how many|number of|count|most|least|more common|less common|frequen\w*|share|proportion|percentage)\b",
+    r"\b(how many|number of|count|most|least|fewest|fewer|more|less|rarest|commonest|largest|smallest|frequen\w*|"
+    r"share|proportion|percentage)\b",
     re.IGNORECASE)
 
 
@@ -41,22 +44,25 @@ def quoted_categories(question: str) -> list[str]:
 
 
 def unwritten_categories(question: str, texts: Iterable[str]) -> list[str] | None:
-    """The categories to classify items into when ``question`` counts or ranks by categories that
-    ``texts`` do not write; None for any other question."""
+    """The categories to classify items into when ``question`` counts or ranks by categories that the items
+    of ``texts`` (see :func:`items_are_lines`) do not write; None for any other question."""
     names = quoted_categories(question)
     if len(names) < 2 or not _CATEGORY_WORDS.search(question) or not _AGGREGATE_WORDS.search(question):
         return None
-    patterns = [phrase_pattern(name) for name in names if name.split()]
-    if len(patterns) < 2:
-        return None
-    written = [0] * len(patterns)
-    for text in texts:
-        for i, pattern in enumerate(patterns):
-            if written[i] <= WRITTEN_LIMIT:
-                written[i] += sum(1 for _ in zip(range(WRITTEN_LIMIT + 1), pattern.finditer(text)))
-    if any(count > WRITTEN_LIMIT for count in written):
+    documents = list(texts)
+    items = ([line for text in documents for line in text.splitlines() if line.strip()]
+             if items_are_lines(documents) else documents)
+    written = re.compile("|".join(phrase_pattern(name).pattern for name in names), re.IGNORECASE)
+    if not items or sum(1 for item in items if written.search(item)) >= WRITTEN_SHARE * len(items):
         return None
     return names
+
+
+def items_are_lines(texts: Sequence[str]) -> bool:
+    """Whether the items of ``texts`` are their lines (one document, or documents that are lists of many
+    short lines: a log, an export, a register) rather than the documents themselves."""
+    lines = sum(text.count("\n") + 1 for text in texts)
+    return len(texts) == 1 or lines >= LINES_PER_LISTING * len(texts)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ def test_quoted_names_are_taken_in_order_once_each_whatever_the_quotes() -> None
 
 
 def test_a_count_or_ranking_by_unwritten_categories_is_recognised() -> None:
-    for asked in ("Which category has the most tickets?", "How many tickets belong to the category 'billing'?",
+    for asked in ("Which category has the most tickets?", "Which category has the fewest tickets?", "How many tickets belong to the category 'billing'?",
                   "Is the category 'billing' more common than 'bug report'?"):
         assert unwritten_categories(PREAMBLE + asked, TICKETS) == ["billing", "bug report", "feature request"]
 
@@ -30,6 +30,9 @@ def test_other_questions_are_not() -> None:
 def test_a_category_the_documents_write_is_searched_for_not_classified() -> None:
     written = TICKETS + [f"#{5530 + i} category: billing, refund asked" for i in range(3)]
     assert unwritten_categories(PREAMBLE + "Which category has the most tickets?", written) is None
+    # a name in a few of the items' own words does not make the category written
+    log = "\n".join(TICKETS * 8 + ["#5600 2023-05-01 Another billing question"] * 3)
+    assert unwritten_categories(PREAMBLE + "Which category has the most tickets?", [log]) is not None
     # named once in a header, as a list of the categories, it is still unwritten
     header = ["Categories used: billing, bug report, feature request."] + TICKETS
     assert unwritten_categories(PREAMBLE + "Which category has the most tickets?", header) is not None
