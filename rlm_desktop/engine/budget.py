@@ -113,6 +113,12 @@ class RunBudget:
             self._trip("max_sub_calls")
         return not refused
 
+    @property
+    def sub_calls_left(self) -> int:
+        """How many more sub-calls may run a model."""
+        with self._lock:
+            return max(0, self.max_sub_calls - self._sub_calls_run)
+
     def count_sub_call(self, *, cached: bool) -> None:
         with self._lock:
             self.sub_calls += 1

@@ -124,7 +124,20 @@ class SubCallServer:
         tag = "\n".join(["classify", *labels, *(f"{text}\t{label}" for text, label in shots)])
         kind = _CallKind(messages=lambda text: classify_messages(labels, text, shots), max_tokens=longest + 8,
                          grammar=grammar, via_child=False, tag=tag)
+        self._check_room(texts, kind, "classify()")
         return [match_label(answer, labels) for answer in self._many(texts, kind)]
+
+    def _check_room(self, prompts: list[str], kind: _CallKind, what: str) -> None:
+        """Refuse at once, rather than after spending the budget, a batch that needs more sub-calls than are left."""
+        distinct = list(dict.fromkeys(prompts))
+        settings = self._cache_settings(kind)
+        needed = sum(1 for p in distinct if self.cache is None or self.cache.get(self.model.name, p, settings) is None)
+        left = self.budget.sub_calls_left
+        if needed > left:
+            raise RuntimeError(f"{what} refused: it needs {needed:,} sub-calls (one per text not answered before) and "
+                               f"this run has {left:,} left (the sub-calls per run setting). Classify fewer texts, "
+                               "such as only the part of each item that decides its category (a date or an id makes "
+                               "every item distinct).")
 
     def llm_examples(self, labels: list[str], samples: list[str]) -> list[list[str]]:
         """Example texts for each label (two), written by the writer model (the root where the run has one) in

@@ -218,3 +218,17 @@ def test_examples_are_written_by_the_writer_model_one_per_label_in_the_texts_for
     assert "- What is the annual rent?\n- When does the lease expire?" in asked[0][-1]["content"]
     # the writer's tokens count as the root's
     assert budget.usage["root"].completion_tokens > 0 and budget.usage["sub"].total_tokens == 0
+
+
+def test_classify_is_refused_at_once_when_the_budget_cannot_cover_its_texts() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    calls: list = []
+    server, budget = serve(ScriptedModel(lambda messages: calls.append(messages) or "rent"), [], cache=DictCache(),
+                           max_sub_calls=3)
+    with budget:
+        assert server.llm_classify(QUESTIONS[:2], LABELS) == ["rent", "rent"]
+        with pytest.raises(RuntimeError, match="classify\\(\\) refused: it needs 2 sub-calls .* this run has 1 left"):
+            server.llm_classify(QUESTIONS[1:], LABELS)
+        assert len(calls) == 2  # nothing was spent on the refused call
+        assert server.llm_classify(QUESTIONS[:2] + QUESTIONS[3:], LABELS) == ["rent"] * 3  # two are cached
