@@ -17,7 +17,8 @@ from rlm_desktop.documents import Context, Document
 from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
 from rlm_desktop.sandbox.links import chain_start
 from rlm_desktop.sandbox.relevance import question_only
-from rlm_desktop.tables import is_table_name, sheet_count
+from rlm_desktop.sandbox.shares import numeric_columns
+from rlm_desktop.tables import is_table_name, sheet_count, table_rows
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
 loaded in a Python REPL as the variable `context`. You never see them: you write Python code, I
@@ -241,8 +242,31 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
                 {"role": "assistant", "content": _CHAIN_FINAL},
             ]
     program = category_program(categories, context) if categories else None
-    messages.append({"role": "user", "content": question_message(question, describe_context(context), program)})
+    messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
+                                                                 share_hint(question, context))})
     return messages
+
+
+# "what share of", "the revenue share"; not "the share purchase agreement", "share capital", "the shares of"
+_SHARE_WORDS = re.compile(r"\b(share|percentage|per ?cent|proportion|fraction) of\b|"
+                          r"\b\w+ share\b(?! (purchase|capital|option|certificate|price|class|transfer|premium))",
+                          re.IGNORECASE)
+
+
+def share_hint(question: str, context: Context) -> str | None:
+    """For a question about a share of a total over documents that include a table with a numeric column: the
+    share_of() call that computes it (a 1.5B root reading figures into code by hand loses digits)."""
+    if not _SHARE_WORDS.search(question_only(question) or question):
+        return None
+    for index, item in enumerate(_items(context)):
+        if isinstance(item, Document) and is_table_name(item.name):
+            columns = numeric_columns(table_rows(item.text))
+            if columns:
+                column = "" if len(columns) == 1 else f", {columns[0]!r}"
+                return (f"For a share of a total, `share_of(context[{index}], 'NAME'{column})` computes it from the "
+                        f"table {item.name!r}: the share of the column's total held by the rows that mention NAME (a "
+                        "word of the row's name, such as a company's), as \"31.6%\", with the figures printed.")
+    return None
 
 
 def _items(context: Context) -> list[Document | str]:
@@ -276,7 +300,8 @@ def category_program(categories: Sequence[str], context: Context) -> str:
             "```")
 
 
-def question_message(question: str, shape: str, category_program: str | None = None) -> str:
+def question_message(question: str, shape: str, category_program: str | None = None,
+                     share_hint: str | None = None) -> str:
     """The first user turn of a question: the shape of ``context`` (never its text), then the question.
 
     The shape comes first so that everything before the question is the same for every question over
@@ -297,9 +322,10 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"{start}: `ask({' '.join((question_only(question) or question).split())!r}, {start!r})` follows it "
                 "link by link. "
                 "Reply with one sentence and one ```repl block.")
+    share = f" {share_hint}" if share_hint else ""
     return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
-            "(grep or search). Reply with one sentence and one ```repl block.")
+            f"(grep or search).{share} Reply with one sentence and one ```repl block.")
 
 
 def turns_since_question(messages: Sequence[Message]) -> int:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from rlm_desktop.sandbox.bm25 import BM25Index
 from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
+from rlm_desktop.sandbox.shares import row_share
 from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
@@ -171,7 +172,7 @@ class ReplHelpers:
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
                      ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
-                     table=self._table_fn(),
+                     table=self._table_fn(), share_of=self._share_fn(),
                      SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
                      Doc=Doc, Hit=Hit)
         return funcs
@@ -363,14 +364,33 @@ class ReplHelpers:
             """The rows of a table document (CSV, TSV, spreadsheet; a document, its name or a hit) as
             dicts keyed by the first row's column names, numbers as numbers. With several sheets each
             row also has its sheet's name under "sheet"."""
-            source = self._source_named(document, "table")
-            if not is_table_name(source.name) and CELL_SEPARATOR not in source.text.split("\n", 2)[0]:
-                raise ValueError(f"table(): {source.name} is not a table (a CSV or spreadsheet); "
-                                 "read it with grep, search or its .pages")
+            source = self._table_source(document, "table")
             shown = min(len(source.text), TABLE_SNIPPET_CHARS)
             self._hit(source, 0, shown, str.__getitem__(source.text, slice(0, shown)), "table")
             return table_rows(source.text)
         return table
+
+    def _table_source(self, document: Any, caller: str) -> Source:
+        source = self._source_named(document, caller)
+        if not is_table_name(source.name) and CELL_SEPARATOR not in source.text.split("\n", 2)[0]:
+            raise ValueError(f"{caller}(): {source.name} is not a table (a CSV or spreadsheet); "
+                             "read it with grep, search or its .pages")
+        return source
+
+    def _share_fn(self) -> Callable[..., str]:
+        def share_of(document: Any, name: Any, column: Any = None) -> str:
+            """The share of a table column's total held by the rows that mention ``name``, as "31.6%"; prints
+            the figures it comes from. ``column`` may be left out when the table has one numeric column."""
+            source = self._table_source(document, "share_of")
+            result = row_share(table_rows(source.text), plain_str(name),
+                               None if column is None else plain_str(column))
+            start = max(0, source.text.find(result.names[0]))
+            end = source.text.find("\n", start)
+            end = len(source.text) if end < 0 else end
+            self._hit(source, start, end, str.__getitem__(source.text, slice(start, end)), "share_of")
+            self._writer().write(f"[share_of: {result.describe()} ({source.name})]\n")
+            return f"{result.percent:.1f}%"
+        return share_of
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:

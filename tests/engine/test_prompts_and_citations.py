@@ -179,3 +179,18 @@ def test_written_examples_are_read_one_per_line_or_two_written_on_one_line():
         "What is ESA short for?", "What is NATO short for?"]
     assert written_examples("- The lift is broken. - The door sticks.") == ["The lift is broken.", "The door sticks."]
     assert written_examples("I was charged twice. Please refund me.") == ["I was charged twice. Please refund me."]
+
+
+def test_a_share_of_a_total_over_documents_with_a_table_gets_the_share_of_call():
+    docs = [Document("memo.md", "Kestrel is a quarter of revenue."),
+            Document("revenue_2024.csv", "customer | revenue_eur\nKestrel A/S | 7420000\nNordhavn AB | 3915000\n")]
+    hinted = first_messages("What share of 2024 revenue came from Nordhavn?", docs, system_prompt())[-1]["content"]
+    assert "`share_of(context[1], 'NAME')` computes it from the table 'revenue_2024.csv'" in hinted
+    assert "share_of" in first_messages("Does the memo state the Kestrel revenue share correctly?", docs,
+                                        system_prompt())[-1]["content"]
+    for question in ("Is the escrow in the share purchase agreement larger than the deposit?",
+                     "What is the price of the shares of Halvard?"):
+        assert "share_of" not in first_messages(question, docs, system_prompt())[-1]["content"]
+    assert "share_of" not in first_messages("What share of revenue came from Nordhavn?", docs[:1],
+                                            system_prompt())[-1]["content"]  # no table: nothing to compute it from
+    assert "share_of" not in system_prompt()  # every other question's prompt stays as it was

@@ -352,3 +352,23 @@ def test_classify_given_no_examples_has_them_written_prints_them_and_uses_them()
         "'phone Beta' -> other]", "['money', 'other', 'money']"]
     assert written == [(["money", "other"], ["the rent is due", "call Beta"])]  # distinct texts, spread
     assert given.error is None and given.output.strip() == "['other']" and len(written) == 1  # examples given: none written
+
+
+def test_share_of_gives_a_rows_share_of_the_numeric_columns_total_and_cites_the_row() -> None:
+    totalled = Document("sales.csv", "region | units | revenue_eur\nNorth | 3 | 600\nSouth | 1 | 400\nTotal | 4 | 1000\n")
+    with SandboxSession([LEASE, REVENUE, totalled]) as session:
+        result = session.run("print(share_of(context[1], 'kestrel'))")
+        named = session.run("print(share_of('sales.csv', 'North', 'Revenue_EUR'))")
+        unnamed = session.run("share_of('sales.csv', 'North')")
+        missing = session.run("share_of(context[1], 'Halvard')")
+        refused = session.run("share_of(context[0], 'rent')")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == [
+        "[share_of: Kestrel A/S: 7,420,000 of 14,235,000.50 (revenue_eur, 3 rows) = 52.1% (revenue_2024.csv)]", "52.1%"]
+    assert [(h["document"], h["snippet"], h["source"]) for h in result.hits] == [
+        ("revenue_2024.csv", "Kestrel A/S | Denmark | 7420000", "share_of")]
+    # a Total row is not summed with the rows it totals; a column is named in any case
+    assert named.output.splitlines()[-1] == "60.0%" and "600 of 1,000 (revenue_eur, 2 rows)" in named.output
+    assert "name the column; the numeric columns are 'units', 'revenue_eur'" in (unnamed.error or "")
+    assert "no row mentions 'Halvard'; the rows are 'Kestrel A/S', 'Nordhavn AB', 'Other (41)'" in (missing.error or "")
+    assert "lease.pdf is not a table" in (refused.error or "")
