@@ -60,6 +60,11 @@ def test_a_count_or_ranking_must_be_computed_not_read_from_the_documents():
     assert not read_not_computed("12 (doc.txt, page 1)", "How many agreements are there?", ["12"], [text])
     assert not read_not_computed("12", "How many agreements are there?", grep_line + ["total: 12"], [text])
     assert not read_not_computed("Lisbon", "Where is the office?", grep_line, [text])  # not a count or ranking
+    # a comparison drawn from computed counts is neither a count nor a category read from the text
+    compare = "Is the category 'entity' more common, less common, or of the same frequency as 'location'?"
+    counts = header + ["1523 [('location', 812), ('entity', 710)]"]
+    assert not read_not_computed("less common", compare, counts, [text])
+    assert not read_not_computed("Entity is less common than location.", compare, counts, [text])
 
 
 def test_the_loop_refuses_a_ranking_read_from_the_header_and_takes_the_computed_one():

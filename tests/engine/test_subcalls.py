@@ -232,3 +232,20 @@ def test_classify_is_refused_at_once_when_the_budget_cannot_cover_its_texts() ->
             server.llm_classify(QUESTIONS[1:], LABELS)
         assert len(calls) == 2  # nothing was spent on the refused call
         assert server.llm_classify(QUESTIONS[:2] + QUESTIONS[3:], LABELS) == ["rent"] * 3  # two are cached
+
+
+def test_a_real_writer_model_writes_examples_that_classify_then_takes(batching_sub: LlamaCppModel,
+                                                                      smollm2_path: Path) -> None:
+    events: list = []
+    budget = RunBudget(max_sub_calls=100, max_tokens=10**7, max_seconds=600)
+    with LlamaCppModel(smollm2_path, n_ctx=1024, n_threads=2) as writer:
+        server = SubCallServer(batching_sub, budget=budget, emit=events.append, max_tokens=16, parallel=2,
+                               writer=writer)
+        with budget:
+            pairs = server.llm_examples(LABELS, QUESTIONS)
+            labels = server.llm_classify(QUESTIONS, LABELS, examples=pairs)
+    assert all(text.strip() and label in LABELS for text, label in pairs) and len(pairs) <= 2 * len(LABELS)
+    assert len({text.casefold() for text, _ in pairs}) == len(pairs)  # no text stands for two labels
+    assert set(labels) <= set(LABELS) and len(labels) == len(QUESTIONS)
+    assert budget.usage["root"].completion_tokens > 0  # the writer's tokens, one call per label
+    assert budget.sub_calls == len(LABELS) + len(QUESTIONS)
