@@ -77,7 +77,7 @@ def read_not_computed(answer: str, question: str, outputs: Sequence[str], texts:
         return False
     plain = without_source_notes(answer).strip().rstrip(".")
     figure = _FIRST_FIGURE.search(plain)
-    if not figure and _VERDICT.search(plain):
+    if not figure and _COMPARISON.search(plain):
         return False  # "less common": a comparison drawn from counts, not a count or a category read
     if figure:
         digits = figure.group(0).replace(",", "")
@@ -92,7 +92,7 @@ def read_not_computed(answer: str, question: str, outputs: Sequence[str], texts:
     return all(_from_documents(output, match, texts) for output, match in spots)
 
 
-_VERDICT = re.compile(r"\b(more|less|fewer|same|equal|equally)\b", re.IGNORECASE)
+_COMPARISON = re.compile(r"\b(more|less|fewer|same|equal|equally)\b", re.IGNORECASE)
 _AROUND = 15  # characters on one side of an answer's spot that, with it, must be document text to count as read
 
 
