@@ -1,16 +1,13 @@
 """The starter pair answers through the RLM: real Qwen2.5-Coder 1.5B (root) and 0.5B (sub) on llama.cpp.
 
 Deterministic: temperature 0, fixed seeds, generated documents. These are the two real-model
-answer tests of the issue (a needle with its citation, a count across documents), one of
-``ask()`` following a three-link chain and one of classify() ranking categories no line writes; every other engine test uses scripted models or SmolLM2.
+answer tests of the issue (a needle with its citation, a count across documents) and one of
+``ask()`` following a three-link chain; every other engine test uses scripted models or SmolLM2.
 """
 
 from __future__ import annotations
 
 import pytest
-
-import random
-import re
 
 from rlm_desktop.engine import RLM, RLMConfig
 from rlm_desktop.eval.tasks import dataroom, multihop
@@ -61,30 +58,3 @@ def test_a_three_link_chain_through_ask_with_hard_negatives(pair):
     assert multihop.score(instance, result.answer) == 1.0, (instance.question, instance.answer, result.answer)
     assert result.sub_calls >= 3  # one reading of the sentences per link
 
-
-REQUESTS = {"plumbing": ("The kitchen sink is leaking", "The toilet in the bathroom is blocked",
-                         "A water pipe burst under the stairs", "The shower drain is clogged"),
-            "electrical": ("The hallway lights flicker", "The bedroom socket has no power",
-                           "The fuse keeps tripping"),
-            "heating": ("The radiator in the lounge stays cold", "The heating does not come on in the morning")}
-
-
-def maintenance_log(counts: dict[str, int], seed: int) -> str:
-    """A building's maintenance log: one request a line, its category written nowhere."""
-    rng = random.Random(seed)
-    kinds = [kind for kind, count in counts.items() for _ in range(count)]
-    rng.shuffle(kinds)
-    lines = [f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} | Flat {rng.randint(1, 40)} | "
-             f"Request: {rng.choice(REQUESTS[kind])}" for kind in kinds]
-    return "Maintenance requests, 2024\n" + "\n".join(lines)
-
-
-def test_the_rarest_category_no_line_writes_through_classify(pair):
-    log = maintenance_log({"plumbing": 14, "electrical": 10, "heating": 4}, seed=3)
-    question = ("Each request in the log is about one of 'plumbing', 'electrical', 'heating'; the category is not "
-                "written in it. Which category has the fewest requests?")
-    result = RLM(*pair, RLMConfig(max_iterations=6, max_seconds=600)).run(question, [log])
-    assert result.stopped_by is None, result.answer
-    named = re.findall(r"plumbing|electrical|heating", result.answer.lower())
-    assert named[:1] == ["heating"], result.answer
-    assert result.sub_calls >= 9 + 3  # the distinct requests classified, and examples written for each category
