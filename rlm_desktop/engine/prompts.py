@@ -278,12 +278,11 @@ def category_program(categories: Sequence[str], context: Context) -> str:
     labels. The items are the lines when the documents are lists of many short lines (a log, an export, a
     register), else the documents themselves; lines that split into fields alike are classified by their
     free-text field (see :func:`~rlm_desktop.sandbox.categories.listing_of`)."""
-    docs = _items(context)
-    lines = [line for item in docs for line in _text(item).splitlines()]
-    if not items_are_lines([_text(item) for item in docs]):
+    texts_of = [_text(item) for item in _items(context)]
+    if not items_are_lines(texts_of):
         items, texts = "list(context)", "items"
     else:
-        listing = listing_of(lines)
+        listing = listing_of([line for text in texts_of for line in text.splitlines()])
         each = "context.splitlines()" if isinstance(context, str) else "d.splitlines()"
         source = f"line in {each}" if isinstance(context, str) else f"d in context for line in {each}"
         if listing is None:

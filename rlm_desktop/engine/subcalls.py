@@ -31,6 +31,7 @@ from rlm_desktop.engine.grammar import choice_grammar
 from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
                                         example_request, sub_messages, written_examples)
 from rlm_desktop.errors import BackendError, ContextOverflowError
+from rlm_desktop.sandbox.helpers import EXAMPLE_SAMPLES
 
 _PREVIEW = 200
 MAX_LABELS = 40
@@ -38,7 +39,6 @@ MAX_LABEL_CHARS = 120
 UNCLEAR_LABEL = "(unclear)"
 ANSWER_MAX_TOKENS = 48  # a name, a date or an amount
 EXAMPLE_MAX_TOKENS = 80  # one short example text
-EXAMPLE_SAMPLES = 5      # texts to classify shown to the writer of examples, for their form
 EXAMPLE_SAMPLE_CHARS = 300
 
 
