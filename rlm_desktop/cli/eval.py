@@ -49,6 +49,10 @@ _RUN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--root-max-tokens", default=512, show_default=True, type=click.IntRange(16, 32768)),
     click.option("--sub-max-tokens", default=256, show_default=True, type=click.IntRange(16, 32768)),
     click.option("--no-grammar", is_flag=True, help="Do not constrain root turns with the GBNF grammar."),
+    click.option("--prompt-cache", is_flag=True,
+                 help="Keep the root's evaluated prompt states, as `rlm ask` and the app do: the turn after a "
+                      "classify() whose examples the root wrote restores its conversation instead of evaluating it "
+                      "again (states persist on disk, so a base-model question over documents seen before is not cold)."),
     click.option("--no-report", is_flag=True, help="Do not write report.md and plots at the end."),
 ]
 
@@ -98,7 +102,7 @@ def report_command(out_dir: Path, no_plots: bool) -> None:
 def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
          seeds: int, first_seed: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
          max_sub_calls: int, max_seconds: float, root_max_tokens: int, sub_max_tokens: int, no_grammar: bool,
-         no_report: bool) -> None:
+         prompt_cache: bool, no_report: bool) -> None:
     from rlm_desktop import runtime
     from rlm_desktop.eval.report import write_report
     from rlm_desktop.eval.runner import Grid, run_grid
@@ -122,7 +126,7 @@ def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str |
         from rlm_desktop.hub.demo import DEMO_WARNING
 
         click.echo(DEMO_WARNING, err=True)
-    root = runtime.load_model(root_spec, n_ctx=n_ctx, n_threads=threads)
+    root = runtime.load_model(root_spec, n_ctx=n_ctx, n_threads=threads, prompt_cache=prompt_cache)
     try:
         sub = runtime.load_model(sub_spec, n_ctx=n_ctx, n_threads=threads, batching=True,
                                  parallel=config.parallel_sub_calls)

@@ -36,6 +36,21 @@ def figure_digits(text: str) -> str:
     return re.sub(r"[,.' ]", "", text)
 
 
+_DECIMAL_TAIL = re.compile(r"[.,](\d+)$")
+
+
+def figure_key(text: str) -> str:
+    """A figure as compared with what the output showed: its digits without thousands separators, and a decimal
+    part kept after ".": "4,850,000" and "4 850 000" -> "4850000", but "20.24" -> "20.24" (not the year 2024);
+    a decimal part of zeros is dropped ("48,500,000.00" -> "48500000")."""
+    text = text.strip()
+    tail = _DECIMAL_TAIL.search(text)
+    if tail is None or len(tail.group(1)) == 3:
+        return figure_digits(text)
+    whole, fraction = figure_digits(text[:tail.start()]), tail.group(1).rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
 def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question: str = "") -> list[str]:
     """The numbers in ``answer`` that no cell's output showed (separators ignored).
 
@@ -52,7 +67,7 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     shown = [_evidence(code, output) for code, output in cells]
     missing = []
     for figure in figures:
-        digits = figure_digits(figure)
+        digits = figure_key(figure)
         if not digits or digits in asked or figure in missing:
             continue
         if not any(_shows(digits, numbers, text) for numbers, text in shown):
@@ -149,8 +164,8 @@ def _numbers(text: str) -> set[str]:
     """The digits of each figure, and of each space-separated part of one ("31 2846500": 31, 2846500)."""
     numbers = set()
     for match in _FIGURE.finditer(text):
-        numbers.add(figure_digits(match.group(0)))
-        numbers.update(figure_digits(part) for part in match.group(0).split())
+        numbers.add(figure_key(match.group(0)))
+        numbers.update(figure_key(part) for part in match.group(0).split())
     return numbers
 
 
@@ -160,7 +175,7 @@ def _shows(digits: str, numbers: set[str], text: str) -> bool:
     "212,000", nor "742,000" by "7420000": a figure read with a digit lost is another figure."""
     if digits in numbers:
         return True
-    if len(digits) < 4:
+    if len(digits) < 4 or "." in digits:
         return False
     pattern = r"(?<![\d,.'])" + r"[,.' ]?".join(digits) + r"(?:[.,]0+)?(?![,.' ]?\d)"
     return re.search(pattern, text) is not None

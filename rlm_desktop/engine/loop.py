@@ -34,12 +34,12 @@ from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
                                                wrong_comparisons)
-from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, parse_turn, strip_code
+from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, calls_in_answer, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
 from rlm_desktop.engine.turn_guard import TurnGuard
 from rlm_desktop.errors import BackendError, ContextOverflowError, EngineError, SandboxError
-from rlm_desktop.sandbox import CellResult, SandboxLimits, SandboxSession
+from rlm_desktop.sandbox import HELPER_NAMES, CellResult, SandboxLimits, SandboxSession
 
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
@@ -112,6 +112,7 @@ class _Run:
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
+    callables: frozenset[str] = frozenset(HELPER_NAMES)  # the REPL's functions, host functions included
 
 
 @dataclass
@@ -179,6 +180,7 @@ class RLM:
                                  child=self._child_runner(run) if self.config.depth >= 2 else None, depth=run.depth,
                                  writer=self.root)
         host = {**tools, **subcalls.host_functions()}
+        run.callables = frozenset(HELPER_NAMES) | frozenset(host)
         sandbox: SandboxSession | None = None
         try:
             with SandboxSession(context, limits=self.config.sandbox, host_functions=host,
@@ -224,6 +226,8 @@ class RLM:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
+            elif turn.final is not None and not run.budget.tripped and self._calls_in_final(turn.final, run):
+                feedback.extend(self._run_calls_in_final(turn.final, sandbox, iteration, run))
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
                 next_turn = "any"
@@ -368,6 +372,21 @@ class RLM:
         if read_not_computed(answer, question, run.outputs, run.texts):
             notes.append(not_computed_warning())
         return "".join(f"\n\n{note}" for note in notes)
+
+    def _calls_in_final(self, final: FinalDirective, run: _Run) -> list[str]:
+        """REPL calls written inside a FINAL answer (code the answer cannot run), until the refusals run out."""
+        if final.is_variable or run.refused_finals >= _MAX_REFUSED_FINALS:
+            return []
+        return calls_in_answer(final.value, run.callables)
+
+    def _run_calls_in_final(self, final: FinalDirective, sandbox: SandboxSession, iteration: int,
+                            run: _Run) -> list[str]:
+        """Run the calls a FINAL answer holds, as a cell of their own, and say so: the next turn answers from their output."""
+        calls = self._calls_in_final(final, run)
+        run.refused_finals += 1
+        code = "\n".join(f"print({call})" for call in calls)
+        cell = self._run_cell(sandbox, code, iteration, 0, run)
+        return [prompts.calls_in_final_note(calls), self._feedback(0, cell, run, 1, code)]
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

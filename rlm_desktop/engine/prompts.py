@@ -265,7 +265,8 @@ def share_hint(question: str, context: Context) -> str | None:
                 column = "" if len(columns) == 1 else f", {columns[0]!r}"
                 return (f"For a share of a total, `share_of(context[{index}], 'NAME'{column})` computes it from the "
                         f"table {item.name!r}: the share of the column's total held by the rows that mention NAME (a "
-                        "word of the row's name, such as a company's), as \"31.6%\", with the figures printed.")
+                        "word of the row's name, such as a company's), returned as a percentage, with the figures "
+                        "printed. Run it in a ```repl block; FINAL only what it printed.")
     return None
 
 
@@ -388,6 +389,13 @@ def early_final_note() -> str:
     """Told to the root when it wrote a FINAL in the same reply as code (before seeing its output)."""
     return ("Your FINAL was ignored: it was written in the same reply as code, before that code's output "
             "was seen. Read the output above, then answer with FINAL in a reply of its own.")
+
+
+def calls_in_final_note(calls: list[str]) -> str:
+    """Told to the root when its FINAL answer held REPL calls, which were run for it (output follows)."""
+    shown = ", ".join(f"`{call}`" for call in calls)
+    return (f"Your FINAL was not taken: it held code ({shown}), and an answer cannot run code. It was run "
+            "for you; its output is below. Answer with FINAL(...) in words, using that output.")
 
 
 def degenerate_turn_note(reason: str) -> str:

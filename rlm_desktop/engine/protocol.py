@@ -13,7 +13,9 @@ is repaired rather than wasting a turn, and the turn is marked ``repaired``:
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n?(.*?)```", re.DOTALL)
@@ -203,3 +205,27 @@ def _unquote(value: str) -> str:
 def strip_code(text: str) -> str:
     """The prose of a turn without its code blocks (for a best-effort answer)."""
     return _extract_blocks(text)[1].strip()
+
+
+def calls_in_answer(answer: str, names: Iterable[str]) -> list[str]:
+    """The calls to ``names`` written inside an answer (``FINAL(Acme, share_of(context[2], 'Acme'))``),
+    each a whole Python expression, in order; [] for an answer in words."""
+    wanted = "|".join(re.escape(name) for name in sorted(set(names), key=len, reverse=True))
+    if not wanted:
+        return []
+    calls: list[str] = []
+    position = 0
+    for match in re.finditer(rf"(?<![\w.])(?:{wanted})\(", answer):
+        if match.start() < position:
+            continue  # inside a call already taken
+        close = matching_paren(answer, match.end() - 1)
+        if close is None:
+            continue
+        call = answer[match.start():close + 1]
+        try:
+            ast.parse(call, mode="eval")
+        except SyntaxError:
+            continue
+        calls.append(call)
+        position = close + 1
+    return calls

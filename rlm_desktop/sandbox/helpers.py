@@ -21,6 +21,9 @@ from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at,
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
+# The REPL's own functions (host functions such as llm_query come on top): a FINAL answer that
+# writes a call to one of them holds code, not an answer (engine/protocol.calls_in_answer).
+HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of")
 
 
 class Doc(str):
@@ -170,11 +173,11 @@ class ReplHelpers:
     def functions(self) -> dict[str, Callable[..., Any]]:
         """The names the REPL gets: helpers plus one proxy per host function."""
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
-        funcs.update(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
-                     ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
-                     table=self._table_fn(), share_of=self._share_fn(),
-                     SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(), FINAL_VAR=self._final_var_fn(),
-                     Doc=Doc, Hit=Hit)
+        helpers = dict(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
+                       ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
+                       table=self._table_fn(), share_of=self._share_fn())
+        funcs.update(helpers, SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(),
+                     FINAL_VAR=self._final_var_fn(), Doc=Doc, Hit=Hit)
         return funcs
 
     # --- host proxies --------------------------------------------------------
@@ -379,8 +382,8 @@ class ReplHelpers:
 
     def _share_fn(self) -> Callable[..., str]:
         def share_of(document: Any, name: Any, column: Any = None) -> str:
-            """The share of a table column's total held by the rows that mention ``name``, as "31.6%"; prints
-            the figures it comes from. ``column`` may be left out when the table has one numeric column."""
+            """The share of a table column's total held by the rows that mention ``name``, as a percentage
+            (a str ending in "%"); prints the figures it comes from. ``column`` may be left out when the table has one numeric column."""
             source = self._table_source(document, "share_of")
             result = row_share(table_rows(source.text), plain_str(name),
                                None if column is None else plain_str(column))

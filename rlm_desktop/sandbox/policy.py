@@ -40,6 +40,7 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, IOPERATOR_TO_STR, RestrictingNodeTransformer
 
 from rlm_desktop.errors import SandboxPolicyError
+from rlm_desktop.sandbox.helpers import HELPER_NAMES
 from rlm_desktop.sandbox.guards import (
     ALLOWED_MODULES, ALLOWED_TEXT, PRIVATE_WHY, READABLE_DUNDERS, guarded_delattr, guarded_getattr, guarded_getitem,
     guarded_hasattr, guarded_import, guarded_setattr, inplace_var, module_allowed, refuse, safe_dir, safe_type,
@@ -47,6 +48,11 @@ from rlm_desktop.sandbox.guards import (
 )
 
 __all__ = ["ALLOWED_MODULES", "DISPLAY_NAME", "CellPrinter", "SandboxTransformer", "build_builtins", "compile_cell"]
+
+# Names a cell may call but not assign to: ``table = context[5]`` would leave every later ``table(...)`` call
+# failing with "'Doc' object is not callable", a loop a small model does not get out of on its own. A cell
+# may still define a function of the same name (``def ask(d): ...``): that is its own helper, meant to be called.
+PROTECTED_NAMES = frozenset({*HELPER_NAMES, "FINAL", "FINAL_VAR", "SHOW_VARS", "llm_query", "llm_query_batched"})
 
 DISPLAY_NAME = "_display_"
 """Builtin the trailing expression of a cell is passed to (notebook-style display)."""
@@ -100,6 +106,15 @@ class SandboxTransformer(RestrictingNodeTransformer):
             node = self.node_contents_visit(node)
             return ast.copy_location(_call("_getattr_", node.value, ast.Constant(node.attr)), node)
         return super().visit_Attribute(node)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in PROTECTED_NAMES:
+            self._protected(node, node.id)
+        return super().visit_Name(node)
+
+    def _protected(self, node: ast.AST, name: str) -> None:
+        self.error(node, f"{name!r} is a function of the REPL and cannot be given another value; store your value "
+                         f"under another name (such as {name + '_value'!r}) and call {name}(...) as it is")
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
         """``total: int = 0`` runs as ``total = 0``; a bare annotation does nothing."""

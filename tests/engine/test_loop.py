@@ -97,6 +97,27 @@ def test_an_answer_taken_after_two_refusals_that_echoes_the_question_says_so():
                              "words; it does not answer it.]")
 
 
+def test_a_final_that_holds_a_repl_call_has_the_call_run_and_is_answered_again():
+    sales = "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n"
+    docs = [Document("memo.md", "Kestrel may terminate on a change of control."), Document("sales.csv", sales)]
+    root = ScriptedModel([repl("print(grep('change of control'))"),
+                          "FINAL(Kestrel, share_of(context[1], 'Kestrel'))",
+                          "FINAL(Kestrel Shipping: 74.2% of the revenue)"])
+    result = RLM(root, config=config()).run("Which customer can terminate, and what share of revenue?", docs)
+    assert result.answer == "Kestrel Shipping: 74.2% of the revenue" and result.iterations == 3
+    told = root.calls[2][-1]["content"]
+    assert "it held code (`share_of(context[1], 'Kestrel')`)" in told
+    assert "74.2%" in told  # the call's output, run by the loop
+    cells = [event.code for event in result.trajectory if event.kind == "code_cell"]
+    assert cells[-1] == "print(share_of(context[1], 'Kestrel'))"
+
+
+def test_a_final_in_words_that_names_a_helper_is_not_run():
+    root = ScriptedModel([repl("print(context)"), "FINAL(The table (page 2) shows the share.)"])
+    result = RLM(root, config=config()).run("Where is the share?", "The table on page 2 shows the share.")
+    assert result.answer == "The table (page 2) shows the share." and result.iterations == 2
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")

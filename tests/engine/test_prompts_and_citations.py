@@ -170,6 +170,16 @@ def test_a_figure_counts_as_shown_only_as_a_whole_figure_of_the_output():
     assert unsupported_figures("EUR 420,000 or 74", cells) == ["420,000", "74"]
 
 
+def test_a_decimal_figure_is_not_shown_by_the_whole_number_of_its_digits():
+    from rlm_desktop.engine.grounding import figure_key, unsupported_figures
+    question = "What share of Halvard's 2024 revenue does Kestrel represent?"
+    cells = [("print(hits)", "Kestrel: 7,420,000 of 23,480,000 = 31.6% (2024); EUR 48,500,000.00")]
+    assert unsupported_figures("Kestrel, 20.24% of 2024 revenue", cells, question) == ["20.24"]  # not the year
+    assert unsupported_figures("Kestrel, 31.60 per cent; EUR 48.500.000 and 48,500,000", cells, question) == []
+    assert [figure_key(f) for f in ("4,850,000", "4 850 000", "20.24", "1,5", "48,500,000.00", "2.500")] == [
+        "4850000", "4850000", "20.24", "1.5", "48500000", "2500"]
+
+
 def test_written_examples_are_read_one_per_line_or_two_written_on_one_line():
     from rlm_desktop.engine.prompts import written_examples
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlm_desktop.engine.protocol import FinalDirective, parse_turn, strip_code
+from rlm_desktop.engine.protocol import FinalDirective, calls_in_answer, parse_turn, strip_code
 
 
 def test_repl_block_is_extracted_with_reasoning_around_it():
@@ -124,3 +124,14 @@ def test_plain_prose_is_not_runnable():
 
 def test_strip_code_keeps_only_prose():
     assert strip_code("Answer: 5\n```repl\nprint(5)\n```") == "Answer: 5"
+
+
+def test_calls_in_answer_finds_whole_repl_calls_written_inside_an_answer():
+    names = ["share_of", "table", "grep"]
+    assert calls_in_answer("memo.md, share_of(context[5], 'Kestrel') == 0.25).", names) == [
+        "share_of(context[5], 'Kestrel')"]
+    assert calls_in_answer('x = share_of(table(context[5]), "Kestrel (A/S)")', names) == [
+        'share_of(table(context[5]), "Kestrel (A/S)")']  # the outer call only, quotes respected
+    assert calls_in_answer("See the table (page 2); grep( is broken", names) == []
+    assert calls_in_answer("Kestrel, 31.6% (EUR 7,420,000)", names) == []
+    assert calls_in_answer("my_grep(x)", names) == []

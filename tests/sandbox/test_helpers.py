@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from rlm_desktop.documents import Document
-from rlm_desktop.sandbox import SandboxSession
+from rlm_desktop.sandbox import HELPER_NAMES, SandboxSession
 
 LEASE = Document.from_pages("lease.pdf", [
     "Lease agreement between Alpha GmbH and Beta Ltd.",
@@ -372,3 +372,10 @@ def test_share_of_gives_a_rows_share_of_the_numeric_columns_total_and_cites_the_
     assert "name the column; the numeric columns are 'units', 'revenue_eur'" in (unnamed.error or "")
     assert "no row mentions 'Halvard'; the rows are 'Kestrel A/S', 'Nordhavn AB', 'Other (41)'" in (missing.error or "")
     assert "lease.pdf is not a table" in (refused.error or "")
+
+
+def test_helper_names_are_the_repl_functions() -> None:
+    with SandboxSession("text") as session:
+        pairs = ", ".join(f"({name!r}, {name})" for name in HELPER_NAMES)
+        result = session.run(f"print(sorted(n for n, f in [{pairs}] if callable(f)))")
+    assert result.error is None and result.output.strip() == repr(sorted(HELPER_NAMES))
