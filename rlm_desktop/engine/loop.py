@@ -43,6 +43,7 @@ from rlm_desktop.sandbox import HELPER_NAMES, CellResult, SandboxLimits, Sandbox
 
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
+REPEAT_TEMPERATURE = 0.7  # a root turn after two taken-back repeats of a failed block is sampled at this
 _FALLBACK_CHARS = 2000
 _SEARCH_CALL = re.compile(r"\b(grep|search)\s*\(")
 _MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
@@ -109,6 +110,8 @@ class _Run:
     searched_empty: bool = False  # the last cell called grep/search and found nothing
     last_cell: tuple[str, str] | None = None  # (code, error or output) of the last cell run
     repeated_output: bool = False  # the last cell was the one before it again, with the same output
+    repeated_error: bool = False  # the last cell was the one before it again, failing the same way
+    repeats: int = 0  # turns in a row taken back for repeating a failed block
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -224,6 +227,10 @@ class RLM:
                 stuck = run.repeated_output and self.config.max_iterations - iteration > 1
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
+            if len(turn.code_blocks) == 1 and turn.final is None and run.repeated_error and not run.budget.tripped:
+                self._take_back_repeat(run)  # the same failing block again: not kept in view, where it is copied
+                continue
+            run.repeats = 0
             if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
             elif turn.final is not None and not run.budget.tripped and self._calls_in_final(turn.final, run):
@@ -278,7 +285,8 @@ class RLM:
                    guard: TurnGuard | None = None) -> Completion:
         """One root completion; on a full window, drop the oldest exchanges once and retry."""
         messages = messages if messages is not None else run.messages
-        options = dict(max_tokens=self.config.root_max_tokens, temperature=0.0, grammar=grammar,
+        temperature = REPEAT_TEMPERATURE if run.repeats >= 2 else 0.0
+        options = dict(max_tokens=self.config.root_max_tokens, temperature=temperature, grammar=grammar,
                        cancel=guard.cancel if guard else run.budget.token,
                        on_token=guard.on_token if guard else None)
         try:
@@ -317,10 +325,24 @@ class RLM:
         repeated = result == run.last_cell
         run.last_cell = result
         run.repeated_output = repeated and not cell.error
+        run.repeated_error = repeated and bool(cell.error)
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found,
                                      repeated=repeated)
+
+    def _take_back_repeat(self, run: _Run) -> None:
+        """Take back a turn that ran the block that failed last time, unchanged, with the same error.
+
+        Left in view, the repeat is copied again turn after turn (the 1.5B wrote one failing block ten times,
+        each time shown the error and told to change it). The first repeat is taken back and the note added
+        to the error it answered; after that the next turn is sampled, not greedy, so it can differ.
+        """
+        run.repeats += 1
+        if run.repeats == 1:
+            _take_back(run, prompts.repeated_failure_note())
+        else:
+            run.messages.pop()
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
         """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is

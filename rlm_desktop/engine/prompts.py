@@ -391,6 +391,12 @@ def early_final_note() -> str:
             "was seen. Read the output above, then answer with FINAL in a reply of its own.")
 
 
+def repeated_failure_note() -> str:
+    """Added to an error the root answered by writing the failed block again, unchanged (that turn is taken back)."""
+    return ("[You wrote the block above again, unchanged, and it failed the same way. Do not write it again: read "
+            "the error, then write a different block that avoids it.]")
+
+
 def calls_in_final_note(calls: list[str]) -> str:
     """Told to the root when its FINAL answer held REPL calls, which were run for it (output follows)."""
     shown = ", ".join(f"`{call}`" for call in calls)

@@ -130,6 +130,10 @@ def to_plain(value: Any, depth: int = 0) -> Any:
                     f"not {type(value).__name__}")
 
 
+def _is_table(source: Source) -> bool:
+    return is_table_name(source.name) or CELL_SEPARATOR in source.text.split("\n", 2)[0]
+
+
 def _bad_key(key: Any) -> str:
     raise TypeError(f"dict keys passed to host functions must be str, not {type(key).__name__}")
 
@@ -375,9 +379,11 @@ class ReplHelpers:
 
     def _table_source(self, document: Any, caller: str) -> Source:
         source = self._source_named(document, caller)
-        if not is_table_name(source.name) and CELL_SEPARATOR not in source.text.split("\n", 2)[0]:
-            raise ValueError(f"{caller}(): {source.name} is not a table (a CSV or spreadsheet); "
-                             "read it with grep, search or its .pages")
+        if not _is_table(source):
+            tables = [f"context[{index}] ({other.name})" for index, other in enumerate(self._sources) if _is_table(other)]
+            where = (f"the tables among the documents: {', '.join(tables)}" if tables
+                     else "no document is a table; read it with grep, search or its .pages")
+            raise ValueError(f"{caller}(): {source.name} is not a table (a CSV or spreadsheet); {where}")
         return source
 
     def _share_fn(self) -> Callable[..., str]:

@@ -118,6 +118,18 @@ def test_a_final_in_words_that_names_a_helper_is_not_run():
     assert result.answer == "The table (page 2) shows the share." and result.iterations == 2
 
 
+def test_a_failed_block_written_again_unchanged_is_taken_back_and_then_sampled():
+    failing = repl("table = 3\nprint(table)")  # refused: table() is a REPL function
+    root = ScriptedModel([failing, failing, failing, repl("rows = 3\nprint(rows)"), "FINAL(3 rows)"])
+    result = RLM(root, config=config()).run("How many rows?", "a | b\n1 | 2\n3 | 4\n5 | 6")
+    assert result.answer == "3 rows" and result.iterations == 5
+    second, third = root.calls[2], root.calls[3]
+    assert [m["content"] for m in second].count(failing) == 1  # the repeat is not kept in view
+    assert "You wrote the block above again, unchanged, and it failed the same way" in second[-1]["content"]
+    assert second == third  # the second repeat is taken back too ...
+    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.0]  # ... and the next turn sampled
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")
@@ -496,7 +508,8 @@ def test_the_same_failing_block_twice_is_pointed_out():
     result = RLM(root, config=config()).run("How many rows?", "a,b")
     assert result.answer == "1 row"
     assert "failed the same way" not in root.calls[1][-1]["content"]
-    assert "failed the same way: change it" in root.calls[2][-1]["content"]
+    assert "it failed the same way. Do not write it again" in root.calls[2][-1]["content"]
+    assert len(root.calls[2]) == len(root.calls[1])  # the repeat was taken back, its note added to the error
 
 
 def test_the_same_block_twice_with_the_same_output_makes_the_next_turn_answer():

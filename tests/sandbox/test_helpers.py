@@ -371,7 +371,8 @@ def test_share_of_gives_a_rows_share_of_the_numeric_columns_total_and_cites_the_
     assert named.output.splitlines()[-1] == "60.0%" and "600 of 1,000 (revenue_eur, 2 rows)" in named.output
     assert "name the column; the numeric columns are 'units', 'revenue_eur'" in (unnamed.error or "")
     assert "no row mentions 'Halvard'; the rows are 'Kestrel A/S', 'Nordhavn AB', 'Other (41)'" in (missing.error or "")
-    assert "lease.pdf is not a table" in (refused.error or "")
+    assert ("lease.pdf is not a table (a CSV or spreadsheet); the tables among the documents: "
+            "context[1] (revenue_2024.csv), context[2] (sales.csv)") in (refused.error or "")
 
 
 def test_helper_names_are_the_repl_functions() -> None:
