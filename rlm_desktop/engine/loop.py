@@ -110,7 +110,8 @@ class _Run:
     searched_empty: bool = False  # the last cell called grep/search and found nothing
     last_cell: tuple[str, str] | None = None  # (code, error or output) of the last cell run
     repeated_output: bool = False  # the last cell was the one before it again, with the same output
-    repeated_error: bool = False  # the last cell was the one before it again, failing the same way
+    repeated_error: bool = False  # the last cell was one that failed before, unchanged, failing the same way
+    failed: set[tuple[str, str]] = field(default_factory=set)  # (code, last line of its error) of cells that failed
     repeats: int = 0  # turns in a row taken back for repeating a failed block
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
@@ -325,14 +326,16 @@ class RLM:
         repeated = result == run.last_cell
         run.last_cell = result
         run.repeated_output = repeated and not cell.error
-        run.repeated_error = repeated and bool(cell.error)
+        run.repeated_error = bool(cell.error) and result in run.failed
+        if cell.error:
+            run.failed.add(result)
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found,
                                      repeated=repeated)
 
     def _take_back_repeat(self, run: _Run) -> None:
-        """Take back a turn that ran the block that failed last time, unchanged, with the same error.
+        """Take back a turn that ran a block that failed before, unchanged, with the same error.
 
         Left in view, the repeat is copied again turn after turn (the 1.5B wrote one failing block ten times,
         each time shown the error and told to change it). The first repeat is taken back and the note added

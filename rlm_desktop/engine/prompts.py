@@ -393,8 +393,8 @@ def early_final_note() -> str:
 
 def repeated_failure_note() -> str:
     """Added to an error the root answered by writing the failed block again, unchanged (that turn is taken back)."""
-    return ("[You wrote the block above again, unchanged, and it failed the same way. Do not write it again: read "
-            "the error, then write a different block that avoids it.]")
+    return ("[You wrote again, unchanged, a block that failed before, and it failed the same way. Do not write it "
+            "again: read the error, then write a different block that avoids it.]")
 
 
 def calls_in_final_note(calls: list[str]) -> str:

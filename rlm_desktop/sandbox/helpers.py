@@ -389,8 +389,16 @@ class ReplHelpers:
     def _share_fn(self) -> Callable[..., str]:
         def share_of(document: Any, name: Any, column: Any = None) -> str:
             """The share of a table column's total held by the rows that mention ``name``, as a percentage
-            (a str ending in "%"); prints the figures it comes from. ``column`` may be left out when the table has one numeric column."""
-            source = self._table_source(document, "share_of")
+            (a str ending in "%"); prints the figures it comes from. ``column`` may be left out when the table has
+            one numeric column. Given a document that is not a table where the documents hold one table, that
+            table is used (and the output says so)."""
+            source = self._source_named(document, "share_of")
+            tables = [other for other in self._sources if _is_table(other)]
+            if not _is_table(source) and len(tables) == 1:  # the one table there is: no other can be meant
+                self._writer().write(f"[share_of: {source.name} is not a table; the one table among the documents, "
+                                     f"{tables[0].name}, was used]\n")
+                source = tables[0]
+            source = self._table_source(source.name, "share_of")
             result = row_share(table_rows(source.text), plain_str(name),
                                None if column is None else plain_str(column))
             start = max(0, source.text.find(result.names[0]))

@@ -125,9 +125,18 @@ def test_a_failed_block_written_again_unchanged_is_taken_back_and_then_sampled()
     assert result.answer == "3 rows" and result.iterations == 5
     second, third = root.calls[2], root.calls[3]
     assert [m["content"] for m in second].count(failing) == 1  # the repeat is not kept in view
-    assert "You wrote the block above again, unchanged, and it failed the same way" in second[-1]["content"]
+    assert "You wrote again, unchanged, a block that failed before, and it failed the same way" in second[-1]["content"]
     assert second == third  # the second repeat is taken back too ...
     assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.0]  # ... and the next turn sampled
+
+
+def test_blocks_that_failed_before_are_taken_back_when_they_alternate():
+    first, second = repl("print(rows)"), repl("print(cols)")
+    root = ScriptedModel([first, second, first, repl("rows = 2\nprint(rows)"), "FINAL(2 rows)"])
+    result = RLM(root, config=config()).run("How many rows?", "a | b\n1 | 2\n3 | 4")
+    assert result.answer == "2 rows"
+    assert len(root.calls[3]) == len(root.calls[2])  # the third block, the first again, was taken back
+    assert "failed before, and it failed the same way" in root.calls[3][-1]["content"]
 
 
 def test_missing_final_var_is_reported_and_the_run_goes_on():
@@ -508,7 +517,7 @@ def test_the_same_failing_block_twice_is_pointed_out():
     result = RLM(root, config=config()).run("How many rows?", "a,b")
     assert result.answer == "1 row"
     assert "failed the same way" not in root.calls[1][-1]["content"]
-    assert "it failed the same way. Do not write it again" in root.calls[2][-1]["content"]
+    assert "and it failed the same way. Do not write it again" in root.calls[2][-1]["content"]
     assert len(root.calls[2]) == len(root.calls[1])  # the repeat was taken back, its note added to the error
 
 

@@ -380,3 +380,12 @@ def test_helper_names_are_the_repl_functions() -> None:
         pairs = ", ".join(f"({name!r}, {name})" for name in HELPER_NAMES)
         result = session.run(f"print(sorted(n for n, f in [{pairs}] if callable(f)))")
     assert result.error is None and result.output.strip() == repr(sorted(HELPER_NAMES))
+
+
+def test_share_of_given_a_document_that_is_not_a_table_uses_the_one_table_there_is() -> None:
+    with SandboxSession([LEASE, REVENUE]) as session:
+        result = session.run("print(share_of(context[0], 'kestrel'))")
+    assert result.error is None, result.error
+    assert result.output.splitlines()[0] == ("[share_of: lease.pdf is not a table; the one table among the documents, "
+                                             "revenue_2024.csv, was used]")
+    assert result.output.splitlines()[-1] == "52.1%"
