@@ -27,8 +27,9 @@ from rlm_desktop.engine.claim_checks import (computed_answer_note, documents_rea
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
-from rlm_desktop.engine.grounding import (echo_answer_note, new_names, repeats_question, unchecked_answer_note,
-                                          ungrounded_final_note, unsupported_figures, unsupported_names)
+from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_only_note, new_names,
+                                          repeats_question, unchecked_answer_note, ungrounded_final_note,
+                                          unsupported_figures, unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
@@ -362,6 +363,9 @@ class RLM:
             leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no name
             return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found,
                                          echoes_question=echoes, leads=leads), "code"
+        if figure_only(answer, question):
+            run.refused_finals += 1
+            return figure_only_note(question), "again"
         if adds_in_writing(answer):
             run.refused_finals += 1
             return arithmetic_note(), "code"

@@ -139,6 +139,15 @@ def test_blocks_that_failed_before_are_taken_back_when_they_alternate():
     assert "failed before, and it failed the same way" in root.calls[3][-1]["content"]
 
 
+def test_a_which_question_answered_with_only_a_figure_is_asked_again():
+    docs = [Document("sales.md", "Kestrel Shipping holds 31.6% of the revenue.")]
+    root = ScriptedModel([repl("print(grep('revenue'))"), "FINAL(31.6%)", "FINAL(Kestrel Shipping, 31.6%)"])
+    result = RLM(root, config=config()).run("Which customer holds the largest share of revenue?", docs)
+    assert result.answer == "Kestrel Shipping, 31.6%"
+    assert "asks which or who, and your answer gives only a figure" in root.calls[2][-1]["content"]
+    assert "FINAL(31.6%)" not in [m["content"] for m in root.calls[2]]  # taken back, answered again
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")

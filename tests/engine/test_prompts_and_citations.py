@@ -204,3 +204,13 @@ def test_a_share_of_a_total_over_documents_with_a_table_gets_the_share_of_call()
     assert "share_of" not in first_messages("What share of revenue came from Nordhavn?", docs[:1],
                                             system_prompt())[-1]["content"]  # no table: nothing to compute it from
     assert "share_of" not in system_prompt()  # every other question's prompt stays as it was
+
+
+def test_a_which_question_answered_with_only_a_figure_is_caught():
+    from rlm_desktop.engine.grounding import figure_only
+    question = "Which customer contract can be terminated, and what share of revenue does that customer represent?"
+    assert figure_only("31.6%", question) and figure_only("EUR 7,420,000 (31.6 per cent)", question)
+    assert not figure_only("Kestrel Shipping A/S, 31.6%", question)
+    assert not figure_only("2024", "Which year did the lease start?")  # a figure answers "which year"
+    assert not figure_only("14.2", "Which clause allows termination? Answer with its number.")
+    assert not figure_only("EUR 4,850,000", "What is the escrow amount?")
