@@ -49,9 +49,9 @@ from rlm_desktop.sandbox.guards import (
 
 __all__ = ["ALLOWED_MODULES", "DISPLAY_NAME", "CellPrinter", "SandboxTransformer", "build_builtins", "compile_cell"]
 
-# Names a cell may call but not assign to: ``table = context[5]`` would leave every later ``table(...)`` call
-# failing with "'Doc' object is not callable", a loop a small model does not get out of on its own. A cell
-# may still define a function of the same name (``def ask(d): ...``): that is its own helper, meant to be called.
+# Names a cell may call but not assign to or define: ``table = context[5]`` would leave every later ``table(...)``
+# call failing with "'Doc' object is not callable", a loop a small model does not get out of on its own; told
+# that share_of() computes a share, the 1.5B wrote its own ``def share_of(table, name)`` (wrongly) instead of calling it.
 PROTECTED_NAMES = frozenset({*HELPER_NAMES, "FINAL", "FINAL_VAR", "SHOW_VARS", "llm_query", "llm_query_batched"})
 
 DISPLAY_NAME = "_display_"
@@ -111,6 +111,11 @@ class SandboxTransformer(RestrictingNodeTransformer):
         if isinstance(node.ctx, (ast.Store, ast.Del)) and node.id in PROTECTED_NAMES:
             self._protected(node, node.id)
         return super().visit_Name(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        if node.name in PROTECTED_NAMES:
+            self._protected(node, node.name)
+        return super().visit_FunctionDef(node)
 
     def _protected(self, node: ast.AST, name: str) -> None:
         self.error(node, f"{name!r} is a function of the REPL and cannot be given another value; store your value "

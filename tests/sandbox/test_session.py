@@ -148,9 +148,9 @@ def test_host_functions_are_served_including_batches_and_nesting() -> None:
         result = session.run(
             "single = llm_query('q0')\n"
             "many = llm_query_batched([f'q{i}' for i in range(1, 4)])\n"
-            "def ask(d):\n"
+            "def ask_one(d):\n"
             "    return llm_query(d)\n"
-            "inner = [ask(d) for d in context]\n"
+            "inner = [ask_one(d) for d in context]\n"
             "deep = nested('hello world')\n"
             "print(single, many, inner, deep)"
         )
