@@ -34,7 +34,7 @@ from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
-                                               wrong_comparisons)
+                                               unseen_subject_note, unseen_subjects, wrong_comparisons)
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, calls_in_answer, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -369,6 +369,10 @@ class RLM:
         if adds_in_writing(answer):
             run.refused_finals += 1
             return arithmetic_note(), "code"
+        unseen_words = unseen_subjects(answer, run.outputs, question)
+        if unseen_words:
+            run.refused_finals += 1
+            return unseen_subject_note(unseen_words, question), "code"
         misread = misread_figures(answer, run.outputs, question)
         if misread:  # the passage is already on screen: the answer needs rereading, not more code
             run.refused_finals += 1

@@ -94,6 +94,55 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
     return found
 
 
+_AGGREGATE = frozenset("""
+total overall combined average annual yearly monthly sum whole gross net maximum minimum
+""".split())
+
+
+def unseen_subjects(answer: str, outputs: Iterable[str], question: str) -> list[str]:
+    """Words of the question that the answer puts beside one of its figures but no output ever showed.
+
+    "the Kestrel minimum annual purchase, EUR 43,650,000" when nothing printed says "minimum": that
+    figure was read from a passage about something else; the thing asked about is still to be found.
+    Words that a passage may leave unsaid ("total", "annual", "the amount") do not count on their own.
+    """
+    asked = [w for w in _WORD.findall(question) if len(w) > 3 and w.lower() not in _COMMON]
+    if not asked:
+        return []
+    shown = " ".join(text for text in outputs if text.strip()).lower()
+    clean = without_source_notes(answer)
+    unseen: list[str] = []
+    previous_end = 0
+    for start, end, _ in _figures(clean):
+        clause = clean[previous_end:start]
+        starts = [m.end() for m in _CLAUSE_START.finditer(clause)]
+        clause = clause[starts[-1]:] if starts else clause
+        previous_end = end
+        said = {_stem(w) for w in _WORD.findall(clause)}
+        missing = [w for w in asked if _stem(w) in said and _root(w) not in shown]
+        if any(w.lower() not in _AGGREGATE for w in missing):
+            unseen.extend(w for w in missing if w not in unseen)
+    return unseen
+
+
+def _root(word: str) -> str:
+    """A word without a plural ending, as searched for in output ("fees" is shown by "fee")."""
+    word = word.lower()
+    return _stem(word[:-1] if word.endswith("s") and not word.endswith("ss") else word)
+
+
+def unseen_subject_note(words: list[str], question: str) -> str:
+    """What the root is told when its answer gives a figure for something no output has shown yet."""
+    lowered = question.lower()
+    ordered = sorted(words, key=lambda w: lowered.find(w.lower()))
+    searched = [w for w in ordered if not w[0].isupper()] or ordered  # a name may be written apart from the thing
+    pattern = r"\s+".join(re.escape(w.lower()) for w in searched)
+    quoted = ", ".join(repr(w) for w in ordered)
+    return (f"FINAL refused: your answer gives a figure for {quoted}, but no output has shown {quoted} yet, so that "
+            f"figure belongs to something else. Find it first, for example:\nfor h in grep(r\"{pattern}\", "
+            "context_chars=150)[:5]:\n    print(h.document, h.page, h.snippet)")
+
+
 def _misreading(digits: str, word: str, texts: list[str]) -> tuple[str, str, str] | None:
     """(the nearer figure, the word as printed, an excerpt) if the output ties ``word`` to another figure."""
     pattern = re.compile(r"\b" + re.escape(word) + r"\w*", re.IGNORECASE)

@@ -82,3 +82,20 @@ def test_two_figures_of_one_passage_swapped_between_two_things_is_a_misreading()
               "purchase, EUR 4,850,000 (01_spa.md, page 1).")
     found = misread_figures(answer, [OUTPUT.splitlines()[0]], QUESTION)
     assert [(m.said, m.shown) for m in found] == [("43,650,000", "4,850,000")]
+
+
+def test_a_figure_given_for_something_no_output_showed_is_caught():
+    from rlm_desktop.engine.reading_checks import unseen_subject_note, unseen_subjects
+    question = "Is the escrow in the share purchase agreement larger than the Kestrel minimum annual purchase?"
+    shown = ["spa.md 1 the Buyer shall pay EUR 43,650,000 to the Seller and EUR 4,850,000 (the Escrow Amount, ten "
+             "per cent of the Purchase Price)"]
+    answer = "Yes. The escrow, EUR 43,650,000, is larger than the Kestrel minimum annual purchase, EUR 4,850,000."
+    assert unseen_subjects(answer, shown, question) == ["Kestrel", "minimum", "annual"]
+    assert 'grep(r"minimum\\s+annual", context_chars=150)' in unseen_subject_note(["Kestrel", "minimum", "annual"],
+                                                                                 question)
+    found = shown + ["msa.md 1 not less than EUR 6,000,000 in each Contract Year (the Minimum Annual Purchase), Kestrel"]
+    assert unseen_subjects("No: EUR 4,850,000 is less than the Kestrel minimum annual purchase, EUR 6,000,000.",
+                           found, question) == []
+    # words a passage may leave unsaid, and plurals, do not count
+    assert unseen_subjects("The total fees are EUR 120,000.", ["fee 60,000; fee 60,000"],
+                           "What is the total of the consultancy fees?") == []
