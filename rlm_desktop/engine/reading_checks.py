@@ -95,7 +95,7 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
 
 
 _AGGREGATE = frozenset("""
-total overall combined average annual yearly monthly sum whole gross net maximum minimum
+total overall combined average annual yearly monthly sum whole gross net
 """.split())
 
 

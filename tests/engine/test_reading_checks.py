@@ -88,7 +88,7 @@ def test_a_figure_given_for_something_no_output_showed_is_caught():
     from rlm_desktop.engine.reading_checks import unseen_subject_note, unseen_subjects
     question = "Is the escrow in the share purchase agreement larger than the Kestrel minimum annual purchase?"
     shown = ["spa.md 1 the Buyer shall pay EUR 43,650,000 to the Seller and EUR 4,850,000 (the Escrow Amount, ten "
-             "per cent of the Purchase Price)"]
+             "per cent of the Purchase Price)", "spa.md 2 the consent of Kestrel Shipping A/S to the change of control"]
     answer = "Yes. The escrow, EUR 43,650,000, is larger than the Kestrel minimum annual purchase, EUR 4,850,000."
     assert unseen_subjects(answer, shown, question) == ["Kestrel", "minimum", "annual"]
     assert 'grep(r"minimum\\s+annual", context_chars=150)' in unseen_subject_note(["Kestrel", "minimum", "annual"],
