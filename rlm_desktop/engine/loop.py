@@ -44,7 +44,7 @@ from rlm_desktop.sandbox import HELPER_NAMES, CellResult, SandboxLimits, Sandbox
 
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
-REPEAT_TEMPERATURE = 0.7  # a root turn after two taken-back repeats of a failed block is sampled at this
+REPEAT_TEMPERATURE = 0.7  # a root turn after greedy decoding repeated itself (a failed block, a refused FINAL)
 _FALLBACK_CHARS = 2000
 _SEARCH_CALL = re.compile(r"\b(grep|search)\s*\(")
 _MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
@@ -114,6 +114,9 @@ class _Run:
     repeated_error: bool = False  # the last cell was one that failed before, unchanged, failing the same way
     failed: set[tuple[str, str]] = field(default_factory=set)  # (code, last line of its error) of cells that failed
     repeats: int = 0  # turns in a row taken back for repeating a failed block
+    sample_next: bool = False  # the next root turn is sampled (REPEAT_TEMPERATURE), not greedy: greedy repeated itself
+    refused_answers: set[str] = field(default_factory=set)  # written FINALs refused so far
+    resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -237,11 +240,17 @@ class RLM:
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
             elif turn.final is not None and not run.budget.tripped and self._calls_in_final(turn.final, run):
                 feedback.extend(self._run_calls_in_final(turn.final, sandbox, iteration, run))
+            elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration):
+                run.messages.pop()  # the same answer again, as if unread: taken back, and the next turn sampled
+                run.sample_next = True
+                continue
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
                 next_turn = "any"
                 if answer is not None and not _names_a_variable(turn.final, run):
                     problem, next_turn = self._check_grounded(answer, question, run)
+                    if problem:
+                        run.refused_answers.add(turn.final.value)
                     answer = None if problem else answer + self._unchecked(answer, question, run)
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
@@ -287,7 +296,7 @@ class RLM:
                    guard: TurnGuard | None = None) -> Completion:
         """One root completion; on a full window, drop the oldest exchanges once and retry."""
         messages = messages if messages is not None else run.messages
-        temperature = REPEAT_TEMPERATURE if run.repeats >= 2 else 0.0
+        temperature, run.sample_next = (REPEAT_TEMPERATURE if run.sample_next else 0.0), False
         options = dict(max_tokens=self.config.root_max_tokens, temperature=temperature, grammar=grammar,
                        cancel=guard.cancel if guard else run.budget.token,
                        on_token=guard.on_token if guard else None)
@@ -347,6 +356,16 @@ class RLM:
             _take_back(run, prompts.repeated_failure_note())
         else:
             run.messages.pop()
+            run.sample_next = True
+
+    def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
+        """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""
+        if _names_a_variable(final, run) or final.value not in run.refused_answers or run.resampled:
+            return False
+        if self.config.max_iterations - iteration < 1:
+            return False
+        run.resampled = True
+        return True
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
         """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is

@@ -83,15 +83,17 @@ def test_a_written_final_with_a_figure_never_printed_is_refused_then_corrected()
 
 
 def test_a_refused_final_is_taken_after_two_refusals():
-    root = ScriptedModel([repl("print('nothing')"), "FINAL(7)", "FINAL(7)", "FINAL(7)"])
+    root = ScriptedModel([repl("print('nothing')"), "FINAL(7)", "FINAL(7)", "FINAL(7)", "FINAL(7)"])
     result = RLM(root, config=config()).run("Which number?", "no digits here")
-    assert result.iterations == 4
+    assert result.iterations == 5  # the first repeat of a refused FINAL is taken back and the next turn sampled
+    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.0]
+    assert len(root.calls[3]) == len(root.calls[2])
     assert result.answer == ("7\n\n[Unchecked: '7' appears in none of the text the model read; this answer may "
                              "not come from the documents.]")  # the user is told
 
 
 def test_an_answer_taken_after_two_refusals_that_echoes_the_question_says_so():
-    root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 3])
+    root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 4])
     result = RLM(root, config=config()).run("Which customer contract ends?", [Document("memo.md", "The contract.")])
     assert result.answer == ("memo.md, customer contract\n\n[Unchecked: this answer repeats the question's own "
                              "words; it does not answer it.]")
@@ -545,8 +547,7 @@ def test_the_same_block_twice_with_the_same_output_makes_the_next_turn_answer():
 def test_an_answer_taken_after_two_refusals_tells_the_user_what_the_checks_still_find():
     text = "Based on the accounts for 2023, Kestrel represents roughly a quarter of revenue."
     root = ScriptedModel([repl("print(grep('quarter')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
-                          repl("print(grep('Kestrel')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
-                          "FINAL(Kestrel represents roughly a quarter.)"])
+                          repl("print(grep('Kestrel')[0].snippet)"), *["FINAL(Kestrel represents roughly a quarter.)"] * 3])
     result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
     assert result.answer.startswith("Kestrel represents roughly a quarter.\n\n[Unchecked: the question asks about "
                                     "2024; this answer rests on a passage about 2023: \"Based on the accounts")
