@@ -116,6 +116,8 @@ class _Run:
     repeats: int = 0  # turns in a row taken back for repeating a failed block
     sample_next: bool = False  # the next root turn is sampled (REPEAT_TEMPERATURE), not greedy: greedy repeated itself
     refused_answers: set[str] = field(default_factory=set)  # written FINALs refused so far
+    context: Context | None = None  # the documents asked about (the REPL's `context`)
+    pending_call: str | None = None  # a REPL call the loop runs for the root with its refusal (prompts.share_call)
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
@@ -180,6 +182,7 @@ class RLM:
     def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
                  resume: ResumeState | None = None) -> _Outcome:
         run.texts = context_texts(context)
+        run.context = context
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
@@ -255,6 +258,10 @@ class RLM:
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
+                if problem and run.pending_call:  # a share the answer gave, never computed: computed for it
+                    call, run.pending_call = run.pending_call, None
+                    cell = self._run_cell(sandbox, call, iteration, len(turn.code_blocks), run)
+                    problem += "\n\n" + prompts.share_call_note(call) + "\n\n" + self._feedback(0, cell, run, 1, call)
                 if next_turn == "again" and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
                     continue
@@ -379,6 +386,7 @@ class RLM:
         nothing_found = run.searched_empty and not found_any
         if not run.outputs or unseen or nothing_found or echoes:
             run.refused_finals += 1
+            run.pending_call = prompts.share_call(answer, unseen, run.context)
             leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no name
             return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found,
                                          echoes_question=echoes, leads=leads), "code"

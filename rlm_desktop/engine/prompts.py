@@ -258,16 +258,52 @@ def share_hint(question: str, context: Context) -> str | None:
     share_of() call that computes it (a 1.5B root reading figures into code by hand loses digits)."""
     if not _SHARE_WORDS.search(question_only(question) or question):
         return None
+    for index, item, columns in _share_tables(context):
+        column = "" if len(columns) == 1 else f", {columns[0]!r}"
+        return (f"For a share of a total, `share_of(context[{index}], 'NAME'{column})` computes it from the "
+                f"table {item.name!r}: the share of the column's total held by the rows that mention NAME (a "
+                "word of the row's name, such as a company's), returned as a percentage, with the figures "
+                "printed. Run it in a ```repl block; FINAL only what it printed.")
+    return None
+
+
+def _share_tables(context: Context) -> list[tuple[int, Document, list[str]]]:
+    """(index, document, numeric columns) of the documents that are tables with a numeric column."""
+    found = []
     for index, item in enumerate(_items(context)):
         if isinstance(item, Document) and is_table_name(item.name):
             columns = numeric_columns(table_rows(item.text))
             if columns:
+                found.append((index, item, columns))
+    return found
+
+
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:%|per ?cent\b|percent\b)", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z\-]{2,}")
+
+
+def share_call(answer: str, unseen: Sequence[str], context: Context) -> str | None:
+    """The share_of() call that computes a percentage the answer gives but no output showed, for a name of the
+    answer that a table's rows mention (``print(share_of(context[5], 'Kestrel'))``); None when there is none."""
+    if not any(_PERCENT.match(answer, match.start()) for figure in unseen
+               for match in re.finditer(re.escape(figure), answer)):
+        return None
+    for index, item, columns in _share_tables(context):
+        rows = table_rows(item.text)
+        header = {str(key).casefold() for key in rows[0]} if rows else set()
+        for word in dict.fromkeys(_CAPITALISED.findall(answer)):
+            if word.casefold() in header or word in ("The", "This", "That", "Yes", "No"):
+                continue
+            if any(word.casefold() in str(value).casefold() for row in rows for value in row.values()):
                 column = "" if len(columns) == 1 else f", {columns[0]!r}"
-                return (f"For a share of a total, `share_of(context[{index}], 'NAME'{column})` computes it from the "
-                        f"table {item.name!r}: the share of the column's total held by the rows that mention NAME (a "
-                        "word of the row's name, such as a company's), returned as a percentage, with the figures "
-                        "printed. Run it in a ```repl block; FINAL only what it printed.")
+                return f"print(share_of(context[{index}], {word!r}{column}))"
     return None
+
+
+def share_call_note(call: str) -> str:
+    """Told with the output of a share_of() call the loop ran for a percentage the answer could not show."""
+    return (f"The share your answer gives was never computed. The loop ran `{call}` for you; its output is "
+            "below. Answer from it.")
 
 
 def _items(context: Context) -> list[Document | str]:

@@ -150,6 +150,18 @@ def test_a_which_question_answered_with_only_a_figure_is_asked_again():
     assert "FINAL(31.6%)" not in [m["content"] for m in root.calls[2]]  # taken back, answered again
 
 
+def test_a_share_the_answer_gives_but_never_computed_is_computed_with_the_refusal():
+    sales = "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n"
+    docs = [Document("memo.md", "Kestrel is roughly a quarter of revenue."), Document("sales.csv", sales)]
+    root = ScriptedModel([repl("print(grep('quarter'))"), "FINAL(No: Kestrel is 70% of revenue.)",
+                          "FINAL(No: Kestrel is 74.2% of revenue, not roughly a quarter.)"])
+    result = RLM(root, config=config()).run("Does the memo state the Kestrel revenue share correctly?", docs)
+    assert result.answer == "No: Kestrel is 74.2% of revenue, not roughly a quarter."
+    told = root.calls[2][-1]["content"]
+    assert "'70' appears in none of the output" in told
+    assert "The loop ran `print(share_of(context[1], 'Kestrel'))` for you" in told and "74.2%" in told
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")

@@ -214,3 +214,15 @@ def test_a_which_question_answered_with_only_a_figure_is_caught():
     assert not figure_only("2024", "Which year did the lease start?")  # a figure answers "which year"
     assert not figure_only("14.2", "Which clause allows termination? Answer with its number.")
     assert not figure_only("EUR 4,850,000", "What is the escrow amount?")
+
+
+def test_share_call_computes_an_unshown_percentage_for_a_name_the_table_mentions():
+    from rlm_desktop.documents import Document
+    from rlm_desktop.engine.prompts import share_call
+    docs = [Document("memo.md", "Kestrel is a quarter."),
+            Document("sales.csv", "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n")]
+    assert share_call("No. Kestrel is 70% of revenue.", ["70"], docs) == "print(share_of(context[1], 'Kestrel'))"
+    assert share_call("No. Kestrel is 70 per cent.", ["70"], docs) == "print(share_of(context[1], 'Kestrel'))"
+    assert share_call("Kestrel paid EUR 700.", ["700"], docs) is None  # not a percentage
+    assert share_call("No. Halvard is 70% of revenue.", ["70"], docs) is None  # no row mentions Halvard
+    assert share_call("No. Kestrel is 70%.", ["70"], docs[:1]) is None  # no table
