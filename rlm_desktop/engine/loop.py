@@ -114,6 +114,7 @@ class _Run:
     repeated_error: bool = False  # the last cell was one that failed before, unchanged, failing the same way
     failed: set[tuple[str, str]] = field(default_factory=set)  # (code, last line of its error) of cells that failed
     repeats: int = 0  # turns in a row taken back for repeating a failed block
+    last_turn: str = ""  # the text of the last root turn
     sample_next: bool = False  # the next root turn is sampled (REPEAT_TEMPERATURE), not greedy: greedy repeated itself
     refused_answers: set[str] = field(default_factory=set)  # written FINALs refused so far
     context: Context | None = None  # the documents asked about (the REPL's `context`)
@@ -224,6 +225,10 @@ class RLM:
             run.budget.check()
             run.iterations = iteration
             turn, stopped_because = self._root_turn(run, iteration, code_only=code_only, final_only=stuck)
+            if not turn.runnable and turn.text == run.last_turn and self.config.max_iterations - iteration > 1:
+                run.sample_next = True  # the same reply that ran nothing, again: greedy decoding is stuck; not kept
+                continue
+            run.last_turn = turn.text
             code_only = stuck = False
             run.messages.append({"role": "assistant", "content": turn.text})
             feedback = []

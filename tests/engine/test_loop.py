@@ -162,6 +162,14 @@ def test_a_share_the_answer_gives_but_never_computed_is_computed_with_the_refusa
     assert "The loop ran `print(share_of(context[1], 'Kestrel'))` for you" in told and "74.2%" in told
 
 
+def test_a_reply_that_runs_nothing_written_twice_is_dropped_and_the_next_turn_sampled():
+    root = ScriptedModel(["I am thinking about it.", "I am thinking about it.", repl("print(context)"), "FINAL(ok)"])
+    result = RLM(root, config=config()).run("What does it say?", "ok")
+    assert result.answer == "ok" and result.iterations == 4
+    assert root.calls[2] == root.calls[1]  # the repeat was not kept in the conversation
+    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.7, 0.0]
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")
