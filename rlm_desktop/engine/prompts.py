@@ -509,8 +509,12 @@ def example_request(labels: Sequence[str], label: str, samples: Sequence[str]) -
     shown = "\n".join(f"- {sample}" for sample in samples)
     lead = f"Texts like these are sorted into the categories {categories}:\n{shown}\n\n" if shown else \
         f"Texts are sorted into the categories {categories}.\n\n"
-    return (f"{lead}Write two new texts of the same kind, one per line, that differ from each other and clearly "
-            f"belong to the category {label!r}. Reply with the two texts only.")
+    many = _NUMBER_WORDS.get(EXAMPLES_PER_LABEL, str(EXAMPLES_PER_LABEL))
+    return (f"{lead}Write {many} new texts of the same kind, one per line, that differ from each other and clearly "
+            f"belong to the category {label!r}. Reply with the {many} texts only.")
+
+
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 
 
 def example_messages(prompt: str) -> list[Message]:

@@ -28,6 +28,7 @@ from rlm_desktop.backends.base import BatchingLanguageModel, Completion, Languag
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import choice_grammar
+from rlm_desktop.engine import prompts
 from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
                                         example_request, sub_messages, written_examples)
 from rlm_desktop.errors import BackendError, ContextOverflowError
@@ -38,7 +39,7 @@ MAX_LABELS = 40
 MAX_LABEL_CHARS = 120
 UNCLEAR_LABEL = "(unclear)"
 ANSWER_MAX_TOKENS = 48  # a name, a date or an amount
-EXAMPLE_MAX_TOKENS = 80  # one short example text
+EXAMPLE_TOKENS = 40  # one short example text
 EXAMPLE_SAMPLE_CHARS = 300
 
 
@@ -148,7 +149,8 @@ class SubCallServer:
             raise TypeError("llm_examples expects a list of sample texts (str)")
         shown = [str(sample)[:EXAMPLE_SAMPLE_CHARS] for sample in list(samples)[:EXAMPLE_SAMPLES]]
         writer = self.writer or self.model
-        kind = _CallKind(messages=example_messages, max_tokens=EXAMPLE_MAX_TOKENS, via_child=False, tag="example",
+        kind = _CallKind(messages=example_messages, max_tokens=EXAMPLE_TOKENS * prompts.EXAMPLES_PER_LABEL,
+                         via_child=False, tag="example",
                          model=writer, role="root" if self.writer is not None else "sub")
         pairs = [[text, label] for label in labels
                  for text in written_examples(self._one(example_request(labels, label, shown), kind))]
