@@ -25,7 +25,11 @@ from rlm_desktop.sandbox.sentences import phrase_pattern
 
 WRITTEN_SHARE = 0.5  # categories named in this share of the items are written data: search, not classify
 LINES_PER_LISTING = 20  # documents with this many lines each, on average, are listings: their lines are the items
-_QUOTED = re.compile(r"'([^'\n]{1,60})'|\"([^\"\n]{1,60})\"|\u2018([^\u2019\n]{1,60})\u2019|\u201c([^\u201d\n]{1,60})\u201d")
+# A quote that opens does not follow a letter and one that closes is not followed by one: the apostrophe of
+# "the question's wording. Is the category 'human being' ..." is no quote (it made "s wording. Is the category"
+# a seventh category of every OOLONG comparison until session 10).
+_QUOTED = re.compile(r"(?<!\w)'([^'\n]{1,60})'(?!\w)|(?<!\w)\"([^\"\n]{1,60})\"(?!\w)|"
+                     r"\u2018([^\u2019\n]{1,60})\u2019(?!\w)|\u201c([^\u201d\n]{1,60})\u201d")
 _CATEGORY_WORDS = re.compile(r"\b(categor(?:y|ies)|class(?:es)?|labels?|types?|kinds?)\b", re.IGNORECASE)
 _AGGREGATE_WORDS = re.compile(
     r"\b(how many|number of|count|most|least|fewest|fewer|more|less|rarest|commonest|largest|smallest|frequen\w*|"

@@ -46,3 +46,10 @@ def test_lines_that_split_alike_are_classified_by_their_longest_field() -> None:
     assert listing.lead == "Instance: " and listing.text(lines[2]) == "I was charged twice for March"
     assert listing_of(lines[:5]) is None  # too few lines to call a listing
     assert listing_of(["The rent is due. It is paid quarterly."] * 30) is None  # prose
+
+
+def test_an_apostrophe_is_not_a_quote_that_opens_a_category_name():
+    question = ("The category is inferred from the question's wording. Is the category 'human being' more common "
+                "than the category 'abbreviation'?")
+    assert quoted_categories(question) == ["human being", "abbreviation"]
+    assert quoted_categories("Count \"urgent\" and 'low' tickets; don't count the Smiths' ones.") == ["urgent", "low"]
