@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
 from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
+from rlm_desktop.sandbox.date_bounds import date_bound, filter_code
 from rlm_desktop.sandbox.links import chain_start
 from rlm_desktop.sandbox.relevance import question_only
 from rlm_desktop.sandbox.shares import numeric_columns
@@ -241,7 +242,7 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
                 {"role": "user", "content": next_user_message(_CHAIN_QUESTION, [output_block(_CHAIN_OUTPUT_1)], 10)},
                 {"role": "assistant", "content": _CHAIN_FINAL},
             ]
-    program = category_program(categories, context) if categories else None
+    program = category_program(categories, context, question) if categories else None
     messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
                                                                  share_hint(question, context))})
     return messages
@@ -310,15 +311,20 @@ def _items(context: Context) -> list[Document | str]:
     return [context] if isinstance(context, str) else list(context)
 
 
-def category_program(categories: Sequence[str], context: Context) -> str:
+def category_program(categories: Sequence[str], context: Context, question: str = "") -> str:
     """The block that puts every item of ``context`` in one of ``categories`` with classify() and counts the
     labels. The items are the lines when the documents are lists of many short lines (a log, an export, a
     register), else the documents themselves; lines that split into fields alike are classified by their
-    free-text field (see :func:`~rlm_desktop.sandbox.categories.listing_of`)."""
+    free-text field (see :func:`~rlm_desktop.sandbox.categories.listing_of`). When ``question`` bounds the
+    items by a date their lines write ("dated after Feb 08, 2023"), the block keeps only those first."""
     texts_of = [_text(item) for item in _items(context)]
+    keep = ""
     if not items_are_lines(texts_of):
         items, texts = "list(context)", "items"
     else:
+        lines = [line for text in texts_of for line in text.splitlines() if line.strip()]
+        bound = date_bound(question_only(question) or question, lines) if question else None
+        keep = f"{filter_code(bound)}\n" if bound else ""
         listing = listing_of([line for text in texts_of for line in text.splitlines()])
         each = "context.splitlines()" if isinstance(context, str) else "d.splitlines()"
         source = f"line in {each}" if isinstance(context, str) else f"d in context for line in {each}"
@@ -331,6 +337,7 @@ def category_program(categories: Sequence[str], context: Context) -> str:
             texts = f"[item.split({sep!r})[{listing.text_field}]{lead} for item in items]"
     return ("```repl\n"
             f"items = {items}\n"
+            f"{keep}"
             f"labels = classify({texts}, {list(categories)!r})\n"
             "print(len(items), collections.Counter(labels).most_common())\n"
             "```")

@@ -226,3 +226,13 @@ def test_share_call_computes_an_unshown_percentage_for_a_name_the_table_mentions
     assert share_call("Kestrel paid EUR 700.", ["700"], docs) is None  # not a percentage
     assert share_call("No. Halvard is 70% of revenue.", ["70"], docs) is None  # no row mentions Halvard
     assert share_call("No. Kestrel is 70%.", ["70"], docs[:1]) is None  # no table
+
+
+def test_a_count_bounded_by_a_date_gets_the_date_filter_in_its_program():
+    from rlm_desktop.engine.prompts import category_program
+    lines = "\n".join(f"Date: Mar {day:02d}, 2023 || User: {day} || Instance: Question number {day}?"
+                      for day in range(1, 29))
+    question = "How many questions dated after Mar 10, 2023 belong to the category 'location'?"
+    program = category_program(["location", "entity"], lines, question)
+    assert "datetime.date(2023, 3, 10)]  # only the items dated after Mar 10, 2023" in program
+    assert "datetime.date" not in category_program(["location", "entity"], lines, "How many are 'location'?")
