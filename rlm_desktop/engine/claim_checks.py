@@ -119,3 +119,45 @@ def not_computed_warning() -> str:
     """Appended to a count or ranking taken after its refusals that is still read, not computed."""
     return ("[Unchecked: this count or ranking is read from the documents' own text; no computed output "
             "gives it.]")
+
+
+# "Is the category 'A' more common, less common, or of the same frequency as the category 'B'?"
+_TWO_COMPARED = re.compile(r"(?<!\w)'([^'\n]{1,60})'(?!\w)[^'?]*\b(?:more|less|fewer|same|as)\b[^'?]*"
+                           r"(?<!\w)'([^'\n]{1,60})'(?!\w)", re.IGNORECASE)
+_RELATION = (("same", re.compile(r"\b(same|equal(?:ly)?)\b", re.IGNORECASE)),
+             ("less", re.compile(r"\b(less|fewer|rarer)\b", re.IGNORECASE)),
+             ("more", re.compile(r"\b(more|commoner)\b", re.IGNORECASE)))
+
+
+def _count_in(output: str, name: str) -> int | None:
+    """The count an output prints beside a category name: ('entity', 402), 'entity': 402, entity: 402."""
+    found = re.findall(re.escape(name) + r"""['"]?\s*[,:=]\s*(\d[\d,]*)""", output, re.IGNORECASE)
+    return int(found[-1].replace(",", "")) if found else None
+
+
+def compared_counts(answer: str, question: str, outputs: Sequence[str]) -> tuple[str, int, str, int] | None:
+    """(A, its count, B, its count) when ``answer`` compares two quoted categories the way round that the last
+    output printing both counts contradicts ("same frequency" for 446 against 176); None otherwise."""
+    pair = None
+    for match in _TWO_COMPARED.finditer(question):
+        pair = match.group(1), match.group(2)
+    if pair is None:
+        return None
+    said = next((relation for relation, pattern in _RELATION if pattern.search(answer)), None)
+    if said is None:
+        return None
+    for output in reversed(outputs):
+        first, second = _count_in(output, pair[0]), _count_in(output, pair[1])
+        if first is None or second is None:
+            continue
+        actual = "more" if first > second else "less" if first < second else "same"
+        return None if actual == said else (pair[0], first, pair[1], second)
+    return None
+
+
+def compared_counts_note(counts: tuple[str, int, str, int]) -> str:
+    """What the root is told when its comparison contradicts the counts it printed."""
+    first, a, second, b = counts
+    relation = "more common than" if a > b else "less common than" if a < b else "as common as"
+    return (f"Read the counts again: the output gives {first!r} {a:,} and {second!r} {b:,}, so {first!r} is "
+            f"{relation} {second!r}. Answer again with FINAL(...).")

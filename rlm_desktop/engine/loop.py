@@ -22,8 +22,9 @@ from rlm_desktop.documents import Citation, Context, context_texts
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
-from rlm_desktop.engine.claim_checks import (computed_answer_note, documents_read, not_computed_warning,
-                                             one_source_note, one_source_verdict, read_not_computed)
+from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
+                                             documents_read, not_computed_warning, one_source_note, one_source_verdict,
+                                             read_not_computed)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -413,6 +414,10 @@ class RLM:
         if mismatch is not None:
             run.refused_finals += 1
             return period_note(mismatch), "code"
+        counts = compared_counts(answer, question, run.outputs)
+        if counts is not None:
+            run.refused_finals += 1
+            return compared_counts_note(counts), "again"
         wrong = wrong_comparisons(answer)
         if wrong:
             run.refused_finals += 1

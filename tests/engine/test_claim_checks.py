@@ -84,3 +84,16 @@ def test_a_ranking_taken_after_two_refusals_says_it_was_not_computed():
     result = RLM(root, config=config).run("Which colour is the most frequent?", context)
     assert result.answer == ("red\n\n[Unchecked: this count or ranking is read from the documents' own text; "
                              "no computed output gives it.]")
+
+
+def test_a_comparison_of_two_categories_is_checked_against_the_counts_printed():
+    from rlm_desktop.engine.claim_checks import compared_counts, compared_counts_note
+    question = ("The category is inferred from the question's wording. Is the category 'human being' more common, "
+                "less common, or of the same frequency as the category 'abbreviation' in the data?")
+    outputs = ["1557 [('human being', 486), ('location', 239), ('abbreviation', 123)]"]
+    assert compared_counts("same frequency", question, outputs) == ("human being", 486, "abbreviation", 123)
+    assert compared_counts("less common", question, outputs) is not None
+    assert compared_counts("more common", question, outputs) is None
+    assert compared_counts("same frequency", question, ["no counts printed"]) is None  # nothing to check against
+    assert "so 'human being' is more common than 'abbreviation'" in compared_counts_note(
+        ("human being", 486, "abbreviation", 123))
