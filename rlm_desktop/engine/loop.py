@@ -47,7 +47,7 @@ _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
 REPEAT_TEMPERATURE = 0.7  # a root turn after greedy decoding repeated itself (a failed block, a refused FINAL)
 _FALLBACK_CHARS = 2000
-_SEARCH_CALL = re.compile(r"\b(grep|search)\s*\(")
+_SEARCH_CALL = re.compile(r"(?<![\w.])(grep|search)\s*\(")  # not re.search(: a regex, not a search of the documents
 _MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
 
 

@@ -170,6 +170,13 @@ def test_a_reply_that_runs_nothing_written_twice_is_dropped_and_the_next_turn_sa
     assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.7, 0.0]
 
 
+def test_re_search_in_a_cell_is_not_a_search_of_the_documents_that_found_nothing():
+    root = ScriptedModel([repl("import re\nn = len([w for w in context.split() if re.search(r'^a', w)])\nprint(n)"),
+                          "FINAL(2)"])
+    result = RLM(root, config=config()).run("How many words start with a?", "an apple, bread")
+    assert result.answer == "2" and result.iterations == 2  # not refused as "the search found nothing"
+
+
 def test_missing_final_var_is_reported_and_the_run_goes_on():
     root = ScriptedModel(["FINAL_VAR(nope)", repl("print(context)"), "FINAL(recovered)"])
     result = RLM(root, config=config()).run("q", "x")
