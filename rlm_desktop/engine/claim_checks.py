@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from rlm_desktop.engine.grounding import without_source_notes
+from rlm_desktop.sandbox.categories import QUOTED_NAME
 
 _CHECK_QUESTION = re.compile(
     r"^\W*(?:does|do|did|is|are|was|were|has|have)\b.*\b(?:correct(?:ly)?|accurate(?:ly)?|right(?:ly)?|true|"
@@ -122,8 +123,8 @@ def not_computed_warning() -> str:
 
 
 # "Is the category 'A' more common, less common, or of the same frequency as the category 'B'?"
-_TWO_COMPARED = re.compile(r"(?<!\w)'([^'\n]{1,60})'(?!\w)[^'?]*\b(?:more|less|fewer|same|as)\b[^'?]*"
-                           r"(?<!\w)'([^'\n]{1,60})'(?!\w)", re.IGNORECASE)
+_TWO_COMPARED = re.compile(QUOTED_NAME + r"[^'?]*\b(?:more|less|fewer|same|as)\b[^'?]*" + QUOTED_NAME,
+                           re.IGNORECASE)
 _RELATION = (("same", re.compile(r"\b(same|equal(?:ly)?)\b", re.IGNORECASE)),
              ("less", re.compile(r"\b(less|fewer|rarer)\b", re.IGNORECASE)),
              ("more", re.compile(r"\b(more|commoner)\b", re.IGNORECASE)))

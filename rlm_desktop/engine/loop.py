@@ -247,8 +247,8 @@ class RLM:
             run.repeats = 0
             if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
-            elif turn.final is not None and not run.budget.tripped and self._calls_in_final(turn.final, run):
-                feedback.extend(self._run_calls_in_final(turn.final, sandbox, iteration, run))
+            elif turn.final is not None and not run.budget.tripped and (calls := self._calls_in_final(turn.final, run)):
+                feedback.extend(self._run_calls_in_final(calls, sandbox, iteration, run))
             elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration):
                 run.messages.pop()  # the same answer again, as if unread: taken back, and the next turn sampled
                 run.sample_next = True
@@ -449,10 +449,10 @@ class RLM:
             return []
         return calls_in_answer(final.value, run.callables)
 
-    def _run_calls_in_final(self, final: FinalDirective, sandbox: SandboxSession, iteration: int,
+    def _run_calls_in_final(self, calls: list[str], sandbox: SandboxSession, iteration: int,
                             run: _Run) -> list[str]:
-        """Run the calls a FINAL answer holds, as a cell of their own, and say so: the next turn answers from their output."""
-        calls = self._calls_in_final(final, run)
+        """Run the calls a FINAL answer holds, as a cell of their own, and say so: the next turn answers from
+        their output."""
         run.refused_finals += 1
         code = "\n".join(f"print({call})" for call in calls)
         cell = self._run_cell(sandbox, code, iteration, 0, run)

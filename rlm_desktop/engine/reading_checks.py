@@ -20,7 +20,7 @@ wrong period or written arithmetic its next turn must be code (see engine/loop.p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rlm_desktop.engine.grounding import without_source_notes
@@ -66,6 +66,17 @@ def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, b[0] - a[1], a[0] - b[1])
 
 
+def _figure_clauses(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, digits, clause) of each figure of ``text``: the clause is the words that lead up to the
+    figure, from the figure before it or the start of its clause, whichever is nearer."""
+    previous_end = 0
+    for start, end, digits in _figures(text):
+        clause = text[previous_end:start]
+        starts = [m.end() for m in _CLAUSE_START.finditer(clause)]
+        yield start, end, digits, clause[starts[-1]:] if starts else clause
+        previous_end = end
+
+
 def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[Misreading]:
     """Figures the answer ties to a word of the question that the output ties to another figure.
 
@@ -78,12 +89,7 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
     texts = [text for text in outputs if text.strip()]
     clean = without_source_notes(answer)
     found: list[Misreading] = []
-    previous_end = 0
-    for start, end, digits in _figures(clean):
-        clause = clean[previous_end:start]
-        starts = [m.end() for m in _CLAUSE_START.finditer(clause)]
-        clause = clause[starts[-1]:] if starts else clause
-        previous_end = end
+    for start, end, digits, clause in _figure_clauses(clean):
         words = {_stem(w) for w in _WORD.findall(clause)} & asked
         for word in sorted(words):
             problem = _misreading(digits, word, texts)
@@ -110,14 +116,8 @@ def unseen_subjects(answer: str, outputs: Iterable[str], question: str) -> list[
     if not asked:
         return []
     shown = " ".join(text for text in outputs if text.strip()).lower()
-    clean = without_source_notes(answer)
     unseen: list[str] = []
-    previous_end = 0
-    for start, end, _ in _figures(clean):
-        clause = clean[previous_end:start]
-        starts = [m.end() for m in _CLAUSE_START.finditer(clause)]
-        clause = clause[starts[-1]:] if starts else clause
-        previous_end = end
+    for _, _, _, clause in _figure_clauses(without_source_notes(answer)):
         said = {_stem(w) for w in _WORD.findall(clause)}
         missing = [w for w in asked if _stem(w) in said and _root(w) not in shown]
         if any(w.lower() not in _AGGREGATE for w in missing):

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Message, Usage
+from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import choice_grammar
-from rlm_desktop.engine import prompts
 from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
                                         example_request, sub_messages, written_examples)
 from rlm_desktop.errors import BackendError, ContextOverflowError
@@ -150,8 +150,8 @@ class SubCallServer:
         shown = [str(sample)[:EXAMPLE_SAMPLE_CHARS] for sample in list(samples)[:EXAMPLE_SAMPLES]]
         writer = self.writer or self.model
         kind = _CallKind(messages=example_messages, max_tokens=EXAMPLE_TOKENS * prompts.EXAMPLES_PER_LABEL,
-                         via_child=False, tag="example",
-                         model=writer, role="root" if self.writer is not None else "sub")
+                         via_child=False, tag="example", model=writer,
+                         role="root" if self.writer is not None else "sub")
         pairs = [[text, label] for label in labels
                  for text in written_examples(self._one(example_request(labels, label, shown), kind))]
         given = Counter(text.casefold() for text, _ in pairs)

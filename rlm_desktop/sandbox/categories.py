@@ -28,7 +28,9 @@ LINES_PER_LISTING = 20  # documents with this many lines each, on average, are l
 # A quote that opens does not follow a letter and one that closes is not followed by one: the apostrophe of
 # "the question's wording. Is the category 'human being' ..." is no quote (it made "s wording. Is the category"
 # a seventh category of every OOLONG comparison until session 10).
-_QUOTED = re.compile(r"(?<!\w)'([^'\n]{1,60})'(?!\w)|(?<!\w)\"([^\"\n]{1,60})\"(?!\w)|"
+QUOTED_NAME = r"(?<!\w)'([^'\n]{1,60})'(?!\w)"
+"""A name in single quotes, as a regex with one group (engine/claim_checks.py reads compared names with it)."""
+_QUOTED = re.compile(QUOTED_NAME + r"|(?<!\w)\"([^\"\n]{1,60})\"(?!\w)|"
                      r"\u2018([^\u2019\n]{1,60})\u2019(?!\w)|\u201c([^\u201d\n]{1,60})\u201d")
 _CATEGORY_WORDS = re.compile(r"\b(categor(?:y|ies)|class(?:es)?|labels?|types?|kinds?)\b", re.IGNORECASE)
 _AGGREGATE_WORDS = re.compile(

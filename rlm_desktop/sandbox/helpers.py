@@ -380,7 +380,8 @@ class ReplHelpers:
     def _table_source(self, document: Any, caller: str) -> Source:
         source = self._source_named(document, caller)
         if not _is_table(source):
-            tables = [f"context[{index}] ({other.name})" for index, other in enumerate(self._sources) if _is_table(other)]
+            tables = [f"context[{index}] ({other.name})" for index, other in enumerate(self._sources)
+                      if _is_table(other)]
             where = (f"the tables among the documents: {', '.join(tables)}" if tables
                      else "no document is a table; read it with grep, search or its .pages")
             raise ValueError(f"{caller}(): {source.name} is not a table (a CSV or spreadsheet); {where}")
