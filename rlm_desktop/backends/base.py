@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 Message = dict[str, str]
 """A chat message: ``{"role": "system"|"user"|"assistant", "content": str}``."""
@@ -48,6 +48,8 @@ class Completion:
     text: str
     finish_reason: str
     usage: Usage = field(default_factory=Usage)
+    # log-probabilities, at the first answer position, of the choices a scoring call named (else None)
+    scores: tuple[float, ...] | None = None
 
 
 class CancelToken:
@@ -120,5 +122,24 @@ class BatchingLanguageModel(LanguageModel, Protocol):
         temperature: float = 0.0,
         stop: list[str] | None = None,
         grammar: str | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Completion | Exception]: ...
+
+
+@runtime_checkable
+class ChoiceScoringModel(Protocol):
+    """A model that can say how likely each of a few choices is as the start of its answer (llama.cpp).
+
+    ``score_choices`` evaluates each conversation's prompt and returns, per conversation, a Completion whose
+    ``scores`` are the log-probabilities of each choice's first token at the first answer position (the
+    choice with the highest is its ``text``), or the exception that conversation alone raised. It raises
+    ValueError at once when two choices begin with the same token (their scores would be equal).
+    """
+
+    def score_choices(
+        self,
+        conversations: list[list[Message]],
+        choices: Sequence[str],
+        *,
         cancel: CancelToken | None = None,
     ) -> list[Completion | Exception]: ...

@@ -25,7 +25,7 @@ from llama_cpp import _internals as llama_internals
 
 from rlm_desktop.backends.base import Completion, Usage
 from rlm_desktop.backends.batch_request import BatchRequest, GenerationSteps, cancelled_completion
-from rlm_desktop.backends.llama_generation import StopFilter
+from rlm_desktop.backends.llama_generation import StopFilter, token_logprobs
 from rlm_desktop.errors import BackendError
 
 _set_abort_callback = llama_cpp.llama_cpp._lib.llama_set_abort_callback
@@ -53,6 +53,7 @@ class _Sequence:
         self.decoder: codecs.IncrementalDecoder | None = None
         self.stop_filter: StopFilter | None = None
         self.started = 0.0
+        self.scores: tuple[float, ...] | None = None
 
     @property
     def filling(self) -> bool:
@@ -76,6 +77,7 @@ class BatchDecoder:
         self.n_batch = n_batch
         self._llama = llama  # for its model, vocabulary and detokenizer
         self._vocab = llama._model.vocab
+        self._n_vocab = llama.n_vocab()
         self._seed = seed or llama_cpp.LLAMA_DEFAULT_SEED
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_seq * seq_window
@@ -198,7 +200,7 @@ class BatchDecoder:
                     leader, leader_len = other, shared
         seq.request = request
         seq.started = time.perf_counter()
-        seq.pieces, seq.produced, seq.evaluated = [], 0, 0
+        seq.pieces, seq.produced, seq.evaluated, seq.scores = [], 0, 0, None
         seq.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         seq.stop_filter = StopFilter(request.stops)
         seq.sampler = self._sampler(request)
@@ -343,6 +345,9 @@ class BatchDecoder:
 
     def _sample(self, seq: _Sequence, index: int) -> None:
         request = seq.request
+        if request.score_tokens and seq.produced == 0:
+            logits = llama_cpp.llama_get_logits_ith(self._ctx.ctx, index)
+            seq.scores = token_logprobs(logits, self._n_vocab, request.score_tokens)
         if request.max_tokens <= 0:
             self._finish(seq, "length")
             return
@@ -385,7 +390,7 @@ class BatchDecoder:
         usage = Usage(prompt_tokens=len(request.tokens), completion_tokens=seq.produced,
                       seconds=time.perf_counter() - seq.started, prompt_tokens_evaluated=seq.evaluated)
         seq.release()
-        request.finish(Completion(text="".join(seq.pieces), finish_reason=reason, usage=usage))
+        request.finish(Completion(text="".join(seq.pieces), finish_reason=reason, usage=usage, scores=seq.scores))
 
 
 def _common(cached: Sequence[int], tokens: Sequence[int]) -> int:

@@ -23,6 +23,7 @@ class BatchRequest:
     grammar: llama_cpp.LlamaGrammar | None = None
     on_token: Callable[[str], None] | None = None
     cancel: CancelToken | None = None
+    score_tokens: Sequence[int] = ()  # tokens whose log-probabilities at the first answer position are wanted
     completion: Completion | None = None
     error: BaseException | None = None
     submitted: float = field(default_factory=time.perf_counter)

@@ -102,6 +102,14 @@ def prefill(llama: llama_cpp.Llama, tokens: list[int], cancel: CancelToken | Non
     return len(tokens) - reuse, False
 
 
+def token_logprobs(logits: ctypes.Array | "ctypes._Pointer", n_vocab: int, tokens: Sequence[int]) -> tuple[float, ...]:
+    """The log-probabilities of ``tokens`` under one position's ``logits`` (a softmax over the whole vocabulary)."""
+    row = np.ctypeslib.as_array(logits, shape=(n_vocab,)).astype(np.float64)
+    top = row.max()
+    log_total = top + np.log(np.exp(row - top).sum())
+    return tuple(float(row[token] - log_total) for token in tokens)
+
+
 def generate(
     llama: llama_cpp.Llama,
     tokens: list[int],
@@ -113,15 +121,21 @@ def generate(
     on_token: Callable[[str], None] | None,
     cancel: CancelToken | None,
     after_prefill: Callable[[int], None] | None = None,
+    score_tokens: Sequence[int] = (),
 ) -> Completion:
     """Complete ``tokens`` on ``llama``: text, finish reason and honest usage.
 
     ``after_prefill(evaluated)`` runs once the context holds exactly the prompt (not after a cancel).
+    With ``score_tokens``, the completion's ``scores`` are their log-probabilities as the first answer token.
     """
     started = time.perf_counter()
     evaluated, cancelled = prefill(llama, tokens, cancel)
     if after_prefill is not None and not cancelled:
         after_prefill(evaluated)
+    scores = None
+    if score_tokens and not cancelled:
+        logits = llama_cpp.llama_get_logits_ith(llama.ctx, -1)
+        scores = token_logprobs(logits, llama.n_vocab(), score_tokens)
     pieces: list[str] = []
     produced = 0
     finish = "cancelled" if cancelled else "length"
@@ -159,4 +173,4 @@ def generate(
         seconds=time.perf_counter() - started,
         prompt_tokens_evaluated=evaluated,
     )
-    return Completion(text="".join(pieces), finish_reason=finish, usage=usage)
+    return Completion(text="".join(pieces), finish_reason=finish, usage=usage, scores=scores)

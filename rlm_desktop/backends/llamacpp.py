@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import llama_cpp
 from llama_cpp import _internals as llama_internals
@@ -170,9 +170,44 @@ class LlamaCppModel:
                                               grammar=grammar, on_token=None, cancel=cancel))
             except (ContextOverflowError, BackendError) as exc:
                 requests.append(exc)
-        batched = [r for r in requests if isinstance(r, BatchRequest)]
+        return self._serve(requests)
+
+    def score_choices(
+        self,
+        conversations: list[list[Message]],
+        choices: Sequence[str],
+        *,
+        cancel: CancelToken | None = None,
+    ) -> list[Completion | Exception]:
+        """Per conversation, the log-probability of each choice's first token as the first answer token.
+
+        Only the prompts are evaluated (no token is generated); each Completion's ``text`` is the likeliest
+        choice and its ``scores`` the log-probabilities, in the order of ``choices``. Raises ValueError when
+        two choices begin with the same token.
+        """
+        firsts = [self.tokenize(choice, add_bos=False)[:1] for choice in choices]
+        if any(not first for first in firsts) or len({first[0] for first in firsts}) < len(firsts):
+            raise ValueError(f"the choices {list(choices)} do not each begin with a token of their own "
+                             f"in {self.name}'s vocabulary")
+        score_tokens = tuple(first[0] for first in firsts)
+        requests: list[BatchRequest | Exception] = []
+        for messages in conversations:
+            try:
+                request = self._request(messages, max_tokens=0, temperature=0.0, stop=None, grammar=None,
+                                        on_token=None, cancel=cancel)
+                request.score_tokens = score_tokens
+                requests.append(request)
+            except (ContextOverflowError, BackendError) as exc:
+                requests.append(exc)
+        results = self._serve(requests)
+        return [replace(result, text=choices[max(range(len(choices)), key=result.scores.__getitem__)])
+                if isinstance(result, Completion) and result.scores is not None else result
+                for result in results]
+
+    def _serve(self, requests: list[BatchRequest | Exception]) -> list[Completion | Exception]:
+        """Run the requests (batched where a decoder exists); a failed one gives its exception in its place."""
         if self._decoder is not None:
-            self._decoder.submit(batched)
+            self._decoder.submit([r for r in requests if isinstance(r, BatchRequest)])
         results: list[Completion | Exception] = []
         for request in requests:
             if isinstance(request, Exception):
@@ -234,6 +269,7 @@ class LlamaCppModel:
                 on_token=request.on_token,
                 cancel=cancel,
                 after_prefill=save,
+                score_tokens=request.score_tokens,
             )
             if restored:
                 completion = replace(completion, usage=replace(completion.usage, prompt_tokens_restored=restored))

@@ -7,8 +7,9 @@ given, counts towards the run's sub-call and token budgets, and emits start/fini
 events. Batches keep their order: a model that decodes many sequences together
 (:class:`~rlm_desktop.backends.base.BatchingLanguageModel`) gets the whole batch at once,
 any other model gets the prompts on a bounded thread pool. ``llm_classify`` puts each of
-many texts in one of a few labels: one sub-call per text, constrained by a grammar to
-the labels where the backend takes one, and always on the plain sub-model. ``llm_answer``
+many texts in one of a few labels: one sub-call per text, always on the plain sub-model, that
+scores the labels where the backend can (then corrected for the model's preference for some
+labels) or generates one, held by a grammar to the labels where the backend takes one. ``llm_answer``
 answers one short question from given sentences (the REPL's ``ask()``), with worked turns,
 also always on the plain sub-model.
 """
@@ -16,6 +17,7 @@ also always on the plain sub-model.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections import Counter
@@ -24,9 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from rlm_desktop.backends.base import BatchingLanguageModel, Completion, LanguageModel, Message, Usage
+from rlm_desktop.backends.base import (BatchingLanguageModel, ChoiceScoringModel, Completion, LanguageModel, Message,
+                                       Usage)
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import RunBudget
+from rlm_desktop.engine.calibration import chosen_labels
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import choice_grammar
 from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
@@ -54,6 +58,7 @@ class _CallKind:
     tag: str | None = None   # told apart in the sub-call cache (None: a plain llm_query)
     model: LanguageModel | None = None  # another model than the sub-model (the writer of classify() examples)
     role: str = "sub"        # whose usage the call counts as
+    choices: tuple[str, ...] = ()  # score these as the answer's start instead of generating (classify())
 
     @property
     def options(self) -> dict[str, Any]:
@@ -111,22 +116,40 @@ class SubCallServer:
     def llm_classify(self, texts: list[str], labels: list[str], examples: Any = ()) -> list[str]:
         """Put each text in one of ``labels`` (one sub-call per text); the labels in the texts' order.
 
-        ``examples`` are (text, label) pairs shown to the sub-model as earlier turns. Its answer is
-        held to the labels by a grammar where the backend takes one; otherwise the label its answer
-        names is taken, and :data:`UNCLEAR_LABEL` where it names none.
+        ``examples`` are (text, label) pairs shown to the sub-model as earlier turns. A backend that
+        scores choices (llama.cpp) gives each label's probability as the answer's start, and the labels
+        are chosen after correcting for the model's preference for some of them
+        (:mod:`~rlm_desktop.engine.calibration`). Otherwise the answer is generated, held to the labels
+        by a grammar where the backend takes one, and the label it names is taken
+        (:data:`UNCLEAR_LABEL` where it names none).
         """
         labels = checked_labels(labels)
         shots = checked_examples(examples, labels)
         if isinstance(texts, str) or not hasattr(texts, "__iter__"):
             raise TypeError("llm_classify expects a list of texts (str)")
         texts = [t if isinstance(t, str) else str(t) for t in texts]
+        messages = lambda text: classify_messages(labels, text, shots)  # noqa: E731
+        tag = "\n".join(["classify", *labels, *(f"{text}\t{label}" for text, label in shots)])
+        if self._scores_choices(labels):
+            kind = _CallKind(messages=messages, max_tokens=0, via_child=False, tag=f"scores-{tag}",
+                             choices=tuple(labels))
+            self._check_room(texts, kind, "classify()")
+            return chosen_labels([_scores_in(answer, len(labels)) for answer in self._many(texts, kind)], labels)
         grammar = choice_grammar(labels) if getattr(self.model, "supports_grammar", False) else None
         longest = max(self.model.count_tokens(label) for label in labels)
-        tag = "\n".join(["classify", *labels, *(f"{text}\t{label}" for text, label in shots)])
-        kind = _CallKind(messages=lambda text: classify_messages(labels, text, shots), max_tokens=longest + 8,
-                         grammar=grammar, via_child=False, tag=tag)
+        kind = _CallKind(messages=messages, max_tokens=longest + 8, grammar=grammar, via_child=False, tag=tag)
         self._check_room(texts, kind, "classify()")
         return [match_label(answer, labels) for answer in self._many(texts, kind)]
+
+    def _scores_choices(self, labels: list[str]) -> bool:
+        """Whether the sub-model can score ``labels`` (each begins with a token of its own)."""
+        if not isinstance(self.model, ChoiceScoringModel):
+            return False
+        try:
+            self.model.score_choices([], labels)
+        except ValueError:
+            return False
+        return True
 
     def _check_room(self, prompts: list[str], kind: _CallKind, what: str) -> None:
         """Refuse at once, rather than after spending the budget, a batch that needs more sub-calls than are left."""
@@ -209,9 +232,13 @@ class SubCallServer:
         self._admit_one()
         if self.child is not None and kind.via_child:
             return self.child(prompt)
+        model = kind.model or self.model
         try:
-            completion = (kind.model or self.model).chat(kind.messages(prompt), max_tokens=kind.max_tokens,
-                                                         temperature=0.0, cancel=self.budget.token, **kind.options)
+            if kind.choices:
+                completion = model.score_choices([kind.messages(prompt)], kind.choices, cancel=self.budget.token)[0]
+            else:
+                completion = model.chat(kind.messages(prompt), max_tokens=kind.max_tokens, temperature=0.0,
+                                        cancel=self.budget.token, **kind.options)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
         return self._answer_of(completion, kind.role)
@@ -226,6 +253,8 @@ class SubCallServer:
         self.budget.add_usage(role, completion.usage)
         if completion.finish_reason == "cancelled":
             raise RuntimeError("llm_query cancelled: the run was stopped")
+        if completion.scores is not None:  # a scoring call: its answer is the scores (cached as such)
+            return json.dumps([round(score, 4) for score in completion.scores]), completion.usage
         return completion.text.strip(), completion.usage
 
     def llm_query_batched(self, prompts: list[str]) -> list[str]:
@@ -283,9 +312,14 @@ class SubCallServer:
                 runnable.append(index)
             except RuntimeError as exc:
                 errors[index] = exc
-        results = self.model.chat_batch([kind.messages(prompts[i]) for i in runnable],
-                                        max_tokens=kind.max_tokens, temperature=0.0,
-                                        cancel=self.budget.token, **kind.options) if runnable else []
+        conversations = [kind.messages(prompts[i]) for i in runnable]
+        if not runnable:
+            results: list[Completion | Exception] = []
+        elif kind.choices:
+            results = self.model.score_choices(conversations, kind.choices, cancel=self.budget.token)
+        else:
+            results = self.model.chat_batch(conversations, max_tokens=kind.max_tokens, temperature=0.0,
+                                            cancel=self.budget.token, **kind.options)
         for index, result in zip(runnable, results):
             try:
                 answer, usage = self._answer_of(result)
@@ -307,6 +341,14 @@ class SubCallServer:
             if error is not None:
                 raise type(error)(f"prompt {index + 1} of {len(prompts)}: {error}") from None
         return [answer or "" for answer in answers]
+
+
+def _scores_in(answer: str, count: int) -> list[float]:
+    """The label log-probabilities a scoring sub-call answered (as cached)."""
+    scores = json.loads(answer)
+    if not isinstance(scores, list) or len(scores) != count:
+        raise RuntimeError(f"classify(): a label scoring gave {answer[:80]!r}, not {count} scores")
+    return [float(score) for score in scores]
 
 
 def checked_labels(labels: Any) -> list[str]:
