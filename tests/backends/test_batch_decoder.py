@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -136,3 +137,31 @@ def test_sequences_follow_the_window_and_the_memory() -> None:
     assert choose_sequences(metadata, 4096, available=per_token * 4096) == 1
     assert choose_sequences(metadata, 256, available=64 << 30) == MAX_SEQUENCES
     assert choose_sequences(metadata, 8192, available=1 << 40) * per_token * 8192 <= KV_MEMORY_CEILING
+
+
+CHOICES = ["rent", "date", "floor"]
+
+
+def test_choice_scores_are_log_probabilities_and_equal_batched_and_plain(batched: LlamaCppModel,
+                                                                         plain: LlamaCppModel) -> None:
+    conversations = [ask(SHARED + question + " Answer with one word: rent, date or floor.")
+                     for question in QUESTIONS[:3]]
+    together = batched.score_choices(conversations, CHOICES)
+    alone = plain.score_choices(conversations, CHOICES)
+    for got, expected in zip(together, alone):
+        assert isinstance(got, Completion) and got.usage.completion_tokens == 0
+        assert len(got.scores) == 3 and all(score < 0 for score in got.scores)
+        assert sum(math.exp(score) for score in got.scores) <= 1.0 + 1e-6
+        assert got.text == CHOICES[max(range(3), key=got.scores.__getitem__)]
+        assert got.scores == pytest.approx(expected.scores, abs=1e-3)
+    # the likeliest choice is the first token greedy generation gives, when it is one of the choices
+    generated = plain.chat(conversations[0], max_tokens=1)
+    if generated.text.strip() in CHOICES:
+        assert alone[0].text == generated.text.strip()
+
+
+def test_choices_that_begin_alike_are_refused_and_a_too_long_prompt_fails_alone(batched: LlamaCppModel) -> None:
+    with pytest.raises(ValueError, match="do not each begin with a token of their own"):
+        batched.score_choices([ask("Which?")], ["rent due", "rent paid"])
+    results = batched.score_choices([ask("x " * 2000), ask("Which word, rent or date?")], CHOICES)
+    assert isinstance(results[0], ContextOverflowError) and isinstance(results[1], Completion)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,18 +106,34 @@ QUESTIONS = ["What is the annual rent?", "When does the lease expire?", "Where i
              "How much is paid each quarter?"]
 
 
-def test_classify_holds_a_real_sub_model_to_the_labels_and_caches_apart(batching_sub: LlamaCppModel) -> None:
+def test_classify_scores_the_labels_on_a_real_sub_model_and_caches_the_scores(batching_sub: LlamaCppModel) -> None:
     cache = DictCache()
     events: list = []
     server, budget = serve(batching_sub, events, cache=cache)
     with budget:
         labels = server.llm_classify(QUESTIONS, LABELS)
-    assert len(labels) == len(QUESTIONS) and set(labels) <= set(LABELS)  # the grammar admits nothing else
-    assert budget.sub_calls == len(QUESTIONS)
+        again = server.llm_classify(QUESTIONS, LABELS)
+    assert len(labels) == len(QUESTIONS) and set(labels) <= set(LABELS)
     finished = [e for e in events if isinstance(e, SubCallFinished)]
-    assert len(finished) == 4 and all(e.completion_tokens <= 4 for e in finished)
+    assert len(finished) == 8 and all(e.completion_tokens == 0 for e in finished)  # scored, nothing generated
     # the prompt prefix (rule and labels) is shared: most calls evaluate only their own text
-    assert sum(1 for e in finished if e.prompt_tokens_evaluated < e.prompt_tokens) >= 2
+    assert sum(1 for e in finished[:4] if e.prompt_tokens_evaluated < e.prompt_tokens) >= 2
+    scores = [json.loads(answer) for answer in cache.data.values()]
+    assert len(scores) == 4 and all(len(row) == 3 and max(row) < 0 for row in scores)
+    # under 30 texts no calibration: each label is the likeliest one
+    assert labels == [LABELS[row.index(max(row))] for row in scores]
+    assert again == labels and budget.sub_calls == 2 * len(QUESTIONS) and budget.cache_hits == len(QUESTIONS)
+
+
+def test_labels_that_begin_alike_are_generated_under_a_grammar(batching_sub: LlamaCppModel) -> None:
+    events: list = []
+    server, budget = serve(batching_sub, events)
+    labels = ["rent amount", "rent date", "place"]
+    with budget:
+        answers = server.llm_classify(QUESTIONS, labels)
+    assert set(answers) <= set(labels)  # the grammar admits nothing else
+    finished = [e for e in events if isinstance(e, SubCallFinished)]
+    assert len(finished) == 4 and all(0 < e.completion_tokens <= 4 for e in finished)
 
 
 def test_classify_without_a_grammar_takes_the_label_the_answer_names() -> None:
