@@ -29,6 +29,11 @@ report reports reported describe describes described mention mentions mentioned 
 """.split())
 
 
+def is_check_question(question: str) -> bool:
+    """True for a yes/no question on whether something is correct, accurate or consistent."""
+    return _CHECK_QUESTION.match(question) is not None
+
+
 def documents_read(hits: Iterable[dict], outputs: Sequence[str]) -> set[str]:
     """The documents the run read: tables read with table(), and the hit documents some output names
     (all hit documents when no output names one)."""

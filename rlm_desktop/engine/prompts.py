@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
+from rlm_desktop.engine.claim_checks import is_check_question
+from rlm_desktop.engine.named_documents import named_document_hint, other_sources_lines, reading_lines
 from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
 from rlm_desktop.sandbox.date_bounds import date_bound, filter_code
 from rlm_desktop.sandbox.links import chain_start
@@ -244,8 +246,24 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
             ]
     program = category_program(categories, context, question) if categories else None
     messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
-                                                                 share_hint(question, context))})
+                                                                 share_hint(question, context),
+                                                                 named_document_hint(question, context),
+                                                                 check_program(question, context))})
     return messages
+
+
+def check_program(question: str, context: Context) -> tuple[str, str] | None:
+    """For "does <a named document> state X correctly?": (the document's name, a block that prints what it says
+    of the question's key words, then the same fact from another source: the share_of() call where the question
+    asks for a share a table can give, else a search of the other documents)."""
+    if not is_check_question(question):
+        return None
+    reads = reading_lines(question, context)
+    if len(reads) != 1:
+        return None
+    document, read = reads[0]
+    second = share_call_for(question, context) if share_hint(question, context) else None
+    return document.name, f"```repl\n{read}\n{second or other_sources_lines(question, document)}\n```"
 
 
 # "what share of", "the revenue share"; not "the share purchase agreement", "share capital", "the shares of"
@@ -289,10 +307,15 @@ def share_call(answer: str, unseen: Sequence[str], context: Context) -> str | No
     if not any(_PERCENT.match(answer, match.start()) for figure in unseen
                for match in re.finditer(re.escape(figure), answer)):
         return None
+    return share_call_for(answer, context)
+
+
+def share_call_for(text: str, context: Context) -> str | None:
+    """The share_of() call for the first capitalised name of ``text`` that a table's rows mention, or None."""
     for index, item, columns in _share_tables(context):
         rows = table_rows(item.text)
         header = {str(key).casefold() for key in rows[0]} if rows else set()
-        for word in dict.fromkeys(_CAPITALISED.findall(answer)):
+        for word in dict.fromkeys(_CAPITALISED.findall(text)):
             if word.casefold() in header or word in ("The", "This", "That", "Yes", "No"):
                 continue
             if any(word.casefold() in str(value).casefold() for row in rows for value in row.values()):
@@ -344,7 +367,8 @@ def category_program(categories: Sequence[str], context: Context, question: str 
 
 
 def question_message(question: str, shape: str, category_program: str | None = None,
-                     share_hint: str | None = None) -> str:
+                     share_hint: str | None = None, document_hint: str | None = None,
+                     check: tuple[str, str] | None = None) -> str:
     """The first user turn of a question: the shape of ``context`` (never its text), then the question.
 
     The shape comes first so that everything before the question is the same for every question over
@@ -358,6 +382,14 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 "some of the items, keep those before counting):\n"
                 f"{category_program}\n"
                 "Reply with one sentence and one ```repl block.")
+    if check is not None:  # is what a named document says correct: its program reads it and a second source
+        document, program = check
+        return (f"{shape}\n\nNew question: {question}\n\n"
+                f"You have not seen the documents yet. Whether {document} is right can only be judged against "
+                f"another source. Run this block first; it prints what {document} says and the same fact from "
+                f"another source:\n{program}\n"
+                "Then compare the two and answer Yes or No, giving both. "
+                "Reply with one sentence and one ```repl block.")
     start = chain_start(question)
     if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule
         return (f"{shape}\n\nNew question: {question}\n\n"
@@ -365,10 +397,10 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"{start}: `ask({' '.join((question_only(question) or question).split())!r}, {start!r})` follows it "
                 "link by link. "
                 "Reply with one sentence and one ```repl block.")
-    share = f" {share_hint}" if share_hint else ""
+    hints = "".join(f" {hint}" for hint in (document_hint, share_hint) if hint)
     return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
-            f"(grep or search).{share} Reply with one sentence and one ```repl block.")
+            f"(grep or search).{hints} Reply with one sentence and one ```repl block.")
 
 
 def turns_since_question(messages: Sequence[Message]) -> int:
