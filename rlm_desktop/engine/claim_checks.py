@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from rlm_desktop.documents import Context
 from rlm_desktop.engine.grounding import without_source_notes
+from rlm_desktop.engine.named_documents import key_words, named_documents
 from rlm_desktop.sandbox.categories import QUOTED_NAME
 
 _CHECK_QUESTION = re.compile(
@@ -63,6 +66,51 @@ def one_source_note(document: str, question: str) -> str:
             "against another source: find the same fact in the other documents, print it, and compare. "
             f"For example:\nfor h in search(\"{query}\", k=10):\n    if h.document != \"{document}\":\n"
             "        print(h.document, h.page, h.snippet)")
+
+
+_AGREES = re.compile(r"^\W*(?:yes|correct|true|it does|it is)\b", re.IGNORECASE)
+_ANSWER_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class UnsaidFigures:
+    """A "yes, it is correct" verdict on a named document, with figures the document does not give."""
+
+    document: str
+    figures: list[str]
+    sentences: list[str]  # what the document says of the question's key words
+
+
+def unsaid_agreement(answer: str, question: str, context: Context | None) -> UnsaidFigures | None:
+    """A verdict that the document a check question names is right, resting on figures that document never
+    gives: "Yes, the memo states the Kestrel share correctly (31.6%)" where the memo says "roughly a quarter".
+    The figure came from the other source; whether the document agrees with it is still to be judged."""
+    if context is None or not is_check_question(question):
+        return None
+    plain = without_source_notes(answer)
+    if not _AGREES.match(plain):
+        return None
+    named = named_documents(question, context)
+    if len(named) != 1:
+        return None
+    document = named[0][1]
+    figures = [figure for figure in dict.fromkeys(_ANSWER_FIGURE.findall(plain)) if figure not in document.text]
+    if not figures:
+        return None
+    keys = [word.lower() for word in key_words(question, document)]
+    sentences = [sentence.strip() for sentence in re.split(r"(?<=[.!?])\s+|\n", document.text) if sentence.strip()]
+    ranked = sorted((s for s in sentences if any(key in s.lower() for key in keys)),
+                    key=lambda s: -sum(key in s.lower() for key in keys))
+    return UnsaidFigures(document.name, figures, ranked[:2])
+
+
+def unsaid_agreement_note(unsaid: UnsaidFigures) -> str:
+    """What the root is told: the document does not give the answer's figure; what it does say."""
+    figures = ", ".join(unsaid.figures)
+    said = " ".join(f'"{sentence}"' for sentence in unsaid.sentences) or "nothing of it"
+    return (f"FINAL refused: you answered that {unsaid.document} is correct, but {unsaid.document} does not give "
+            f"{figures}. What it says is: {said}. Compare what it says with {figures} and answer again: Yes only "
+            "if they agree, else No, giving both.")
 
 
 _AGGREGATE_QUESTION = re.compile(r"\b(?:how many|how often|number of|most (?:frequent|common)|"

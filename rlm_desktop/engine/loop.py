@@ -24,7 +24,7 @@ from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
                                              documents_read, not_computed_warning, one_source_note, one_source_verdict,
-                                             read_not_computed)
+                                             read_not_computed, unsaid_agreement, unsaid_agreement_note)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -426,6 +426,10 @@ class RLM:
         if single is not None:
             run.refused_finals += 1
             return one_source_note(single, question), "code"
+        unsaid = unsaid_agreement(answer, question, run.context)
+        if unsaid is not None:  # what the document says is quoted in the note: the answer needs rereading
+            run.refused_finals += 1
+            return unsaid_agreement_note(unsaid), "again"
         if read_not_computed(answer, question, run.outputs, run.texts):
             run.refused_finals += 1
             return computed_answer_note(), "code"

@@ -86,7 +86,7 @@ def reading_lines(question: str, context: Context) -> list[tuple[Document, str]]
         keys = key_words(question, document)
         if keys:
             pattern = "|".join(re.escape(word) for word in keys)
-            lines.append((document, f"for h in grep(r\"{pattern}\", context[{index}]):\n    print(h.page, h.snippet)"))
+            lines.append((document, f"for h in grep(r\"{pattern}\", context[{index}]):\n    print(h.document, h.page, h.snippet)"))
     return lines
 
 

@@ -24,7 +24,9 @@ _CODE_LANGS = {"repl"}
 _REPAIRABLE_LANGS = {"python", "py", "python3", "", "repl_python", "pycon"}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FINAL_START = re.compile(r"\bFINAL(_VAR)?\s*\(")
-_LINE_FINAL = re.compile(r"^[ \t>*_]*FINAL(_VAR)?\s*\(", re.MULTILINE)
+# "Final(...)" starting a line of prose is a FINAL too (the 1.5B wrote its whole answer so, then began a FINAL
+# it did not finish); in the middle of a sentence only the upper-case FINAL counts
+_LINE_FINAL = re.compile(r"^[ \t>*_]*(?:FINAL|Final)(_VAR)?\s*\(", re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,23 @@ def test_a_comparison_of_two_categories_is_checked_against_the_counts_printed():
     assert compared_counts("same frequency", question, ["no counts printed"]) is None  # nothing to check against
     assert "so 'human being' is more common than 'abbreviation'" in compared_counts_note(
         ("human being", 486, "abbreviation", 123))
+
+
+def test_a_yes_on_a_named_document_with_a_figure_it_never_gives_is_refused_with_what_it_says() -> None:
+    from rlm_desktop.documents import Document
+    from rlm_desktop.engine.claim_checks import unsaid_agreement, unsaid_agreement_note
+
+    memo = Document(name="05_diligence_memo.md", text="1.1 Halvard's largest customer is Kestrel Shipping A/S. "
+                    "Based on the 2023 accounts, Kestrel represents roughly a quarter of Halvard's revenue.\n"
+                    "2. The lease ends in 2030.")
+    table = Document(name="06_revenue_by_customer_2024.csv", text="customer | revenue\nKestrel | 7420000")
+    question = "Does the diligence memo state the Kestrel revenue share correctly?"
+    unsaid = unsaid_agreement("Yes, the memo states it correctly (31.6% of revenue).", question, [memo, table])
+    assert unsaid is not None and unsaid.figures == ["31.6"] and unsaid.document == "05_diligence_memo.md"
+    assert unsaid.sentences[0] == "Based on the 2023 accounts, Kestrel represents roughly a quarter of Halvard's revenue."
+    note = unsaid_agreement_note(unsaid)
+    assert "does not give 31.6" in note and "roughly a quarter" in note
+    # a No, a figure the memo gives, or a question that is no check: nothing to refuse
+    assert unsaid_agreement("No: the memo says a quarter, the table 31.6%.", question, [memo, table]) is None
+    assert unsaid_agreement("Yes, 2023 accounts.", question, [memo, table]) is None
+    assert unsaid_agreement("Yes, 31.6%.", "What does the diligence memo say of Kestrel?", [memo, table]) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlm_desktop.engine.protocol import FinalDirective, calls_in_answer, parse_turn, strip_code
+from rlm_desktop.engine.protocol import FinalDirective, calls_in_answer, final_closed_at, parse_turn, strip_code
 
 
 def test_repl_block_is_extracted_with_reasoning_around_it():
@@ -135,3 +135,12 @@ def test_calls_in_answer_finds_whole_repl_calls_written_inside_an_answer():
     assert calls_in_answer("See the table (page 2); grep( is broken", names) == []
     assert calls_in_answer("Kestrel, 31.6% (EUR 7,420,000)", names) == []
     assert calls_in_answer("my_grep(x)", names) == []
+
+
+def test_title_case_final_starting_a_line_counts_and_closes_the_turn():
+    turn = ("No, the memo is wrong.\nFinal(No. The memo says roughly a quarter; the table shows 31.6%.)\n\n"
+            "FINAL(No. The memo does not state")
+    parsed = parse_turn(turn)
+    assert parsed.final == FinalDirective("No. The memo says roughly a quarter; the table shows 31.6%.", False)
+    assert final_closed_at(turn) == turn.index("31.6%.)") + len("31.6%.)")
+    assert parse_turn("The Final(ist) round was won.").final is None  # not at a line's start
