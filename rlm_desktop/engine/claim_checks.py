@@ -81,6 +81,24 @@ class UnsaidFigures:
     sentences: list[str]  # what the document says of the question's key words
 
 
+_DISAGREES = re.compile(r"\b(?:do|does|did)\s+not\s+(?:agree|match|correspond)|\bdisagree|\bdiffer|\binconsistent\b|"
+                        r"\bnot\s+(?:correct|accurate|consistent|the\s+same)\b|\bincorrect|\bmismatch", re.IGNORECASE)
+
+
+def contradicted_verdict(answer: str, question: str) -> bool:
+    """True when a check question's answer says "Yes" (it is correct) and, in the same answer, that the two
+    sources do not agree: "Yes, the memo states it correctly. The memo says a quarter, the table 31.6%. The two
+    do not agree." (the 1.5B, three times in one run)."""
+    plain = without_source_notes(answer)
+    return is_check_question(question) and bool(_AGREES.match(plain)) and bool(_DISAGREES.search(plain))
+
+
+def contradicted_verdict_note() -> str:
+    """What the root is told when its "Yes" answer says the sources disagree."""
+    return ("FINAL refused: your answer begins with Yes (it is correct) but also says the two do not agree. When what "
+            "the document says differs from the other source, the answer is No. Write the answer again, giving both.")
+
+
 def unsaid_agreement(answer: str, question: str, context: Context | None) -> UnsaidFigures | None:
     """A verdict that the document a check question names is right, resting on figures that document never
     gives: "Yes, the memo states the Kestrel share correctly (31.6%)" where the memo says "roughly a quarter".

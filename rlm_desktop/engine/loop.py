@@ -23,7 +23,7 @@ from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
-                                             documents_read, not_computed_warning, one_source_note, one_source_verdict,
+                                             contradicted_verdict, contradicted_verdict_note, documents_read, not_computed_warning, one_source_note, one_source_verdict,
                                              read_not_computed, unsaid_agreement, unsaid_agreement_note)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted)
@@ -426,6 +426,9 @@ class RLM:
         if single is not None:
             run.refused_finals += 1
             return one_source_note(single, question), "code"
+        if contradicted_verdict(answer, question):
+            run.refused_finals += 1
+            return contradicted_verdict_note(), "again"
         unsaid = unsaid_agreement(answer, question, run.context)
         if unsaid is not None:  # what the document says is quoted in the note: the answer needs rereading
             run.refused_finals += 1

@@ -2,8 +2,10 @@
 
 A question such as "Does the diligence memo state the Kestrel revenue share correctly?" is about
 what one document says. The 1.5B root computed the share from the revenue table and answered
-without ever printing a line of the memo; told which document the question names, with a search of
-that document alone, it can read it first.
+without ever printing a line of the memo; given a block that greps the memo and computes the share,
+it reads both (engine/prompts.check_program). (Telling the root which document any question names,
+with a grep of it alone, was tried and not kept: the escrow comparison, whose second amount is in
+another document, then searched only the named one.)
 """
 
 from __future__ import annotations
@@ -98,17 +100,4 @@ def other_sources_lines(question: str, document: Document) -> str:
     query = " ".join(dict.fromkeys(word.removesuffix("'s") for word in words))
     return (f"for h in search({query!r}, k=6):\n    if h.document != {document.name!r}:\n"
             "        print(h.document, h.page, h.snippet)")
-
-
-def named_document_hint(question: str, context: Context) -> str | None:
-    """Tells the root which documents the question names, with a search of each alone, or None."""
-    hints = []
-    for index, document in named_documents(question, context):
-        keys = key_words(question, document)
-        if not keys:
-            continue
-        pattern = "|".join(re.escape(word) for word in keys)
-        hints.append(f"The question names {document.name} (context[{index}]): read what it says first, "
-                     f"`for h in grep(r\"{pattern}\", context[{index}]): print(h.page, h.snippet)`.")
-    return " ".join(hints) or None
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rlm_desktop.backends.base import Message
 from rlm_desktop.documents import Context, Document
 from rlm_desktop.engine.claim_checks import is_check_question
-from rlm_desktop.engine.named_documents import named_document_hint, other_sources_lines, reading_lines
+from rlm_desktop.engine.named_documents import other_sources_lines, reading_lines
 from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
 from rlm_desktop.sandbox.date_bounds import date_bound, filter_code
 from rlm_desktop.sandbox.links import chain_start
@@ -247,7 +247,6 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     program = category_program(categories, context, question) if categories else None
     messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
                                                                  share_hint(question, context),
-                                                                 named_document_hint(question, context),
                                                                  check_program(question, context))})
     return messages
 
@@ -367,8 +366,7 @@ def category_program(categories: Sequence[str], context: Context, question: str 
 
 
 def question_message(question: str, shape: str, category_program: str | None = None,
-                     share_hint: str | None = None, document_hint: str | None = None,
-                     check: tuple[str, str] | None = None) -> str:
+                     share_hint: str | None = None, check: tuple[str, str] | None = None) -> str:
     """The first user turn of a question: the shape of ``context`` (never its text), then the question.
 
     The shape comes first so that everything before the question is the same for every question over
@@ -397,10 +395,10 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"{start}: `ask({' '.join((question_only(question) or question).split())!r}, {start!r})` follows it "
                 "link by link. "
                 "Reply with one sentence and one ```repl block.")
-    hints = "".join(f" {hint}" for hint in (document_hint, share_hint) if hint)
+    share = f" {share_hint}" if share_hint else ""
     return (f"{shape}\n\nNew question: {question}\n\n"
             "You have not seen the documents yet. Start by searching them for key words of the question "
-            f"(grep or search).{hints} Reply with one sentence and one ```repl block.")
+            f"(grep or search).{share} Reply with one sentence and one ```repl block.")
 
 
 def turns_since_question(messages: Sequence[Message]) -> int:

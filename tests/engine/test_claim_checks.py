@@ -117,3 +117,14 @@ def test_a_yes_on_a_named_document_with_a_figure_it_never_gives_is_refused_with_
     assert unsaid_agreement("No: the memo says a quarter, the table 31.6%.", question, [memo, table]) is None
     assert unsaid_agreement("Yes, 2023 accounts.", question, [memo, table]) is None
     assert unsaid_agreement("Yes, 31.6%.", "What does the diligence memo say of Kestrel?", [memo, table]) is None
+
+
+def test_a_yes_that_says_the_sources_do_not_agree_is_a_contradiction() -> None:
+    from rlm_desktop.engine.claim_checks import contradicted_verdict
+
+    question = "Does the diligence memo state the Kestrel revenue share correctly?"
+    assert contradicted_verdict("Yes, it states it correctly. The memo says a quarter, the table 31.6%. The two do "
+                                "not agree.", question)
+    assert not contradicted_verdict("No, the two do not agree: a quarter against 31.6%.", question)
+    assert not contradicted_verdict("Yes, both give 31.6%.", question)
+    assert not contradicted_verdict("Yes, they differ.", "Is the escrow larger than the purchase?")
