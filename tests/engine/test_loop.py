@@ -578,3 +578,27 @@ def test_an_answer_taken_after_two_refusals_tells_the_user_what_the_checks_still
     result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
     assert result.answer.startswith("Kestrel represents roughly a quarter.\n\n[Unchecked: the question asks about "
                                     "2024; this answer rests on a passage about 2023: \"Based on the accounts")
+
+
+def test_a_check_question_runs_its_block_and_a_contradicted_or_unsaid_yes_is_answered_again():
+    memo = Document("05_diligence_memo.md", "1.1 Halvard's largest customer is Kestrel Shipping A/S. Based on the "
+                    "management accounts for 2023, Kestrel represents roughly a quarter of Halvard's revenue.")
+    table = Document("06_revenue_by_customer_2024.csv", "customer | revenue_eur_2024\nKestrel Shipping A/S | 7420000\n"
+                     "Nordhavn Distribution | 3100000\nOthers | 12960000")
+    question = "Does the diligence memo state the Kestrel revenue share correctly?"
+    block = ('for h in grep(r"Kestrel|revenue|share", context[0]):\n    print(h.document, h.page, h.snippet)\n'
+             "print(share_of(context[1], 'Kestrel'))")
+    root = ScriptedModel([
+        repl(block, "Run the block."),
+        "FINAL(Yes, the memo states it correctly: 31.6%.)",
+        "FINAL(Yes, it is correct. The memo says roughly a quarter, the table 31.6%. The two do not agree.)",
+        "FINAL(No. The memo says roughly a quarter (2023); the 2024 table gives 31.6%.)",
+    ])
+    result = RLM(root, config=config()).run(question, [memo, table])
+    first = user_messages(root, 0)
+    assert "Run this block first" in first and "print(share_of(context[1], 'Kestrel'))" in first
+    assert "31.6%" in root.calls[1][-1]["content"] and "roughly a quarter" in root.calls[1][-1]["content"]
+    assert "does not give 31.6" in root.calls[2][-1]["content"]  # the unsaid figure, with what the memo says
+    assert "roughly a quarter" in root.calls[2][-1]["content"]
+    assert "also says the two do not agree" in root.calls[3][-1]["content"]
+    assert result.answer.startswith("No. The memo says roughly a quarter") and result.iterations == 4
