@@ -21,6 +21,7 @@ import click
 
 from rlm_desktop.cli import cli
 from rlm_desktop.documents import Document
+from rlm_desktop.engine.events import taken_back_line
 from rlm_desktop.errors import DocumentNotFound
 from rlm_desktop.settings import Settings
 
@@ -227,6 +228,8 @@ def describe_event(event: Any) -> str | None:
             tag = f" ({_prompt_use(event.prompt_tokens, evaluated, 0)})"
         answer = event.error or event.answer_preview.replace("\n", " ")[:_PREVIEW]
         return f"{indent}   sub-call {event.call_id}{tag}: {answer}"
+    if kind == "turn_taken_back":
+        return f"{indent}   [{taken_back_line(event.reason, event.next_sampled)}]"
     if kind == "final":
         return f"{indent}== final ({event.stopped_by or 'FINAL'})"
     if kind == "error":

@@ -10,6 +10,7 @@ import click
 
 from rlm_desktop.cli import cli
 from rlm_desktop.cli.library import _when, library_option, open_library
+from rlm_desktop.engine.events import taken_back_line
 from rlm_desktop.library import RunRecord
 
 PREVIEW = 300
@@ -50,6 +51,8 @@ def event_lines(event: dict[str, Any]) -> str:
         return f"{depth}[error] {event.get('message', '')}"
     if kind == "root_messages":
         return ""
+    if kind == "turn_taken_back":
+        return f"{depth}[{taken_back_line(str(event.get('reason')), bool(event.get('next_sampled')))}]"
     if kind == "run_resumed":
         return (f"{depth}[resumed after turn {event.get('from_iteration')}] replayed {event.get('replayed')} of "
                 f"{event.get('cells')} cells, {event.get('sub_calls_served')} sub-call answers from the record"

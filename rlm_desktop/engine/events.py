@@ -46,6 +46,37 @@ class RootTurn(Event):
     kind: str = field(init=False, default="root_turn")
 
 
+TAKEN_BACK_REASONS = {
+    "same_reply": "the same reply as before, which ran nothing",
+    "repeated_failure": "the failed block again, unchanged",
+    "refused_again": "an answer refused before, written again",
+    "answer_again": "the answer was refused; the root answers the same output again",
+}
+
+
+def taken_back_line(reason: str, next_sampled: bool) -> str:
+    """How a taken-back turn is described in traces and the trajectory view."""
+    sampled = "; the next turn is sampled, not greedy" if next_sampled else ""
+    return f"taken back: {TAKEN_BACK_REASONS.get(reason, reason)}{sampled}"
+
+
+@dataclass
+class TurnTakenBack(Event):
+    """A root turn the loop did not keep in the conversation (the root will not see it again), and why.
+
+    ``reason``: ``same_reply`` (a reply that ran nothing, written again word for word), ``repeated_failure``
+    (a failed block written again unchanged), ``refused_again`` (an answer refused before, written again),
+    ``answer_again`` (a refused answer taken back so that the root answers the same output again with the
+    refusal's note). ``next_sampled``: the next turn is sampled, not greedy (greedy decoding repeated itself).
+    """
+
+    iteration: int
+    reason: str
+    next_sampled: bool = False
+    note: str = ""
+    kind: str = field(init=False, default="turn_taken_back")
+
+
 @dataclass
 class CodeCell(Event):
     iteration: int

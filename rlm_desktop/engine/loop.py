@@ -26,7 +26,7 @@ from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_no
                                              contradicted_verdict, contradicted_verdict_note, documents_read, not_computed_warning, one_source_note, one_source_verdict,
                                              read_not_computed, unsaid_agreement, unsaid_agreement_note)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
-                                       RootMessages, RootTurn, RunStarted)
+                                       RootMessages, RootTurn, RunStarted, TurnTakenBack)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
 from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_only_note, new_names,
                                           repeats_question, unchecked_answer_note, ungrounded_final_note,
@@ -228,6 +228,7 @@ class RLM:
             turn, stopped_because = self._root_turn(run, iteration, code_only=code_only, final_only=stuck)
             if not turn.runnable and turn.text == run.last_turn and self.config.max_iterations - iteration > 1:
                 run.sample_next = True  # the same reply that ran nothing, again: greedy decoding is stuck; not kept
+                run.emit(TurnTakenBack(iteration=iteration, reason="same_reply", next_sampled=True, depth=run.depth))
                 continue
             run.last_turn = turn.text
             code_only = stuck = False
@@ -242,7 +243,7 @@ class RLM:
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
             if len(turn.code_blocks) == 1 and turn.final is None and run.repeated_error and not run.budget.tripped:
-                self._take_back_repeat(run)  # the same failing block again: not kept in view, where it is copied
+                self._take_back_repeat(run, iteration)  # the same failing block again: not kept where it is copied
                 continue
             run.repeats = 0
             if turn.final is not None and turn.code_blocks and not _names_a_variable(turn.final, run):
@@ -252,6 +253,8 @@ class RLM:
             elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration):
                 run.messages.pop()  # the same answer again, as if unread: taken back, and the next turn sampled
                 run.sample_next = True
+                run.emit(TurnTakenBack(iteration=iteration, reason="refused_again", next_sampled=True,
+                                       depth=run.depth))
                 continue
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
@@ -270,6 +273,7 @@ class RLM:
                     problem += "\n\n" + prompts.share_call_note(call) + "\n\n" + self._feedback(0, cell, run, 1, call)
                 if next_turn == "again" and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
+                    run.emit(TurnTakenBack(iteration=iteration, reason="answer_again", note=problem, depth=run.depth))
                     continue
                 feedback.append(problem)
             if stopped_because:
@@ -357,7 +361,7 @@ class RLM:
                                      restored=cell.restore is not None, found_nothing=searched and not found,
                                      repeated=repeated)
 
-    def _take_back_repeat(self, run: _Run) -> None:
+    def _take_back_repeat(self, run: _Run, iteration: int) -> None:
         """Take back a turn that ran a block that failed before, unchanged, with the same error.
 
         Left in view, the repeat is copied again turn after turn (the 1.5B wrote one failing block ten times,
@@ -370,6 +374,8 @@ class RLM:
         else:
             run.messages.pop()
             run.sample_next = True
+        run.emit(TurnTakenBack(iteration=iteration, reason="repeated_failure", next_sampled=run.sample_next,
+                               note=prompts.repeated_failure_note() if run.repeats == 1 else "", depth=run.depth))
 
     def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
         """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""

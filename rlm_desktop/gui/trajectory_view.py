@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea, QSizePolicy, QToolButton, QVBoxLayout, QWidget,
 )
 
+from rlm_desktop.engine.events import taken_back_line
 from rlm_desktop.gui.highlighter import PythonHighlighter
 
 _CODE_BLOCK = re.compile(r"```[a-zA-Z]*\n.*?(?:```|$)", re.DOTALL)
@@ -258,6 +259,7 @@ class TurnCard(Section):
             self.reasoning.hide()
         self.body_layout.addWidget(self.reasoning)
         self.cells: list[CellWidget] = []
+        self.taken_back = ""  # why the loop did not keep this turn, if it did not
 
     @staticmethod
     def _meta(event: dict[str, Any]) -> str:
@@ -274,6 +276,15 @@ class TurnCard(Section):
         if event.get("runnable") is False:
             bits.append("no code or FINAL")
         return " · ".join(b for b in bits if b)
+
+    def mark_taken_back(self, text: str) -> None:
+        """Say under the turn that the loop did not keep it in the conversation, and why."""
+        note = QLabel(text[:1].upper() + text[1:] + ".")
+        note.setWordWrap(True)
+        note.setObjectName("takenBack")
+        note.setStyleSheet("color: palette(mid); font-style: italic;")
+        self.taken_back = note.text()
+        self.body_layout.addWidget(note)
 
     def add_cell(self, event: dict[str, Any]) -> CellWidget:
         cell = CellWidget(int(event.get("iteration") or 0), int(event.get("index") or 0), str(event.get("code", "")))
@@ -370,6 +381,9 @@ class TrajectoryView(QScrollArea):
             self._error(str(event.get("message", "")))
         elif kind == "run_resumed":
             self._resumed(event)
+        elif kind == "turn_taken_back":
+            self._turn_for(event).mark_taken_back(taken_back_line(str(event.get("reason")),
+                                                                  bool(event.get("next_sampled"))))
 
     def _turn_for(self, event: dict[str, Any]) -> TurnCard:
         iteration = event.get("iteration")

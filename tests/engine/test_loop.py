@@ -130,6 +130,9 @@ def test_a_failed_block_written_again_unchanged_is_taken_back_and_then_sampled()
     assert "You wrote again, unchanged, a block that failed before, and it failed the same way" in second[-1]["content"]
     assert second == third  # the second repeat is taken back too ...
     assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.0]  # ... and the next turn sampled
+    taken = [e for e in result.trajectory if e.kind == "turn_taken_back"]
+    assert [(e.iteration, e.reason, e.next_sampled) for e in taken] == [(2, "repeated_failure", False),
+                                                                       (3, "repeated_failure", True)]
 
 
 def test_blocks_that_failed_before_are_taken_back_when_they_alternate():
@@ -602,3 +605,5 @@ def test_a_check_question_runs_its_block_and_a_contradicted_or_unsaid_yes_is_ans
     assert "roughly a quarter" in root.calls[2][-1]["content"]
     assert "also says the two do not agree" in root.calls[3][-1]["content"]
     assert result.answer.startswith("No. The memo says roughly a quarter") and result.iterations == 4
+    taken = [(e.iteration, e.reason) for e in result.trajectory if e.kind == "turn_taken_back"]
+    assert taken == [(2, "answer_again"), (3, "answer_again")]
