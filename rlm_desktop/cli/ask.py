@@ -229,7 +229,8 @@ def describe_event(event: Any) -> str | None:
         answer = event.error or event.answer_preview.replace("\n", " ")[:_PREVIEW]
         return f"{indent}   sub-call {event.call_id}{tag}: {answer}"
     if kind == "turn_taken_back":
-        return f"{indent}   [{taken_back_line(event.reason, event.next_sampled)}]"
+        rejected = f"\n{_indent(event.note.strip(), indent + '   ')}" if event.reason == "sample_failed_checks" else ""
+        return f"{indent}   [{taken_back_line(event.reason, event.next_sampled)}]{rejected}"
     if kind == "final":
         return f"{indent}== final ({event.stopped_by or 'FINAL'})"
     if kind == "error":

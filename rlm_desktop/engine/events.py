@@ -51,6 +51,7 @@ TAKEN_BACK_REASONS = {
     "repeated_failure": "the failed block again, unchanged",
     "refused_again": "an answer refused before, written again",
     "answer_again": "the answer was refused; the root answers the same output again",
+    "sample_failed_checks": "a sampled answer the checks refuse; another is sampled",
 }
 
 
@@ -67,7 +68,8 @@ class TurnTakenBack(Event):
     ``reason``: ``same_reply`` (a reply that ran nothing, written again word for word), ``repeated_failure``
     (a failed block written again unchanged), ``refused_again`` (an answer refused before, written again),
     ``answer_again`` (a refused answer taken back so that the root answers the same output again with the
-    refusal's note). ``next_sampled``: the next turn is sampled, not greedy (greedy decoding repeated itself).
+    refusal's note), ``sample_failed_checks`` (one of the answers sampled after a refused answer was written
+    again, which the checks refuse; ``note`` holds it). ``next_sampled``: the next turn is sampled, not greedy (greedy decoding repeated itself).
     """
 
     iteration: int

@@ -46,6 +46,7 @@ from rlm_desktop.sandbox import HELPER_NAMES, CellResult, SandboxLimits, Sandbox
 _SHARED_GUARDS = ("max_sub_calls", "max_tokens", "max_seconds", "cancelled")
 _ANSWER_VARIABLES = ("answer", "final_answer", "result", "final")
 REPEAT_TEMPERATURE = 0.7  # a root turn after greedy decoding repeated itself (a failed block, a refused FINAL)
+VERIFIED_SAMPLES = 3  # sampled answers tried, after a refused FINAL was written again, for one the checks accept
 _FALLBACK_CHARS = 2000
 _SEARCH_CALL = re.compile(r"(?<![\w.])(grep|search)\s*\(")  # not re.search(: a regex, not a search of the documents
 _MAX_REFUSED_FINALS = 2  # then a written FINAL is taken as it is: the model may know better than the check
@@ -121,6 +122,8 @@ class _Run:
     context: Context | None = None  # the documents asked about (the REPL's `context`)
     pending_call: str | None = None  # a REPL call the loop runs for the root with its refusal (prompts.share_call)
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
+    verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
+    question: str = ""
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -184,7 +187,7 @@ class RLM:
     def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
                  resume: ResumeState | None = None) -> _Outcome:
         run.texts = context_texts(context)
-        run.context = context
+        run.context, run.question = context, question
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
@@ -252,7 +255,7 @@ class RLM:
                 feedback.extend(self._run_calls_in_final(calls, sandbox, iteration, run))
             elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration):
                 run.messages.pop()  # the same answer again, as if unread: taken back, and the next turn sampled
-                run.sample_next = True
+                run.sample_next = run.verify_next = True
                 run.emit(TurnTakenBack(iteration=iteration, reason="refused_again", next_sampled=True,
                                        depth=run.depth))
                 continue
@@ -295,10 +298,17 @@ class RLM:
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=code_only)
         if final_only and grammar is not None:
             grammar = FINAL_TURN_GRAMMAR
-        guard = TurnGuard(run.budget.token)
-        completion = self._call_root(run, grammar, guard=guard)
-        text = guard.turn_text(completion.text)
-        turn = parse_turn(text)
+        tries, run.verify_next = (VERIFIED_SAMPLES if run.verify_next and run.sample_next else 1), False
+        for attempt in range(1, tries + 1):
+            run.sample_next = run.sample_next or attempt > 1
+            guard = TurnGuard(run.budget.token)
+            completion = self._call_root(run, grammar, guard=guard)
+            text = guard.turn_text(completion.text)
+            turn = parse_turn(text)
+            if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, run):
+                break
+            run.emit(TurnTakenBack(iteration=iteration, reason="sample_failed_checks", next_sampled=True, note=text,
+                                   depth=run.depth))
         usage = completion.usage
         run.emit(RootTurn(iteration=iteration, text=text, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens,
@@ -376,6 +386,22 @@ class RLM:
             run.sample_next = True
         run.emit(TurnTakenBack(iteration=iteration, reason="repeated_failure", next_sampled=run.sample_next,
                                note=prompts.repeated_failure_note() if run.repeats == 1 else "", depth=run.depth))
+
+    def _answer_holds(self, turn: ParsedTurn, run: _Run) -> bool:
+        """Whether a sampled turn is a written answer, not refused before, that the checks accept (whatever
+        refusals the run has spent): the checks pick among sampled answers, as a verifier would."""
+        final = turn.final
+        if final is None or turn.code_blocks or _names_a_variable(final, run) or final.value in run.refused_answers:
+            return False
+        if final.value in _ANSWER_VARIABLES or calls_in_answer(final.value, run.callables):
+            return False
+        saved = run.refused_finals, run.pending_call
+        run.refused_finals = 0
+        try:
+            problem, _ = self._check_grounded(final.value, run.question, run)
+        finally:
+            run.refused_finals, run.pending_call = saved
+        return not problem
 
     def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
         """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""

@@ -303,12 +303,15 @@ def adds_in_writing(answer: str) -> bool:
 
 
 def misreading_note(misreadings: list[Misreading]) -> str:
-    """What the root is told when its answer took the wrong figure of a passage."""
+    """What the root is told when its answer took the wrong figure of a passage: each misreading with its
+    excerpt, then the figures the output gives as a list to answer from (the 1.5B, told only where each figure
+    stands, wrote the same wrong pairing again)."""
     parts = [f"the output puts {m.word!r} next to {m.shown}, not {m.said} (\"...{m.excerpt}...\")"
              for m in misreadings[:2]]
+    listed = "\n".join(f"- {m.word}: {m.shown}" for m in misreadings[:2])
     return ("Read the output carefully: " + "; ".join(parts) + ". A figure belongs to the words right beside "
-            "it. Answer the whole question again with FINAL(...), taking for each thing it asks about the figure "
-            "the passage gives for that thing.")
+            f"it. The output gives:\n{listed}\nAnswer the whole question again with FINAL(...), taking for each "
+            "thing it asks about the figure the passage gives for that thing.")
 
 
 def arithmetic_note() -> str:

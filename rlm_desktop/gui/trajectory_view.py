@@ -382,8 +382,13 @@ class TrajectoryView(QScrollArea):
         elif kind == "run_resumed":
             self._resumed(event)
         elif kind == "turn_taken_back":
-            self._turn_for(event).mark_taken_back(taken_back_line(str(event.get("reason")),
-                                                                  bool(event.get("next_sampled"))))
+            line = taken_back_line(str(event.get("reason")), bool(event.get("next_sampled")))
+            if event.get("reason") == "sample_failed_checks":  # a sampled turn never kept: its own card
+                card = TurnCard({"iteration": event.get("iteration"), "text": str(event.get("note", ""))})
+                self._insert(card)
+                card.mark_taken_back(line)
+            else:
+                self._turn_for(event).mark_taken_back(line)
 
     def _turn_for(self, event: dict[str, Any]) -> TurnCard:
         iteration = event.get("iteration")

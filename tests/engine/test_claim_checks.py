@@ -79,7 +79,7 @@ def test_the_loop_refuses_a_ranking_read_from_the_header_and_takes_the_computed_
 
 def test_a_ranking_taken_after_two_refusals_says_it_was_not_computed():
     context = "Each line is one of: 'red', 'blue'.\nthe sky\nthe sea\nblood\n"
-    root = ScriptedModel(["```repl\nprint(context.splitlines()[0])\n```", *["FINAL(red)"] * 4])  # one repeat sampled
+    root = ScriptedModel(["```repl\nprint(context.splitlines()[0])\n```", *["FINAL(red)"] * 6])  # one repeat sampled, three times
     config = RLMConfig(max_iterations=6, grammar=False, sandbox=SandboxLimits(timeout_s=30))
     result = RLM(root, config=config).run("Which colour is the most frequent?", context)
     assert result.answer == ("red\n\n[Unchecked: this count or ranking is read from the documents' own text; "

@@ -83,17 +83,31 @@ def test_a_written_final_with_a_figure_never_printed_is_refused_then_corrected()
 
 
 def test_a_refused_final_is_taken_after_two_refusals():
-    root = ScriptedModel([repl("print('nothing')"), "FINAL(7)", "FINAL(7)", "FINAL(7)", "FINAL(7)"])
+    root = ScriptedModel([repl("print('nothing')"), *["FINAL(7)"] * 6])
     result = RLM(root, config=config()).run("Which number?", "no digits here")
-    assert result.iterations == 5  # the first repeat of a refused FINAL is taken back and the next turn sampled
-    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.0]
-    assert len(root.calls[3]) == len(root.calls[2])
+    # the first repeat of a refused FINAL is taken back and the next turn sampled, up to three times for an
+    # answer the checks accept (none here: the third is the turn)
+    assert result.iterations == 5
+    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.7, 0.7, 0.0]
+    assert len(root.calls[3]) == len(root.calls[2]) == len(root.calls[5])
+    taken = [e.reason for e in result.trajectory if e.kind == "turn_taken_back"]
+    assert taken == ["refused_again", "sample_failed_checks", "sample_failed_checks"]
     assert result.answer == ("7\n\n[Unchecked: '7' appears in none of the text the model read; this answer may "
                              "not come from the documents.]")  # the user is told
 
 
+def test_after_a_refused_answer_written_again_a_sampled_answer_the_checks_accept_is_taken():
+    root = ScriptedModel([repl("print(grep('price'))"), "FINAL(EUR 300,000)", "FINAL(EUR 300,000)",
+                          "FINAL(EUR 300,000.)", "FINAL(EUR 48,500,000)", "FINAL(never asked)"])
+    result = RLM(root, config=config()).run("What is the price?", "The purchase price is EUR 48,500,000 in cash.")
+    assert result.answer == "EUR 48,500,000" and result.iterations == 4
+    assert [o["temperature"] for o in root.options] == [0.0, 0.0, 0.0, 0.7, 0.7]
+    rejected = [e for e in result.trajectory if e.kind == "turn_taken_back" and e.reason == "sample_failed_checks"]
+    assert [e.note for e in rejected] == ["FINAL(EUR 300,000.)"]  # a sampled answer with the unprinted figure
+
+
 def test_an_answer_taken_after_two_refusals_that_echoes_the_question_says_so():
-    root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 4])
+    root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 6])
     result = RLM(root, config=config()).run("Which customer contract ends?", [Document("memo.md", "The contract.")])
     assert result.answer == ("memo.md, customer contract\n\n[Unchecked: this answer repeats the question's own "
                              "words; it does not answer it.]")
@@ -577,7 +591,7 @@ def test_the_same_block_twice_with_the_same_output_makes_the_next_turn_answer():
 def test_an_answer_taken_after_two_refusals_tells_the_user_what_the_checks_still_find():
     text = "Based on the accounts for 2023, Kestrel represents roughly a quarter of revenue."
     root = ScriptedModel([repl("print(grep('quarter')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
-                          repl("print(grep('Kestrel')[0].snippet)"), *["FINAL(Kestrel represents roughly a quarter.)"] * 3])
+                          repl("print(grep('Kestrel')[0].snippet)"), *["FINAL(Kestrel represents roughly a quarter.)"] * 5])
     result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
     assert result.answer.startswith("Kestrel represents roughly a quarter.\n\n[Unchecked: the question asks about "
                                     "2024; this answer rests on a passage about 2023: \"Based on the accounts")

@@ -18,6 +18,7 @@ def test_the_figure_beside_another_word_is_a_misreading():
     assert (found.said, found.shown, found.word) == ("43,650,000", "4,850,000", "Escrow")
     note = misreading_note([found])
     assert "'Escrow' next to 4,850,000, not 43,650,000" in note and "EUR 4,850,000 (the **Escrow" in note
+    assert "The output gives:\n- Escrow: 4,850,000\n" in note
 
 
 def test_the_right_figures_pass():
