@@ -131,6 +131,37 @@ def unsaid_agreement_note(unsaid: UnsaidFigures) -> str:
             "if they agree, else No, giving both.")
 
 
+_ONE_OF = re.compile(r"\banswer (?:only )?with (?:exactly )?one of\s*:?\s*([^.?!\n]+)", re.IGNORECASE)
+
+
+def asked_options(question: str) -> list[str]:
+    """The answers a question allows when it lists them ("Answer with exactly one of: more common, less common,
+    same frequency."), else []."""
+    match = _ONE_OF.search(question)
+    if not match:
+        return []
+    options = [o.strip(" '\"") for o in re.split(r",|\bor\b", match.group(1)) if o.strip(" '\"")]
+    return options if 2 <= len(options) <= 8 else []
+
+
+def off_form_answer(answer: str, question: str) -> tuple[list[str], str | None] | None:
+    """(the options, the one the answer holds or None) when the question lists the answers it allows and the
+    answer is not one of them as written: "entity is more common than location." for "more common"."""
+    options = asked_options(question)
+    plain = without_source_notes(answer).strip().strip(".").strip()
+    if not options or plain.casefold() in {o.casefold() for o in options}:
+        return None
+    held = [o for o in options if re.search(r"\b" + re.escape(o) + r"\b", plain, re.IGNORECASE)]
+    return options, (held[0] if len(held) == 1 else None)
+
+
+def off_form_note(options: list[str], held: str | None) -> str:
+    """What the root is told when its answer is not one of the answers the question allows."""
+    listed = ", ".join(options)
+    hint = f" Your answer says {held!r}: if that is what you mean, answer FINAL({held})." if held else ""
+    return f"FINAL refused: the question asks for exactly one of: {listed}.{hint}"
+
+
 _AGGREGATE_QUESTION = re.compile(r"\b(?:how many|how often|number of|most (?:frequent|common)|"
                                  r"least (?:frequent|common)|more common|less common)\b", re.IGNORECASE)
 _FIRST_FIGURE = re.compile(r"\d[\d,]*")

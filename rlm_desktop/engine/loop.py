@@ -23,8 +23,10 @@ from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
-                                             contradicted_verdict, contradicted_verdict_note, documents_read, not_computed_warning, one_source_note, one_source_verdict,
-                                             read_not_computed, unsaid_agreement, unsaid_agreement_note)
+                                             contradicted_verdict, contradicted_verdict_note, documents_read,
+                                             not_computed_warning, off_form_answer, off_form_note, one_source_note,
+                                             one_source_verdict, read_not_computed, unsaid_agreement,
+                                             unsaid_agreement_note)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted, TurnTakenBack)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -446,6 +448,10 @@ class RLM:
         if mismatch is not None:
             run.refused_finals += 1
             return period_note(mismatch), "code"
+        form = off_form_answer(answer, question)
+        if form is not None:
+            run.refused_finals += 1
+            return off_form_note(*form), "again"
         counts = compared_counts(answer, question, run.outputs)
         if counts is not None:
             run.refused_finals += 1

@@ -128,3 +128,17 @@ def test_a_yes_that_says_the_sources_do_not_agree_is_a_contradiction() -> None:
     assert not contradicted_verdict("No, the two do not agree: a quarter against 31.6%.", question)
     assert not contradicted_verdict("Yes, both give 31.6%.", question)
     assert not contradicted_verdict("Yes, they differ.", "Is the escrow larger than the purchase?")
+
+
+def test_an_answer_not_in_the_form_the_question_lists_is_asked_again() -> None:
+    from rlm_desktop.engine.claim_checks import asked_options, off_form_answer, off_form_note
+
+    question = ("Is the category 'entity' more common, less common, or of the same frequency as the category "
+                "'location' in the data? Answer with exactly one of: more common, less common, same frequency.")
+    assert asked_options(question) == ["more common", "less common", "same frequency"]
+    assert off_form_answer("More common.", question) is None
+    options, held = off_form_answer("entity is more common than location.", question)
+    assert held == "more common" and "answer FINAL(more common)" in off_form_note(options, held)
+    assert off_form_answer("It is 12.", question) == (options, None)
+    assert off_form_answer("entity is more common than location.", "Is entity more common?") is None
+    assert asked_options("Answer with one of: yes or no") == ["yes", "no"]
