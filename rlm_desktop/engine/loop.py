@@ -20,24 +20,14 @@ from typing import Any
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
 from rlm_desktop.documents import Citation, Context, context_texts
 from rlm_desktop.engine import prompts
+from rlm_desktop.engine.answer_checks import Seen, objection, unchecked_notes
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
-from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
-                                             contradicted_verdict, contradicted_verdict_note, documents_read,
-                                             not_computed_warning, off_form_answer, off_form_note, one_source_note,
-                                             one_source_verdict, read_not_computed, unsaid_agreement,
-                                             unsaid_agreement_note)
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted, TurnTakenBack)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
-from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_only_note, new_names,
-                                          repeats_question, unchecked_answer_note, ungrounded_final_note,
-                                          unsupported_figures, unsupported_names)
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
-from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
-                                               misreading_note, period_mismatch, period_note, unresolved_notes,
-                                               unseen_subject_note, unseen_subjects, wrong_comparisons)
 from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, calls_in_answer, parse_turn, strip_code
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
@@ -397,13 +387,7 @@ class RLM:
             return False
         if final.value in _ANSWER_VARIABLES or calls_in_answer(final.value, run.callables):
             return False
-        saved = run.refused_finals, run.pending_call
-        run.refused_finals = 0
-        try:
-            problem, _ = self._check_grounded(final.value, run.question, run)
-        finally:
-            run.refused_finals, run.pending_call = saved
-        return not problem
+        return objection(final.value, run.question, _seen(run)) is None
 
     def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
         """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""
@@ -415,78 +399,20 @@ class RLM:
         return True
 
     def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
-        """("", "any") if a written FINAL is grounded (or was refused enough already), else (why it is
+        """("", "any") if a written FINAL passes the checks (or was refused enough already), else (why it is
         refused, what the next turn is: "code" = code only, "again" = any, with the refused FINAL taken back)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             return "", "any"
-        names = unsupported_names(answer, run.cells, question)
-        unseen = unsupported_figures(answer, run.cells, question) + names
-        echoes = repeats_question(answer, question)
-        found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in run.hits)
-        nothing_found = run.searched_empty and not found_any
-        if not run.outputs or unseen or nothing_found or echoes:
-            run.refused_finals += 1
-            run.pending_call = prompts.share_call(answer, unseen, run.context)
-            leads = new_names(run.outputs[-2:], question) if names or echoes else []  # a wrong figure needs no name
-            return ungrounded_final_note(unseen, len(run.outputs), nothing_found=nothing_found,
-                                         echoes_question=echoes, leads=leads), "code"
-        if figure_only(answer, question):
-            run.refused_finals += 1
-            return figure_only_note(question), "again"
-        if adds_in_writing(answer):
-            run.refused_finals += 1
-            return arithmetic_note(), "code"
-        unseen_words = unseen_subjects(answer, run.outputs, question)
-        if unseen_words:
-            run.refused_finals += 1
-            return unseen_subject_note(unseen_words, question), "code"
-        misread = misread_figures(answer, run.outputs, question)
-        if misread:  # the passage is already on screen: the answer needs rereading, not more code
-            run.refused_finals += 1
-            return misreading_note(misread), "again"
-        mismatch = period_mismatch(answer, run.outputs, question)
-        if mismatch is not None:
-            run.refused_finals += 1
-            return period_note(mismatch), "code"
-        form = off_form_answer(answer, question)
-        if form is not None:
-            run.refused_finals += 1
-            return off_form_note(*form), "again"
-        counts = compared_counts(answer, question, run.outputs)
-        if counts is not None:
-            run.refused_finals += 1
-            return compared_counts_note(counts), "again"
-        wrong = wrong_comparisons(answer)
-        if wrong:
-            run.refused_finals += 1
-            return comparison_note(wrong), "again"
-        single = one_source_verdict(answer, question, documents_read(run.hits, run.outputs), len(run.texts))
-        if single is not None:
-            run.refused_finals += 1
-            return one_source_note(single, question), "code"
-        if contradicted_verdict(answer, question):
-            run.refused_finals += 1
-            return contradicted_verdict_note(), "again"
-        unsaid = unsaid_agreement(answer, question, run.context)
-        if unsaid is not None:  # what the document says is quoted in the note: the answer needs rereading
-            run.refused_finals += 1
-            return unsaid_agreement_note(unsaid), "again"
-        if read_not_computed(answer, question, run.outputs, run.texts):
-            run.refused_finals += 1
-            return computed_answer_note(), "code"
-        return "", "any"
+        found = objection(answer, question, _seen(run))
+        if found is None:
+            return "", "any"
+        run.refused_finals += 1
+        run.pending_call = found.pending_call
+        return found.note, found.next_turn
 
     def _unchecked(self, answer: str, question: str, run: _Run) -> str:
         """Warnings for the user when a FINAL is taken after its refusals and the checks still object."""
-        if run.refused_finals < _MAX_REFUSED_FINALS:
-            return ""
-        unseen = unsupported_figures(answer, run.cells, question) + unsupported_names(answer, run.cells, question)
-        notes = ([unchecked_answer_note(unseen)] if unseen else []) + unresolved_notes(answer, run.outputs, question)
-        if repeats_question(answer, question):
-            notes.append(echo_answer_note())
-        if read_not_computed(answer, question, run.outputs, run.texts):
-            notes.append(not_computed_warning())
-        return "".join(f"\n\n{note}" for note in notes)
+        return unchecked_notes(answer, question, _seen(run)) if run.refused_finals >= _MAX_REFUSED_FINALS else ""
 
     def _calls_in_final(self, final: FinalDirective, run: _Run) -> list[str]:
         """REPL calls written inside a FINAL answer (code the answer cannot run), until the refusals run out."""
@@ -597,6 +523,12 @@ class RLM:
             return outcome.answer, run.usage
 
         return run_child
+
+
+def _seen(run: _Run) -> Seen:
+    """What the run has seen, for the answer checks."""
+    return Seen(cells=run.cells, outputs=run.outputs, hits=run.hits, texts=run.texts, context=run.context,
+                searched_empty=run.searched_empty)
 
 
 def _take_back(run: _Run, note: str) -> None:

@@ -1,0 +1,108 @@
+"""Every check a written answer goes through before the loop takes it, in order.
+
+The first check that objects refuses the FINAL: its note tells the root why, and says what the next
+turn must be ("code": search or compute first; "again": answer the same output again, the refused
+answer taken back). The checks themselves live in ``grounding``, ``reading_checks`` and
+``claim_checks``; this module only orders them and gathers what the run has seen. The loop caps
+how many refusals a run gets (engine/loop.py); an answer taken after that carries the warnings of
+:func:`unchecked_notes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rlm_desktop.documents import Context
+from rlm_desktop.engine import prompts
+from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
+                                             contradicted_verdict, contradicted_verdict_note, documents_read,
+                                             not_computed_warning, off_form_answer, off_form_note, one_source_note,
+                                             one_source_verdict, read_not_computed, unsaid_agreement,
+                                             unsaid_agreement_note)
+from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_only_note, new_names,
+                                          repeats_question, unchecked_answer_note, ungrounded_final_note,
+                                          unsupported_figures, unsupported_names)
+from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
+                                               misreading_note, period_mismatch, period_note, unresolved_notes,
+                                               unseen_subject_note, unseen_subjects, wrong_comparisons)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a run has seen, as the checks need it."""
+
+    cells: Sequence[tuple[str, str]]   # (code, output) of every cell run
+    outputs: Sequence[str]             # the non-empty outputs
+    hits: Sequence[dict[str, Any]]     # grep/search/table hits, with their documents
+    texts: Sequence[str]               # the documents' texts
+    context: Context | None            # the documents
+    searched_empty: bool               # the last cell searched and found nothing
+
+
+@dataclass(frozen=True)
+class Objection:
+    """Why a written answer is refused, what the next turn must be, and a call the loop runs with the refusal."""
+
+    note: str
+    next_turn: str                     # "code" or "again"
+    pending_call: str | None = None    # a share_of() call for a percentage never computed (prompts.share_call)
+
+
+def objection(answer: str, question: str, seen: Seen) -> Objection | None:
+    """The first objection of the checks to ``answer``, or None when every check accepts it."""
+    names = unsupported_names(answer, seen.cells, question)
+    unseen = unsupported_figures(answer, seen.cells, question) + names
+    echoes = repeats_question(answer, question)
+    found_any = any(hit.get("source") in ("grep", "search", "ask_pages") for hit in seen.hits)
+    nothing_found = seen.searched_empty and not found_any
+    if not seen.outputs or unseen or nothing_found or echoes:
+        leads = new_names(list(seen.outputs)[-2:], question) if names or echoes else []  # a wrong figure needs no name
+        note = ungrounded_final_note(unseen, len(seen.outputs), nothing_found=nothing_found, echoes_question=echoes,
+                                     leads=leads)
+        return Objection(note, "code", prompts.share_call(answer, unseen, seen.context))
+    if figure_only(answer, question):
+        return Objection(figure_only_note(question), "again")
+    if adds_in_writing(answer):
+        return Objection(arithmetic_note(), "code")
+    unseen_words = unseen_subjects(answer, seen.outputs, question)
+    if unseen_words:
+        return Objection(unseen_subject_note(unseen_words, question), "code")
+    misread = misread_figures(answer, seen.outputs, question)
+    if misread:  # the passage is already on screen: the answer needs rereading, not more code
+        return Objection(misreading_note(misread), "again")
+    mismatch = period_mismatch(answer, seen.outputs, question)
+    if mismatch is not None:
+        return Objection(period_note(mismatch), "code")
+    form = off_form_answer(answer, question)
+    if form is not None:
+        return Objection(off_form_note(*form), "again")
+    counts = compared_counts(answer, question, seen.outputs)
+    if counts is not None:
+        return Objection(compared_counts_note(counts), "again")
+    wrong = wrong_comparisons(answer)
+    if wrong:
+        return Objection(comparison_note(wrong), "again")
+    single = one_source_verdict(answer, question, documents_read(seen.hits, seen.outputs), len(seen.texts))
+    if single is not None:
+        return Objection(one_source_note(single, question), "code")
+    if contradicted_verdict(answer, question):
+        return Objection(contradicted_verdict_note(), "again")
+    unsaid = unsaid_agreement(answer, question, seen.context)
+    if unsaid is not None:  # what the document says is quoted in the note: the answer needs rereading
+        return Objection(unsaid_agreement_note(unsaid), "again")
+    if read_not_computed(answer, question, seen.outputs, seen.texts):
+        return Objection(computed_answer_note(), "code")
+    return None
+
+
+def unchecked_notes(answer: str, question: str, seen: Seen) -> str:
+    """Warnings for the user about an answer taken after its refusals that the checks still object to."""
+    unseen = unsupported_figures(answer, seen.cells, question) + unsupported_names(answer, seen.cells, question)
+    notes = ([unchecked_answer_note(unseen)] if unseen else []) + unresolved_notes(answer, seen.outputs, question)
+    if repeats_question(answer, question):
+        notes.append(echo_answer_note())
+    if read_not_computed(answer, question, seen.outputs, seen.texts):
+        notes.append(not_computed_warning())
+    return "".join(f"\n\n{note}" for note in notes)
