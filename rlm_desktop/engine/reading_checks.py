@@ -92,7 +92,7 @@ def misread_figures(answer: str, outputs: Iterable[str], question: str) -> list[
     for start, end, digits, clause in _figure_clauses(clean):
         words = {_stem(w) for w in _WORD.findall(clause)} & asked
         for word in sorted(words):
-            problem = _misreading(digits, word, texts)
+            problem = _misreading(digits, word, texts) or _misplaced(digits, word, texts, asked - {word})
             if problem is not None:
                 found.append(Misreading(said=clean[start:end], shown=problem[0], word=problem[1],
                                         excerpt=problem[2]))
@@ -163,6 +163,46 @@ def _misreading(digits: str, word: str, texts: list[str]) -> tuple[str, str, str
                 lo, hi = min(s, ours[0][1], span[0]), max(e, ours[0][2], span[1])
                 rival = (text[s:e], hit.group(0), " ".join(text[max(0, lo - 20):hi + 20].split()))
     return rival
+
+
+def _nearby(text: str, span: tuple[int, int], figures: list[tuple[int, int, str]]) -> list[tuple[int, int, int, str]]:
+    """(gap, start, end, digits) of the figures within reach of ``span`` in its sentence, nearest first."""
+    return sorted((_gap(span, (s, e)), s, e, d) for s, e, d in figures
+                  if _gap(span, (s, e)) <= _NEAR and _one_sentence(text, span, (s, e)))
+
+
+def _misplaced(digits: str, word: str, texts: list[str], others: set[str]) -> tuple[str, str, str] | None:
+    """(the figure the output gives for ``word``, the word as printed, an excerpt) when the answer's figure
+    stands nowhere near ``word`` in the output, the output always gives ``word`` one other figure, and the
+    answer's figure stands beside another word of the question: "the minimum annual purchase, EUR 4,850,000"
+    where the output gives the Minimum Annual Purchase EUR 6,000,000 and the Escrow Amount EUR 4,850,000."""
+    pattern = re.compile(r"\b" + re.escape(word) + r"\w*", re.IGNORECASE)
+    given: set[str] = set()
+    first: tuple[str, str, str] | None = None
+    for text in texts:
+        figures = _figures(text)
+        for hit in pattern.finditer(text):
+            span = (hit.start(), hit.end())
+            near = _nearby(text, span, figures)
+            if not near:
+                continue
+            if any(item[3] == digits for item in near):
+                return None
+            given.add(near[0][3])
+            if first is None:
+                _, s, e, _ = near[0]
+                lo, hi = min(s, span[0]), max(e, span[1])
+                first = (text[s:e], hit.group(0), " ".join(text[max(0, lo - 20):hi + 20].split()))
+    if first is None or len(given) != 1 or not others:
+        return None
+    beside = re.compile(r"\b(?:" + "|".join(re.escape(other) for other in sorted(others)) + r")\w*", re.IGNORECASE)
+    for text in texts:
+        ours = [(s, e) for s, e, d in _figures(text) if d == digits]
+        for hit in beside.finditer(text):
+            if any(_gap((hit.start(), hit.end()), span) <= _NEAR and _one_sentence(text, (hit.start(), hit.end()), span)
+                   for span in ours):
+                return first
+    return None
 
 
 _COMPARATIVE = re.compile(r"\b(?:is|are|was|were)\s+(?:much\s+|far\s+|slightly\s+|significantly\s+)?"

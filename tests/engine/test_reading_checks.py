@@ -100,3 +100,13 @@ def test_a_figure_given_for_something_no_output_showed_is_caught():
     # words a passage may leave unsaid, and plurals, do not count
     assert unseen_subjects("The total fees are EUR 120,000.", ["fee 60,000; fee 60,000"],
                            "What is the total of the consultancy fees?") == []
+
+
+def test_a_figure_given_to_a_word_it_never_stands_near_but_belongs_to_another_asked_word_is_misplaced():
+    answer = ("Yes. The escrow amount, EUR 4,850,000 (01_spa.md, page 1), is larger than the Kestrel minimum annual "
+              "purchase, EUR 4,850,000 (01_spa.md, page 1).")
+    [found] = misread_figures(answer, [OUTPUT], QUESTION)
+    assert (found.said, found.shown, found.word) == ("4,850,000", "6,000,000", "Annual")  # of "Minimum Annual ..."
+    # a total the code computed stands near no word of the question: not judged
+    total = "Yes. The minimum annual purchase is EUR 10,850,000."
+    assert misread_figures(total, [OUTPUT, "10850000\n10,850,000"], QUESTION) == []
