@@ -97,6 +97,18 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     return None
 
 
+def contradiction(answer: str, question: str) -> Objection | None:
+    """An answer at odds with itself: a comparison its own figures deny ("EUR 4,850,000 is larger than EUR
+    6,000,000"), or a "Yes, it is correct" that says the two sources do not agree. Unlike the other checks,
+    these cannot be wrong about the answer, so the loop refuses them once more after its cap."""
+    wrong = wrong_comparisons(answer)
+    if wrong:
+        return Objection(comparison_note(wrong), "again")
+    if contradicted_verdict(answer, question):
+        return Objection(contradicted_verdict_note(), "again")
+    return None
+
+
 def unchecked_notes(answer: str, question: str, seen: Seen) -> str:
     """Warnings for the user about an answer taken after its refusals that the checks still object to."""
     unseen = unsupported_figures(answer, seen.cells, question) + unsupported_names(answer, seen.cells, question)

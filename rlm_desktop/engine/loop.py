@@ -20,7 +20,7 @@ from typing import Any
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
 from rlm_desktop.documents import Citation, Context, context_texts
 from rlm_desktop.engine import prompts
-from rlm_desktop.engine.answer_checks import Seen, objection, unchecked_notes
+from rlm_desktop.engine.answer_checks import Seen, contradiction, objection, unchecked_notes
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
@@ -114,6 +114,7 @@ class _Run:
     context: Context | None = None  # the documents asked about (the REPL's `context`)
     pending_call: str | None = None  # a REPL call the loop runs for the root with its refusal (prompts.share_call)
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
+    refused_past_cap: bool = False  # an answer at odds with itself was refused after the cap already
     verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
     question: str = ""
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
@@ -402,7 +403,11 @@ class RLM:
         """("", "any") if a written FINAL passes the checks (or was refused enough already), else (why it is
         refused, what the next turn is: "code" = code only, "again" = any, with the refused FINAL taken back)."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
-            return "", "any"
+            found = None if run.refused_past_cap else contradiction(answer, question)
+            if found is None:
+                return "", "any"
+            run.refused_past_cap = True  # an answer at odds with itself: refused once more, not more
+            return found.note, found.next_turn
         found = objection(answer, question, _seen(run))
         if found is None:
             return "", "any"

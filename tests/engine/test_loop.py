@@ -621,3 +621,17 @@ def test_a_check_question_runs_its_block_and_a_contradicted_or_unsaid_yes_is_ans
     assert result.answer.startswith("No. The memo says roughly a quarter") and result.iterations == 4
     taken = [(e.iteration, e.reason) for e in result.trajectory if e.kind == "turn_taken_back"]
     assert taken == [(2, "answer_again"), (3, "answer_again")]
+
+
+def test_an_answer_at_odds_with_itself_is_refused_once_more_after_the_cap():
+    docs = [Document("01_spa.md", "3.2 The Buyer shall pay EUR 4,850,000 (the Escrow Amount) into escrow."),
+            Document("02_msa.md", "4.1 Purchases of not less than EUR 6,000,000 a year (the Minimum Annual Purchase).")]
+    wrong = "FINAL(Yes. The escrow, EUR 4,850,000, is larger than the minimum annual purchase, EUR 6,000,000.)"
+    root = ScriptedModel([repl("for h in grep('escrow|minimum'):\n    print(h.document, h.page, h.snippet)"),
+                          "FINAL(Yes, EUR 9,000,000.)", repl("print(grep('annual')[0].snippet)"),
+                          "FINAL(Yes, EUR 7,000,000.)", wrong, wrong, wrong,
+                          "FINAL(No. The escrow, EUR 4,850,000, is not larger than EUR 6,000,000.)"])
+    question = "Is the escrow larger than the minimum annual purchase?"
+    result = RLM(root, config=config(max_iterations=10)).run(question, docs)
+    assert result.answer == "No. The escrow, EUR 4,850,000, is not larger than EUR 6,000,000."
+    assert "your answer says EUR 4,850,000 is larger than EUR 6,000,000, which is false" in root.calls[-1][-1]["content"]
