@@ -69,7 +69,8 @@ class TurnTakenBack(Event):
     (a failed block written again unchanged), ``refused_again`` (an answer refused before, written again),
     ``answer_again`` (a refused answer taken back so that the root answers the same output again with the
     refusal's note), ``sample_failed_checks`` (one of the answers sampled after a refused answer was written
-    again, which the checks refuse; ``note`` holds it). ``next_sampled``: the next turn is sampled, not greedy (greedy decoding repeated itself).
+    again, which the checks refuse; ``note`` holds it). ``next_sampled``: the next turn is sampled, not
+    greedy (greedy decoding repeated itself).
     """
 
     iteration: int

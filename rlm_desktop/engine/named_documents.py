@@ -11,6 +11,7 @@ another document, then searched only the named one.)
 from __future__ import annotations
 
 import re
+
 from rlm_desktop.documents import Context, Document
 
 _LETTERS = re.compile(r"[a-z]+")
@@ -88,7 +89,8 @@ def reading_lines(question: str, context: Context) -> list[tuple[Document, str]]
         keys = key_words(question, document)
         if keys:
             pattern = "|".join(re.escape(word) for word in keys)
-            lines.append((document, f"for h in grep(r\"{pattern}\", context[{index}]):\n    print(h.document, h.page, h.snippet)"))
+            loop = f"for h in grep(r\"{pattern}\", context[{index}]):\n    print(h.document, h.page, h.snippet)"
+            lines.append((document, loop))
     return lines
 
 
