@@ -116,7 +116,6 @@ class _Run:
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     refused_past_cap: bool = False  # an answer at odds with itself was refused after the cap already
     verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
-    question: str = ""
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -180,7 +179,7 @@ class RLM:
     def _execute(self, question: str, context: Context, run: _Run, tools: dict[str, Callable[..., Any]],
                  resume: ResumeState | None = None) -> _Outcome:
         run.texts = context_texts(context)
-        run.context, run.question = context, question
+        run.context = context
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
@@ -221,7 +220,7 @@ class RLM:
         for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
             run.budget.check()
             run.iterations = iteration
-            turn, stopped_because = self._root_turn(run, iteration, code_only=code_only, final_only=stuck)
+            turn, stopped_because = self._root_turn(run, iteration, question, code_only=code_only, final_only=stuck)
             if not turn.runnable and turn.text == run.last_turn and self.config.max_iterations - iteration > 1:
                 run.sample_next = True  # the same reply that ran nothing, again: greedy decoding is stuck; not kept
                 run.emit(TurnTakenBack(iteration=iteration, reason="same_reply", next_sampled=True, depth=run.depth))
@@ -281,7 +280,7 @@ class RLM:
         raise GuardHit("max_iterations")
 
     # --- steps ----------------------------------------------------------------------
-    def _root_turn(self, run: _Run, iteration: int, *, code_only: bool = False,
+    def _root_turn(self, run: _Run, iteration: int, question: str, *, code_only: bool = False,
                    final_only: bool = False) -> tuple[ParsedTurn, str | None]:
         """One root turn, stopped early if it degenerates; (the turn, why it was stopped or None)."""
         if run.pending_turn is not None:  # resumed mid-turn: the root already wrote it, run its code again
@@ -298,7 +297,7 @@ class RLM:
             completion = self._call_root(run, grammar, guard=guard)
             text = guard.turn_text(completion.text)
             turn = parse_turn(text)
-            if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, run):
+            if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, question, run):
                 break
             run.emit(TurnTakenBack(iteration=iteration, reason="sample_failed_checks", next_sampled=True, note=text,
                                    depth=run.depth))
@@ -380,7 +379,7 @@ class RLM:
         run.emit(TurnTakenBack(iteration=iteration, reason="repeated_failure", next_sampled=run.sample_next,
                                note=prompts.repeated_failure_note() if run.repeats == 1 else "", depth=run.depth))
 
-    def _answer_holds(self, turn: ParsedTurn, run: _Run) -> bool:
+    def _answer_holds(self, turn: ParsedTurn, question: str, run: _Run) -> bool:
         """Whether a sampled turn is a written answer, not refused before, that the checks accept (whatever
         refusals the run has spent): the checks pick among sampled answers, as a verifier would."""
         final = turn.final
@@ -388,7 +387,7 @@ class RLM:
             return False
         if final.value in _ANSWER_VARIABLES or calls_in_answer(final.value, run.callables):
             return False
-        return objection(final.value, run.question, _seen(run)) is None
+        return objection(final.value, question, _seen(run)) is None
 
     def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
         """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""

@@ -151,8 +151,7 @@ def _misreading(digits: str, word: str, texts: list[str]) -> tuple[str, str, str
         figures = _figures(text)
         for hit in pattern.finditer(text):
             span = (hit.start(), hit.end())
-            near = sorted((_gap(span, (s, e)), s, e, d) for s, e, d in figures
-                          if _gap(span, (s, e)) <= _NEAR and _one_sentence(text, span, (s, e)))
+            near = _nearby(text, span, figures)
             if not near:
                 continue
             if near[0][3] == digits:
@@ -197,11 +196,10 @@ def _misplaced(digits: str, word: str, texts: list[str], others: set[str]) -> tu
         return None
     beside = re.compile(r"\b(?:" + "|".join(re.escape(other) for other in sorted(others)) + r")\w*", re.IGNORECASE)
     for text in texts:
-        ours = [(s, e) for s, e, d in _figures(text) if d == digits]
-        for hit in beside.finditer(text):
-            if any(_gap((hit.start(), hit.end()), span) <= _NEAR and _one_sentence(text, (hit.start(), hit.end()), span)
-                   for span in ours):
-                return first
+        figures = _figures(text)
+        if any(item[3] == digits for hit in beside.finditer(text)
+               for item in _nearby(text, (hit.start(), hit.end()), figures)):
+            return first
     return None
 
 
