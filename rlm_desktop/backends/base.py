@@ -96,6 +96,7 @@ class LanguageModel(Protocol):
         grammar: str | None = None,
         on_token: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
+        seed: int | None = None,
     ) -> Completion: ...
 
     def count_tokens(self, text: str) -> int: ...

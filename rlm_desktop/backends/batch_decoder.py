@@ -239,7 +239,7 @@ class BatchDecoder:
             sampler.add_top_p(0.95, 1)
             sampler.add_min_p(0.05, 1)
             sampler.add_temp(request.temperature)
-            sampler.add_dist(self._seed)
+            sampler.add_dist(request.seed if request.seed is not None else self._seed)
         return sampler
 
     def _step(self) -> None:

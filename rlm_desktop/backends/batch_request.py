@@ -24,6 +24,7 @@ class BatchRequest:
     on_token: Callable[[str], None] | None = None
     cancel: CancelToken | None = None
     score_tokens: Sequence[int] = ()  # tokens whose log-probabilities at the first answer position are wanted
+    seed: int | None = None  # the sampler's seed when temperature > 0 (None: the decoder's own)
     completion: Completion | None = None
     error: BaseException | None = None
     submitted: float = field(default_factory=time.perf_counter)

@@ -101,6 +101,7 @@ class LlamaCppModel:
             verbose=verbose,
             swa_full=True,  # sliding-window models (Gemma 3) can then drop a suffix and reuse the prefix
         )
+        self._seed = seed or llama_cpp.LLAMA_DEFAULT_SEED  # llama.cpp's "default" seed is a fresh random one
         self._prompt_cache: PromptStateCache | None = None
         if prompt_cache_dir is not None:
             shaping = {k: self._options[k] for k in ("n_ctx", "n_batch", "n_gpu_layers", "swa_full")}
@@ -139,10 +140,15 @@ class LlamaCppModel:
         grammar: str | None = None,
         on_token: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
+        seed: int | None = None,
     ) -> Completion:
-        """Complete a conversation; raises ContextOverflowError when prompt + max_tokens do not fit."""
+        """Complete a conversation; raises ContextOverflowError when prompt + max_tokens do not fit.
+
+        ``seed`` fixes the sampler's random numbers when ``temperature`` > 0 (the same seed, prompt and
+        settings give the same text); None draws fresh ones (the model's own seed, if it was given one)."""
         request = self._request(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
                                 grammar=grammar, on_token=on_token, cancel=cancel)
+        request.seed = seed
         if self._decoder is not None:
             self._decoder.submit([request])
             return request.wait()
@@ -259,6 +265,7 @@ class LlamaCppModel:
             return Completion(text="", finish_reason="cancelled", usage=usage)
         try:
             restored, save = self._prompt_cache_hooks(slot.llama, tokens)
+            slot.llama.set_seed(request.seed if request.seed is not None else self._seed)
             completion = generate(
                 slot.llama,
                 tokens,

@@ -72,8 +72,10 @@ class OpenAIHTTPModel:
         grammar: str | None = None,
         on_token: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
+        seed: int | None = None,
     ) -> Completion:
-        """Stream one chat completion; cancel closes the connection within a fraction of a second."""
+        """Stream one chat completion; cancel closes the connection within a fraction of a second.
+        ``seed`` is sent as the OpenAI API's ``seed`` (servers that honour it sample reproducibly)."""
         started = time.perf_counter()
         body: dict[str, Any] = {
             "model": self.model,
@@ -85,6 +87,8 @@ class OpenAIHTTPModel:
         }
         if stop:
             body["stop"] = stop
+        if seed is not None:
+            body["seed"] = seed
         if grammar and self.supports_grammar:
             body["grammar"] = grammar
         if cancel is not None and cancel.cancelled:

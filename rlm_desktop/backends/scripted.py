@@ -65,6 +65,7 @@ class ScriptedModel:
         grammar: str | None = None,
         on_token: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
+        seed: int | None = None,
     ) -> Completion:
         started = time.perf_counter()
         prompt_tokens = sum(self.count_tokens(m.get("content", "")) for m in messages)
@@ -72,7 +73,8 @@ class ScriptedModel:
             raise ContextOverflowError(self.name, prompt_tokens, self.context_length)
         with self._lock:
             self.calls.append([dict(m) for m in messages])
-            self.options.append({"max_tokens": max_tokens, "temperature": temperature, "stop": stop, "grammar": grammar})
+            self.options.append({"max_tokens": max_tokens, "temperature": temperature, "stop": stop, "grammar": grammar,
+                                 "seed": seed})
             output = self._take(messages)
         if cancel is not None and (cancel.cancelled or (self.delay > 0 and cancel.wait(self.delay))):
             return _cancelled(prompt_tokens, started)

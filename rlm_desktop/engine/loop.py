@@ -58,6 +58,7 @@ class RLMConfig:
     grammar: bool = True            # GBNF-constrained root turns where the backend supports it
     prompt_profile: str = "default"  # how the root is addressed (engine/profiles.py), from the model's catalog entry
     root_max_tokens: int = 640       # a code turn fits; a degenerate one is stopped earlier by TurnGuard
+    sampling_seed: int | None = 0    # sampled root turns use seeds 0, 1, 2, ... in a run (reproducible); None: random
     sub_max_tokens: int = 512
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
 
@@ -116,6 +117,7 @@ class _Run:
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     refused_past_cap: bool = False  # an answer at odds with itself was refused after the cap already
     verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
+    samples: int = 0  # root turns sampled so far (each draws the next sampling seed)
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -315,10 +317,14 @@ class RLM:
                    guard: TurnGuard | None = None) -> Completion:
         """One root completion; on a full window, drop the oldest exchanges once and retry."""
         messages = messages if messages is not None else run.messages
-        temperature, run.sample_next = (REPEAT_TEMPERATURE if run.sample_next else 0.0), False
+        temperature, seed = 0.0, None
+        if run.sample_next:
+            temperature, seed = REPEAT_TEMPERATURE, _sampling_seed(self.config, run.samples)
+            run.samples += 1
+        run.sample_next = False
         options = dict(max_tokens=self.config.root_max_tokens, temperature=temperature, grammar=grammar,
                        cancel=guard.cancel if guard else run.budget.token,
-                       on_token=guard.on_token if guard else None)
+                       on_token=guard.on_token if guard else None, seed=seed)
         try:
             completion = self.root.chat(messages, **options)
         except ContextOverflowError:
@@ -568,6 +574,12 @@ def _truncate(output: str, limit: int) -> tuple[str, int | None]:
 
 def _evaluated(usage: Usage) -> int:
     return usage.prompt_tokens if usage.prompt_tokens_evaluated is None else usage.prompt_tokens_evaluated
+
+
+def _sampling_seed(config: RLMConfig, drawn: int) -> int | None:
+    """The seed of a run's next sampled root turn: the config's seed plus the turns sampled before it, so a
+    run asked again samples the same turns (None when the config asks for fresh random ones)."""
+    return None if config.sampling_seed is None else (config.sampling_seed + drawn) % 2**31
 
 
 def _compact(messages: list[Message]) -> list[Message] | None:

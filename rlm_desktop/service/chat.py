@@ -50,10 +50,11 @@ class ChatModels:
             return self._models[name]
 
     def chat(self, name: str, messages: list[Message], *, max_tokens: int, temperature: float,
-             stop: list[str] | None, cancel: CancelToken, on_token: Callable[[str], None] | None = None) -> Completion:
+             stop: list[str] | None, cancel: CancelToken, on_token: Callable[[str], None] | None = None,
+             seed: int | None = None) -> Completion:
         model = self.get(name)
         return model.chat(messages, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                          on_token=on_token, cancel=cancel)
+                          on_token=on_token, cancel=cancel, seed=seed)
 
     def close(self) -> None:
         with self._lock:

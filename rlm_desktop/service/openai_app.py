@@ -81,12 +81,13 @@ class _ChatCall:
     """The parts of a chat completion request this server reads."""
 
     def __init__(self, model: str, messages: list[dict[str, str]], stream: bool, max_tokens: int,
-                 temperature: float, stop: list[str] | None, max_seconds: float | None, client: str) -> None:
+                 temperature: float, stop: list[str] | None, max_seconds: float | None, client: str,
+                 seed: int | None = None) -> None:
         self.id = f"chatcmpl-{time.time_ns():x}"
         self.created = int(time.time())
         self.model, self.messages, self.stream = model, messages, stream
         self.max_tokens, self.temperature, self.stop = max_tokens, temperature, stop
-        self.max_seconds, self.client = max_seconds, client
+        self.max_seconds, self.client, self.seed = max_seconds, client, seed
 
     @classmethod
     def parse(cls, body: Any, request: Request) -> "_ChatCall":
@@ -100,6 +101,9 @@ class _ChatCall:
         temperature = body.get("temperature", 0.0)
         stop = body.get("stop")
         max_seconds = body.get("max_seconds")
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+            raise RequestRejected("seed must be an integer from 0 to 4294967295.")
         if not isinstance(max_tokens, int) or not 1 <= max_tokens <= _MAX_TOKENS:
             raise RequestRejected(f"max_tokens must be an integer from 1 to {_MAX_TOKENS}.")
         if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
@@ -114,7 +118,7 @@ class _ChatCall:
         agent = request.headers.get("user-agent", "unknown client")
         client = f"serve: {user or agent}"[:100]
         return cls(model.strip(), messages, bool(body.get("stream")), max_tokens, float(temperature), stop,
-                   float(max_seconds) if max_seconds is not None else None, client)
+                   float(max_seconds) if max_seconds is not None else None, client, seed)
 
 
 def _rlm_work(services: Services, call: _ChatCall) -> Any:
@@ -135,7 +139,7 @@ def _chat_work(services: Services, call: _ChatCall) -> Any:
         with services.asks.queue.slot(call.model, cancel=cancel, on_position=queued):
             return services.chat.chat(call.model, call.messages, max_tokens=call.max_tokens,
                                       temperature=call.temperature, stop=call.stop, cancel=cancel,
-                                      on_token=send if call.stream else None)
+                                      on_token=send if call.stream else None, seed=call.seed)
     return work
 
 

@@ -62,6 +62,15 @@ def test_a_shared_prefix_is_evaluated_once(smollm2_path: Path) -> None:
     assert all(u.prompt_tokens_evaluated < u.prompt_tokens - shared for u in usages[1:])
 
 
+def test_a_seed_makes_batched_sampling_reproducible(smollm2_path: Path) -> None:
+    def sample(seed: int) -> str:  # from a fresh decoder, as a run asked again (see test_llamacpp)
+        with LlamaCppModel(smollm2_path, n_ctx=1024, n_threads=2, batching=True, sequences=2) as model:
+            return model.chat(ask("Write a short story about a dog."), max_tokens=24, temperature=1.0, seed=seed).text
+
+    assert sample(5) == sample(5)
+    assert len({sample(seed) for seed in (1, 2, 3)}) > 1
+
+
 def test_a_batch_larger_than_the_sequences_queues_and_keeps_its_order(batched: LlamaCppModel) -> None:
     numbers = list(range(1, 11))
     results = batched.chat_batch([ask(f"Repeat this number and nothing else: {n}") for n in numbers], max_tokens=8)

@@ -94,6 +94,14 @@ def test_streams_tokens_that_add_up_to_the_text(served_model: OpenAIHTTPModel) -
     assert "".join(pieces) == completion.text
 
 
+def test_a_seed_reaches_the_server_and_makes_sampling_reproducible(served_model: OpenAIHTTPModel) -> None:
+    def sampled() -> str:  # from the same server state each time: after the same greedy answer
+        served_model.chat(ask("Name three colours."), max_tokens=8)
+        return served_model.chat(ask("Write a story about a cat."), max_tokens=16, temperature=1.0, seed=7).text
+
+    assert sampled() == sampled()
+
+
 def test_grammar_is_applied_by_the_server(served_model: OpenAIHTTPModel) -> None:
     completion = served_model.chat(ask("Write me a poem about cats."), max_tokens=20, grammar='root ::= "yes" | "no"')
     assert completion.text in {"yes", "no"}

@@ -96,6 +96,17 @@ def test_a_refused_final_is_taken_after_two_refusals():
                              "not come from the documents.]")  # the user is told
 
 
+def test_sampled_turns_draw_the_configured_seeds_in_order_so_a_run_asked_again_samples_alike():
+    def run(sampling_seed):
+        root = ScriptedModel([repl("print('nothing')"), *["FINAL(7)"] * 6])
+        RLM(root, config=config(sampling_seed=sampling_seed)).run("Which number?", "no digits here")
+        return [o["seed"] for o in root.options]
+
+    assert run(0) == run(0) == [None, None, None, 0, 1, 2, None]  # greedy turns take no seed
+    assert run(40) == [None, None, None, 40, 41, 42, None]
+    assert run(None) == [None] * 7  # fresh random numbers, as a user may choose
+
+
 def test_after_a_refused_answer_written_again_a_sampled_answer_the_checks_accept_is_taken():
     root = ScriptedModel([repl("print(grep('price'))"), "FINAL(EUR 300,000)", "FINAL(EUR 300,000)",
                           "FINAL(EUR 300,000.)", "FINAL(EUR 48,500,000)", "FINAL(never asked)"])

@@ -84,6 +84,8 @@ def test_bad_requests_get_clear_errors_with_the_right_status(openai_server):
     assert status == 400 and body["error"]["code"] == "invalid_json"
     status, body = post_raw(url, json.dumps({"model": "rlm:heron"}).encode())
     assert status == 400 and "'messages'" in body["error"]["message"]
+    status, body = post_raw(url, json.dumps({"model": "rlm:heron", "messages": QUESTION, "seed": "x"}).encode())
+    assert status == 400 and "seed must be an integer" in body["error"]["message"]
     limit = services.policy.max_request_bytes
     status, body = post_raw(url, json.dumps({"model": "rlm:heron", "messages": QUESTION,
                                              "padding": "x" * limit}).encode())
@@ -155,3 +157,12 @@ def test_other_model_names_are_plain_chat_with_an_installed_model(openai_server)
         model="demo-smollm2-135m", max_tokens=8, stream=True, messages=[{"role": "user", "content": "Say hello."}])
         if c.choices and c.choices[0].delta.content]
     assert len(pieces) > 1  # tokens arrive one by one
+
+    def sampled(seed: int) -> str:  # from the same model state each time: after the same greedy answer
+        client.chat.completions.create(model="demo-smollm2-135m", max_tokens=8,
+                                       messages=[{"role": "user", "content": "Say hello."}])
+        return client.chat.completions.create(model="demo-smollm2-135m", max_tokens=16, temperature=1.0, seed=seed,
+                                              messages=[{"role": "user", "content": "Write a story about a cat."}]
+                                              ).choices[0].message.content
+
+    assert sampled(3) == sampled(3)  # the request's seed reaches the sampler
