@@ -70,13 +70,18 @@ class TurnTakenBack(Event):
     ``answer_again`` (a refused answer taken back so that the root answers the same output again with the
     refusal's note), ``sample_failed_checks`` (one of the answers sampled after a refused answer was written
     again, which the checks refuse; ``note`` holds it). ``next_sampled``: the next turn is sampled, not
-    greedy (greedy decoding repeated itself).
+    greedy (greedy decoding repeated itself). A refused sample has no RootTurn of its own, so its tokens and
+    seconds are here (zero for the other reasons, whose turn's RootTurn counts them).
     """
 
     iteration: int
     reason: str
     next_sampled: bool = False
     note: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    seconds: float = 0.0
     kind: str = field(init=False, default="turn_taken_back")
 
 

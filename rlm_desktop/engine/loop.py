@@ -301,7 +301,10 @@ class RLM:
             turn = parse_turn(text)
             if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, question, run):
                 break
+            usage = completion.usage
             run.emit(TurnTakenBack(iteration=iteration, reason="sample_failed_checks", next_sampled=True, note=text,
+                                   prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                                   prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
                                    depth=run.depth))
         usage = completion.usage
         run.emit(RootTurn(iteration=iteration, text=text, prompt_tokens=usage.prompt_tokens,

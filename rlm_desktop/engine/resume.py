@@ -93,7 +93,7 @@ def spent(events: list[dict[str, Any]]) -> tuple[dict[str, Usage], int, int]:
     sub_calls = cache_hits = 0
     for event in events:
         kind, depth = event.get("kind"), int(event.get("depth") or 0)
-        if kind == "root_turn":
+        if kind == "root_turn" or kind == "turn_taken_back":  # a refused sample's tokens are on its event
             role = "root" if depth == 0 else "sub"
             usage[role] = usage[role] + Usage(prompt_tokens=int(event.get("prompt_tokens") or 0),
                                               completion_tokens=int(event.get("completion_tokens") or 0),

@@ -118,3 +118,16 @@ def test_the_replay_estimate_of_a_cell_leaves_out_its_time_in_sub_calls():
     assert first["host_seconds"] >= 0.3 and len(first["host_calls"]) == 1
     state = resume_state(cut_after(events, "root_messages", 2))
     assert state.cells[0].seconds == first["seconds"] - first["host_seconds"]
+
+
+def test_stored_events_account_for_every_root_token_including_refused_samples():
+    from rlm_desktop.engine.resume import spent
+
+    # a refused answer written again: three sampled answers are tried, two refused (no RootTurn of their own)
+    root = ScriptedModel([repl("print('nothing')"), *["FINAL(7)"] * 6])
+    result = RLM(root, config=RLMConfig(sandbox=SandboxLimits(timeout_s=20.0))).run("Which number?", "no digits")
+    events = stored(result.trajectory)
+    assert sum(e["kind"] == "turn_taken_back" and e["reason"] == "sample_failed_checks" for e in events) == 2
+    usage, _, _ = spent(events)
+    assert usage["root"].prompt_tokens == result.usage["root"].prompt_tokens > 0
+    assert usage["root"].completion_tokens == result.usage["root"].completion_tokens
