@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(VENV)/bin/rlm-desktop
 
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q --durations=20
 
 bench: $(STAMP)
 	$(VENV)/bin/rlm bench core
