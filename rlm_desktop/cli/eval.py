@@ -99,6 +99,40 @@ def report_command(out_dir: Path, no_plots: bool) -> None:
     click.echo(f"Report: {path}")
 
 
+@eval_group.command("show")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--task", "task", required=True, help="Task of the run.")
+@click.option("--length", "length", required=True, help="Its length (8k, 128k, ...).")
+@click.option("--seed", "seed", required=True, type=click.IntRange(0), help="Its seed.")
+@click.option("--method", "method", default="rlm", show_default=True, help="Its method.")
+def show_command(out_dir: Path, task: str, length: str, seed: int, method: str) -> None:
+    """Print the trajectory of one run of a grid in OUT_DIR: turns, code, output, sub-calls, answer."""
+    from rlm_desktop.cli.runs import event_lines
+    from rlm_desktop.eval.runner import load_results, load_trajectory
+    from rlm_desktop.eval.tasks import parse_length
+
+    try:
+        tokens = parse_length(length)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--length") from None
+    rows = [r for r in load_results(out_dir) if (r["task"], r["length"], r["seed"], r["method"])
+            == (task, tokens, seed, method)]
+    if not rows:
+        raise click.ClickException(f"No run of {method} on {task} at {length}, seed {seed}, in {out_dir}.")
+    for row in rows:
+        click.echo(f"== {method} {task} {row['length_label']} seed {seed}: score {row['score']:.2f}, "
+                   f"{row['seconds']:.0f} s; root {row['root_model']}, sub {row['sub_model']}")
+        click.echo(f"gold: {row['gold']}")
+        stored = row.get("trajectory")
+        if not stored or not (out_dir / stored).is_file():
+            click.echo("(no trajectory stored for this run: grids before trajectories were kept, or a failed run)")
+            continue
+        for event in load_trajectory(out_dir / stored):
+            line = event_lines(event)
+            if line:
+                click.echo(line)
+
+
 def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
          seeds: int, first_seed: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
          max_sub_calls: int, max_seconds: float, root_max_tokens: int, sub_max_tokens: int, no_grammar: bool,

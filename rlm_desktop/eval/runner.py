@@ -24,6 +24,7 @@ from rlm_desktop.eval.tasks import Instance, format_length, get_task
 
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.jsonl"  # one line per invocation: models, grid and engine configuration
+TRAJECTORIES_DIR = "trajectories"  # one JSONL file of events per run, under a folder per model pair
 PREDICTION_CHARS = 2000
 
 
@@ -80,6 +81,23 @@ def load_results(out_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def trajectory_path(out_dir: Path, task: str, length: int, seed: int, method: str, root: str, sub: str) -> Path:
+    """Where ``run_grid`` keeps the events of one run (relative to ``out_dir`` in the row's ``trajectory``)."""
+    pair = "".join(c if c.isalnum() or c in "._-" else "_" for c in f"{root}__{sub}")
+    return Path(out_dir) / TRAJECTORIES_DIR / pair / f"{task}_{format_length(length)}_seed{seed}_{method}.jsonl"
+
+
+def load_trajectory(path: Path) -> list[dict[str, Any]]:
+    """The events of one stored run, oldest first (a torn last line is skipped)."""
+    events = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
 def _key(task: str, length: int, seed: int, method: str, root: str, sub: str) -> tuple:
     return task, length, seed, method, root, sub
 
@@ -112,9 +130,12 @@ def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMCon
             if instance is None:
                 instances.clear()  # one instance at a time: long contexts are large
                 instance = instances[(task, length, seed)] = get_task(task).generate(length, seed)
-            row = evaluate(instance, method, root, sub, config, cancel=cancel)
+            events = trajectory_path(out_dir, task, length, seed, method, root.name, sub.name)
+            row = evaluate(instance, method, root, sub, config, cancel=cancel, trajectory_to=events)
             if row["stopped_by"] == "cancelled":
                 break  # a cancelled run is not a result: it runs again on resume
+            if events.is_file():
+                row["trajectory"] = events.relative_to(out_dir).as_posix()
             results.write(json.dumps(row) + "\n")
             results.flush()
             if on_progress:
@@ -156,14 +177,17 @@ def _repair_torn_tail(path: Path) -> None:
 
 
 def evaluate(instance: Instance, method: str, root: LanguageModel, sub: LanguageModel, config: RLMConfig, *,
-             cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Run ``method`` on ``instance`` and score it: one result row."""
+             cancel: CancelToken | None = None, trajectory_to: Path | None = None) -> dict[str, Any]:
+    """Run ``method`` on ``instance`` and score it: one result row. With ``trajectory_to``, the run's events
+    are written there, one JSON object per line (what ``rlm eval show`` prints)."""
     started = time.monotonic()
     error = None
     try:
         result = run_method(method, instance, root, sub, config, cancel=cancel)
     except RLMDesktopError as exc:  # e.g. the sandbox could not start: a failed instance, not a crash
         result, error = None, str(exc)
+    if trajectory_to is not None and result is not None:
+        _write_trajectory(Path(trajectory_to), result)
     task = get_task(instance.task)
     prediction = result.answer if result is not None else ""
     row: dict[str, Any] = {
@@ -179,6 +203,15 @@ def evaluate(instance: Instance, method: str, root: LanguageModel, sub: Language
     }
     row.update(_run_figures(result))
     return row
+
+
+def _write_trajectory(path: Path, result: RunResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    with partial.open("w", encoding="utf-8") as f:
+        for event in result.trajectory:
+            f.write(json.dumps(event.to_dict(), default=str) + "\n")
+    partial.replace(path)
 
 
 def _gold(instance: Instance) -> str:

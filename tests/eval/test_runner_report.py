@@ -11,7 +11,7 @@ from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.cli import main
 from rlm_desktop.engine import RLMConfig
 from rlm_desktop.eval.report import COST_PLOT, REPORT_FILE, SCORE_PLOT, percentile, write_report
-from rlm_desktop.eval.runner import RESULTS_FILE, Grid, load_results, run_grid
+from rlm_desktop.eval.runner import RESULTS_FILE, Grid, load_results, load_trajectory, run_grid
 from rlm_desktop.eval.tasks import get_task
 
 CONFIG = RLMConfig(max_iterations=2, root_max_tokens=64, sub_max_tokens=32, max_seconds=60)
@@ -113,6 +113,21 @@ def test_cli_runs_a_grid_then_reports(tmp_path):
     assert main(["eval", "run", "--task", "sniah", "--lengths", "1k", "--methods", "base", "--root",
                  f"scripted:{script}", "--sub", f"scripted:{script}", "--out", str(out), "--no-report"]) == 0
     assert len(load_results(out)) == 1
+
+
+def test_each_run_keeps_its_trajectory_and_eval_show_prints_it(tmp_path, capsys):
+    model = ScriptedModel(_oracle, context_length=8192)
+    rows = run_grid(Grid(tasks=["sniah"], lengths=[1024], methods=["base"], seeds=[0, 1]), model, model, CONFIG,
+                    tmp_path)
+    events = load_trajectory(tmp_path / rows[1]["trajectory"])
+    assert [e["kind"] for e in events] == ["run_started", "root_turn", "final"] and events[-1]["answer"] == rows[1]["prediction"]
+    capsys.readouterr()
+    assert main(["eval", "show", str(tmp_path), "--task", "sniah", "--length", "1k", "--seed", "1",
+                 "--method", "base"]) == 0
+    shown = capsys.readouterr().out
+    assert f"gold: {rows[1]['gold']}" in shown and "[root turn 1]" in shown and f"[final] {rows[1]['prediction']}" in shown
+    assert main(["eval", "show", str(tmp_path), "--task", "sniah", "--length", "1k", "--seed", "7"]) != 0
+    assert "No run of rlm on sniah at 1k, seed 7" in capsys.readouterr().err
 
 
 def test_cli_reports_bad_input_briefly(tmp_path, capsys):
