@@ -68,17 +68,7 @@ class Progress:
 def load_results(out_dir: Path) -> list[dict[str, Any]]:
     """Rows of ``out_dir/results.jsonl`` (empty when absent); a torn last line is skipped."""
     path = Path(out_dir) / RESULTS_FILE
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except ValueError:
-            continue  # an interrupted write: that cell runs again
-    return rows
+    return _read_jsonl(path) if path.is_file() else []  # a row cut by an interrupted write: that cell runs again
 
 
 def trajectory_path(out_dir: Path, task: str, length: int, seed: int, method: str, root: str, sub: str) -> Path:
@@ -89,13 +79,18 @@ def trajectory_path(out_dir: Path, task: str, length: int, seed: int, method: st
 
 def load_trajectory(path: Path) -> list[dict[str, Any]]:
     """The events of one stored run, oldest first (a torn last line is skipped)."""
-    events = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    return _read_jsonl(Path(path))
+
+
+def _read_jsonl(path: Path) -> list[Any]:
+    """The JSON values of a file's lines; a line that is not JSON (empty, or cut by a crash) is skipped."""
+    values = []
+    for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            events.append(json.loads(line))
+            values.append(json.loads(line))
         except ValueError:
             continue
-    return events
+    return values
 
 
 def _key(task: str, length: int, seed: int, method: str, root: str, sub: str) -> tuple:
@@ -134,7 +129,7 @@ def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMCon
             row = evaluate(instance, method, root, sub, config, cancel=cancel, trajectory_to=events)
             if row["stopped_by"] == "cancelled":
                 break  # a cancelled run is not a result: it runs again on resume
-            if events.is_file():
+            if "trajectory" in row:
                 row["trajectory"] = events.relative_to(out_dir).as_posix()
             results.write(json.dumps(row) + "\n")
             results.flush()
@@ -154,15 +149,7 @@ def _record_settings(out_dir: Path, grid: Grid, root: LanguageModel, sub: Langua
 def load_settings(out_dir: Path) -> list[dict[str, Any]]:
     """Every recorded invocation of the grid in ``out_dir``, oldest first."""
     path = Path(out_dir) / SETTINGS_FILE
-    if not path.is_file():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except ValueError:
-            continue
-    return entries
+    return _read_jsonl(path) if path.is_file() else []
 
 
 def _repair_torn_tail(path: Path) -> None:
@@ -179,7 +166,8 @@ def _repair_torn_tail(path: Path) -> None:
 def evaluate(instance: Instance, method: str, root: LanguageModel, sub: LanguageModel, config: RLMConfig, *,
              cancel: CancelToken | None = None, trajectory_to: Path | None = None) -> dict[str, Any]:
     """Run ``method`` on ``instance`` and score it: one result row. With ``trajectory_to``, the run's events
-    are written there, one JSON object per line (what ``rlm eval show`` prints)."""
+    are written there, one JSON object per line (what ``rlm eval show`` prints), and the row's ``trajectory``
+    names the file."""
     started = time.monotonic()
     error = None
     try:
@@ -202,6 +190,8 @@ def evaluate(instance: Instance, method: str, root: LanguageModel, sub: Language
         "error": error,
     }
     row.update(_run_figures(result))
+    if trajectory_to is not None and result is not None:
+        row["trajectory"] = Path(trajectory_to).as_posix()
     return row
 
 
