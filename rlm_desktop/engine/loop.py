@@ -301,17 +301,12 @@ class RLM:
             turn = parse_turn(text)
             if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, question, run):
                 break
-            usage = completion.usage
             run.emit(TurnTakenBack(iteration=iteration, reason="sample_failed_checks", next_sampled=True, note=text,
-                                   prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                                   prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
-                                   depth=run.depth))
-        usage = completion.usage
-        run.emit(RootTurn(iteration=iteration, text=text, prompt_tokens=usage.prompt_tokens,
-                          completion_tokens=usage.completion_tokens,
-                          prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
-                          repaired=turn.repaired or guard.stopped, runnable=turn.runnable, depth=run.depth,
-                          stopped_early=guard.reason, prompt_tokens_restored=usage.prompt_tokens_restored))
+                                   depth=run.depth, **_turn_usage(completion.usage)))
+        run.emit(RootTurn(iteration=iteration, text=text, repaired=turn.repaired or guard.stopped,
+                          runnable=turn.runnable, depth=run.depth, stopped_early=guard.reason,
+                          prompt_tokens_restored=completion.usage.prompt_tokens_restored,
+                          **_turn_usage(completion.usage)))
         if completion.finish_reason == "cancelled":
             run.budget.check()
         return turn, guard.reason
@@ -501,11 +496,10 @@ class RLM:
             run.emit(ErrorEvent(message=str(exc), depth=run.depth))
             return ""
         turn = parse_turn(completion.text)
-        usage = completion.usage
-        run.emit(RootTurn(iteration=run.iterations + 1, text=completion.text, prompt_tokens=usage.prompt_tokens,
-                          completion_tokens=usage.completion_tokens, prompt_tokens_evaluated=_evaluated(usage),
-                          seconds=usage.seconds, repaired=turn.repaired, runnable=turn.final is not None,
-                          prompt_tokens_restored=usage.prompt_tokens_restored, depth=run.depth))
+        run.emit(RootTurn(iteration=run.iterations + 1, text=completion.text, repaired=turn.repaired,
+                          runnable=turn.final is not None, depth=run.depth,
+                          prompt_tokens_restored=completion.usage.prompt_tokens_restored,
+                          **_turn_usage(completion.usage)))
         if turn.final is not None:
             return self._resolve_final(turn.final, sandbox, run)[0] or ""  # "" falls back to the REPL state
         return strip_code(completion.text)
@@ -577,6 +571,12 @@ def _truncate(output: str, limit: int) -> tuple[str, int | None]:
 
 def _evaluated(usage: Usage) -> int:
     return usage.prompt_tokens if usage.prompt_tokens_evaluated is None else usage.prompt_tokens_evaluated
+
+
+def _turn_usage(usage: Usage) -> dict[str, Any]:
+    """The usage fields a root turn's event carries (RootTurn, and TurnTakenBack for a refused sample)."""
+    return dict(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+                prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds)
 
 
 def _sampling_seed(config: RLMConfig, drawn: int) -> int | None:
