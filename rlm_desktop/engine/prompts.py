@@ -21,6 +21,7 @@ from rlm_desktop.sandbox.date_bounds import date_bound, filter_code
 from rlm_desktop.sandbox.links import chain_start
 from rlm_desktop.sandbox.relevance import question_only
 from rlm_desktop.sandbox.shares import numeric_columns
+from rlm_desktop.sandbox.totals import TotalRequest, about, phrase_amount, total_request
 from rlm_desktop.tables import is_table_name, sheet_count, table_rows
 
 _SYSTEM_TEMPLATE = '''You answer questions about documents that are far too long to read at once. They are
@@ -58,6 +59,8 @@ In the REPL:
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them (given none, it has
   two per label written first, and prints them).
+- `total_of(pattern, documents)`: adds one amount of money per document (the first amount written
+  after `pattern` in each), prints each with its document and page, and returns the total.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -247,8 +250,27 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     program = category_program(categories, context, question) if categories else None
     messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
                                                                  share_hint(question, context),
-                                                                 check_program(question, context))})
+                                                                 check_program(question, context),
+                                                                 None if program else total_program(question, context))})
     return messages
+
+
+def total_program(question: str, context: Context) -> tuple[TotalRequest, int, str] | None:
+    """For "the total X under all Y" over documents of which at least two are Y and write an amount after X: (what
+    the question asks to add, how many documents are Y, the block that picks them and adds with total_of())."""
+    asked = total_request(question_only(question) or question)
+    if asked is None:
+        return None
+    pattern = re.compile(re.escape(asked.what), re.IGNORECASE)
+    chosen = [item for item in _items(context) if isinstance(item, Document) and about(item.name, item.text, asked.where)]
+    if len(chosen) < 2 or 2 * sum(phrase_amount(item.text, pattern) is not None for item in chosen) < len(chosen):
+        return None
+    program = ("```repl\n"
+               f"docs = [d for d in context if {asked.where.casefold()!r} in (d.name.replace('_', ' ').replace('-', ' ') "
+               "+ ' ' + ' '.join(d[:300].split())).lower()]\n"
+               f"total = total_of(r{asked.what!r}, docs)\n"
+               "```")
+    return asked, len(chosen), program
 
 
 def check_program(question: str, context: Context) -> tuple[str, str] | None:
@@ -366,7 +388,8 @@ def category_program(categories: Sequence[str], context: Context, question: str 
 
 
 def question_message(question: str, shape: str, category_program: str | None = None,
-                     share_hint: str | None = None, check: tuple[str, str] | None = None) -> str:
+                     share_hint: str | None = None, check: tuple[str, str] | None = None,
+                     total: tuple[TotalRequest, int, str] | None = None) -> str:
     """The first user turn of a question: the shape of ``context`` (never its text), then the question.
 
     The shape comes first so that everything before the question is the same for every question over
@@ -387,6 +410,15 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"another source. Run this block first; it prints what {document} says and the same fact from "
                 f"another source:\n{program}\n"
                 "Then compare the two and answer Yes or No, giving both. "
+                "Reply with one sentence and one ```repl block.")
+    if total is not None:  # a total over documents: its program adds one amount per document in code
+        asked, count, program = total
+        return (f"{shape}\n\nNew question: {question}\n\n"
+                f"You have not seen the documents yet. The answer adds one amount from each of the {count} documents "
+                f"whose name or opening says {asked.where!r}; adding figures by eye loses and mixes them up. Run this "
+                f"block first; it picks those documents and adds the amount written after {asked.what!r} in each:\n"
+                f"{program}\n"
+                "Then answer with the total it printed, naming the documents. "
                 "Reply with one sentence and one ```repl block.")
     start = chain_start(question)
     if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule

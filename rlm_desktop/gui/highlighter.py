@@ -9,11 +9,11 @@ import re
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from rlm_desktop.gui.theme import Colors, current_colors
+from rlm_desktop.sandbox.helpers import HELPER_NAMES
 
 # Names the REPL offers besides the builtins; shown in their own colour so a reader
 # sees at a glance where the code calls the sub-model or ends the run.
-REPL_NAMES = ("llm_query", "llm_query_batched", "FINAL", "FINAL_VAR", "context", "grep", "search", "chunk",
-              "cite", "ask_pages", "classify", "SHOW_VARS")
+REPL_NAMES = ("llm_query", "llm_query_batched", "FINAL", "FINAL_VAR", "context", *HELPER_NAMES, "SHOW_VARS")
 
 _IN_TRIPLE_SINGLE = 1
 _IN_TRIPLE_DOUBLE = 2

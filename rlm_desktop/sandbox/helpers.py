@@ -17,13 +17,14 @@ from rlm_desktop.sandbox.bm25 import BM25Index
 from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
 from rlm_desktop.sandbox.shares import row_share
+from rlm_desktop.sandbox.totals import phrase_amount, total_text
 from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
 # The REPL's own functions (host functions such as llm_query come on top): a FINAL answer that
 # writes a call to one of them holds code, not an answer (engine/protocol.calls_in_answer).
-HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of")
+HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of", "total_of")
 
 
 class Doc(str):
@@ -179,7 +180,7 @@ class ReplHelpers:
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         helpers = dict(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
                        ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
-                       table=self._table_fn(), share_of=self._share_fn())
+                       table=self._table_fn(), share_of=self._share_fn(), total_of=self._total_fn())
         funcs.update(helpers, SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(),
                      FINAL_VAR=self._final_var_fn(), Doc=Doc, Hit=Hit)
         return funcs
@@ -409,6 +410,51 @@ class ReplHelpers:
             self._writer().write(f"[share_of: {result.describe()} ({source.name})]\n")
             return f"{result.percent:.1f}%"
         return share_of
+
+    # --- total_of: one amount per document, added in code ---------------------------
+    def _total_fn(self) -> Callable[..., float]:
+        def total_of(pattern: Any, documents: Any = None) -> float:
+            """Adds one amount of money per document: in each of ``documents`` (all when left out), the first
+            amount written after a match of ``pattern`` (a regex, case-insensitive) in the same sentence. Prints
+            each amount with its document and page, the documents without one, and the total; returns the total."""
+            text = plain_str(pattern).strip()
+            if not text:
+                raise ValueError("total_of(pattern, documents): pattern is empty; give the words of what to add, "
+                                 "e.g. total_of(r'annual fee', docs)")
+            try:
+                regex = re.compile(text, re.IGNORECASE)
+            except re.error:
+                regex = re.compile(re.escape(text), re.IGNORECASE)
+            sources = self._sources if documents is None else self._sources_of(documents)
+            if not sources:
+                raise ValueError("total_of(pattern, documents): documents is empty; an earlier step found no "
+                                 "document to add over")
+            lines, missing, values, currencies = [], [], [], set()
+            for source in sources:
+                found = phrase_amount(source.text, regex)
+                if found is None:
+                    missing.append(source.name)
+                    continue
+                match, amount = found
+                lo, hi = _word_bounds(source.text, max(0, match.start() - 60), amount.end + 40)
+                hit = self._hit(source, match.start(), amount.end, str.__getitem__(source.text, slice(lo, hi)),
+                                "total_of")
+                lines.append(f"  {source.name} page {hit.page}: {amount.text}")
+                values.append(amount.value)
+                currencies.add(amount.currency)
+            out = [f"[total_of: {text!r} in {len(sources)} documents; {len(values)} amounts]", *lines]
+            if missing:
+                out.append(f"  no amount after {text!r} in: {', '.join(missing)}")
+            if len(currencies) > 1:
+                self._writer().write("\n".join(out) + "\n")
+                raise ValueError(f"total_of(): the amounts are in {', '.join(sorted(currencies))}, which cannot be "
+                                 "added; pass the documents of one currency at a time")
+            currency = next(iter(currencies), "")
+            out.append(f"  total: {currency} {total_text(values)}".replace("  total:  ", "  total: "))
+            self._writer().write("\n".join(out) + "\n")
+            total = sum(values)
+            return int(total) if float(total).is_integer() else total
+        return total_of
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:

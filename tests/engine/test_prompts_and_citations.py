@@ -236,3 +236,21 @@ def test_a_count_bounded_by_a_date_gets_the_date_filter_in_its_program():
     program = category_program(["location", "entity"], lines, question)
     assert "datetime.date(2023, 3, 10)]  # only the items dated after Mar 10, 2023" in program
     assert "datetime.date" not in category_program(["location", "entity"], lines, "How many are 'location'?")
+
+
+def test_a_total_over_documents_of_a_kind_gets_the_block_that_adds_one_amount_per_document():
+    def agreement(name: str, kind: str, fee: str) -> Document:
+        return Document(name, f"{kind.upper()}\n\nThis {kind} is made on 1 May 2021.\n\n2. Fees. The Company shall pay "
+                              f"an annual fee of {fee}, invoiced quarterly.")
+    docs = [agreement("001_licence_agreement_alder.md", "Licence Agreement", "EUR 113,000"),
+            agreement("002_supply_agreement_fenwick.md", "Supply Agreement", "EUR 999,000"),
+            agreement("003_lic.md", "Licence Agreement", "EUR 214,000")]
+    question = "What is the total annual fee payable under all Licence Agreements, in EUR?"
+    last = first_messages(question, docs, system_prompt())[-1]["content"]
+    assert "adds one amount from each of the 2 documents whose name or opening says 'Licence Agreement'" in last
+    assert ("docs = [d for d in context if 'licence agreement' in (d.name.replace('_', ' ').replace('-', ' ') + ' ' + "
+            "' '.join(d[:300].split())).lower()]\ntotal = total_of(r'annual fee', docs)") in last
+    # no block where fewer than two documents are of the kind, or where they write no amount after the phrase
+    assert "total_of(" not in first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
+    unpriced = first_messages(question.replace("annual fee", "notice period"), docs, system_prompt())[-1]["content"]
+    assert "total_of(" not in unpriced and "Start by searching" in unpriced

@@ -389,3 +389,40 @@ def test_share_of_given_a_document_that_is_not_a_table_uses_the_one_table_there_
     assert result.output.splitlines()[0] == ("[share_of: lease.pdf is not a table; the one table among the documents, "
                                              "revenue_2024.csv, was used]")
     assert result.output.splitlines()[-1] == "52.1%"
+
+
+def test_total_of_adds_one_amount_per_document_and_cites_each() -> None:
+    documents = [
+        Document.from_pages("001_licence_agreement_alder.md", [
+            "LICENCE AGREEMENT\n\n1. Term. Five years.", "2. Fees. The Company shall pay an annual fee of EUR 113,000, "
+            "invoiced quarterly. The liability cap is EUR 2,000,000."]),
+        Document("002_licence_agreement_quarry.md", "LICENCE AGREEMENT\n\n2. Fees. An annual fee of EUR 214,000 applies."),
+        Document("003_supply_agreement_fenwick.md", "SUPPLY AGREEMENT\n\n2. Fees. An annual fee of EUR 999,000 applies."),
+        Document("004_licence_agreement_rydal.md", "LICENCE AGREEMENT\n\nNo fee is payable."),
+    ]
+    with SandboxSession(documents) as session:
+        result = session.run("docs = [d for d in context if 'licence' in d.name]\n"
+                             "total = total_of(r'annual fee', docs)\nprint(total)")
+        mixed = session.run("total_of('annual fee', context[:1] + [context[2]])")
+        empty = session.run("total_of('annual fee', [])")
+    assert result.error is None, result.error
+    assert result.output.splitlines() == [
+        "[total_of: 'annual fee' in 3 documents; 2 amounts]",
+        "  001_licence_agreement_alder.md page 2: EUR 113,000",
+        "  002_licence_agreement_quarry.md page 1: EUR 214,000",
+        "  no amount after 'annual fee' in: 004_licence_agreement_rydal.md",
+        "  total: EUR 327,000",
+        "327000"]
+    assert [(h["document"], h["page"], h["source"]) for h in result.hits] == [
+        ("001_licence_agreement_alder.md", 2, "total_of"), ("002_licence_agreement_quarry.md", 1, "total_of")]
+    assert "EUR 113,000" in result.hits[0]["snippet"]
+    assert mixed.error is None and mixed.output.splitlines()[-2:] == ["  total: EUR 1,112,000", "1112000"]
+    assert "documents is empty" in (empty.error or "")
+
+
+def test_total_of_refuses_to_add_amounts_in_two_currencies() -> None:
+    documents = [Document("a.md", "The annual fee is EUR 10,000."), Document("b.md", "The annual fee is GBP 20,000.")]
+    with SandboxSession(documents) as session:
+        result = session.run("total_of('annual fee')")
+    assert "the amounts are in EUR, GBP, which cannot be added" in (result.error or "")
+    assert "  b.md page 1: GBP 20,000" in result.output
