@@ -55,7 +55,7 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     names = unsupported_names(answer, seen.cells, question)
     unseen = unsupported_figures(answer, seen.cells, question) + names
     echoes = repeats_question(answer, question)
-    found_any = any(hit.get("source") in ("grep", "search", "ask_pages", "total_of") for hit in seen.hits)
+    found_any = any(hit.get("source") in ("grep", "search", "ask_pages", "total_of", "party_of") for hit in seen.hits)
     nothing_found = seen.searched_empty and not found_any
     if not seen.outputs or unseen or nothing_found or echoes:
         leads = new_names(list(seen.outputs)[-2:], question) if names or echoes else []  # a wrong figure needs no name

@@ -19,6 +19,7 @@ from rlm_desktop.engine.named_documents import other_sources_lines, reading_line
 from rlm_desktop.sandbox.categories import items_are_lines, listing_of, unwritten_categories
 from rlm_desktop.sandbox.date_bounds import date_bound, filter_code
 from rlm_desktop.sandbox.links import chain_start
+from rlm_desktop.sandbox.parties import PartyRequest, party_request
 from rlm_desktop.sandbox.relevance import question_only
 from rlm_desktop.sandbox.shares import numeric_columns
 from rlm_desktop.sandbox.totals import TotalRequest, about, phrase_amount, total_request
@@ -61,6 +62,8 @@ In the REPL:
   two per label written first, and prints them).
 - `total_of(pattern, documents)`: adds one amount of money per document (the first amount written
   after `pattern` in each), prints each with its document and page, and returns the total.
+- `party_of(term, documents)`: the party each document names as `term` where it defines its parties
+  (`Rydal Foods GmbH (the "Counterparty")`), as {document: name}, printed with document and page.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -251,8 +254,23 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     messages.append({"role": "user", "content": question_message(question, describe_context(context), program,
                                                                  share_hint(question, context),
                                                                  check_program(question, context),
-                                                                 None if program else total_program(question, context))})
+                                                                 None if program else total_program(question, context),
+                                                                 None if program else party_program(question, context))})
     return messages
+
+
+def party_program(question: str, context: Context) -> tuple[PartyRequest, str] | None:
+    """For "Which counterparties <do what the documents write>?": (what it asks, the block that finds the documents
+    that write it and prints the party each defines as that term)."""
+    asked = party_request(question_only(question) or question, [_text(item) for item in _items(context)])
+    if asked is None:
+        return None
+    program = ("```repl\n"
+               f"hits = grep(r\"{asked.pattern}\")\n"
+               "docs = sorted({h.document for h in hits})\n"
+               f"names = party_of({asked.term!r}, docs)\n"
+               "```")
+    return asked, program
 
 
 def total_program(question: str, context: Context) -> tuple[TotalRequest, int, str] | None:
@@ -389,7 +407,8 @@ def category_program(categories: Sequence[str], context: Context, question: str 
 
 def question_message(question: str, shape: str, category_program: str | None = None,
                      share_hint: str | None = None, check: tuple[str, str] | None = None,
-                     total: tuple[TotalRequest, int, str] | None = None) -> str:
+                     total: tuple[TotalRequest, int, str] | None = None,
+                     parties: tuple[PartyRequest, str] | None = None) -> str:
     """The first user turn of a question: the shape of ``context`` (never its text), then the question.
 
     The shape comes first so that everything before the question is the same for every question over
@@ -419,6 +438,15 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"block first; it picks those documents and adds the amount written after {asked.what!r} in each:\n"
                 f"{program}\n"
                 "Then answer with the total it printed, naming the documents. "
+                "Reply with one sentence and one ```repl block.")
+    if parties is not None:  # which parties do something: the documents that write it, and each one's party
+        asked, program = parties
+        return (f"{shape}\n\nNew question: {question}\n\n"
+                f"You have not seen the documents yet. Each document names its {asked.term} where it defines its "
+                f"parties, and the documents that answer the question write {asked.phrase!r}. Run this block first; it "
+                f"finds those documents and prints the party each defines as its {asked.term}:\n"
+                f"{program}\n"
+                "Then answer with every name it printed, each with its document. "
                 "Reply with one sentence and one ```repl block.")
     start = chain_start(question)
     if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule

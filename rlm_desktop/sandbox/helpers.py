@@ -16,6 +16,7 @@ from typing import Any, Callable
 from rlm_desktop.sandbox.bm25 import BM25Index
 from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
+from rlm_desktop.sandbox.parties import defined_party
 from rlm_desktop.sandbox.shares import row_share
 from rlm_desktop.sandbox.totals import phrase_amount, total_text
 from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
@@ -24,7 +25,8 @@ from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 MAX_SNIPPET_REPR = 160
 # The REPL's own functions (host functions such as llm_query come on top): a FINAL answer that
 # writes a call to one of them holds code, not an answer (engine/protocol.calls_in_answer).
-HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of", "total_of")
+HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of", "total_of",
+                "party_of")
 
 
 class Doc(str):
@@ -180,7 +182,8 @@ class ReplHelpers:
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         helpers = dict(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
                        ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
-                       table=self._table_fn(), share_of=self._share_fn(), total_of=self._total_fn())
+                       table=self._table_fn(), share_of=self._share_fn(), total_of=self._total_fn(),
+                       party_of=self._party_fn())
         funcs.update(helpers, SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(),
                      FINAL_VAR=self._final_var_fn(), Doc=Doc, Hit=Hit)
         return funcs
@@ -455,6 +458,38 @@ class ReplHelpers:
             total = sum(values)
             return int(total) if float(total).is_integer() else total
         return total_of
+
+    # --- party_of: the party each document defines as a term -------------------------
+    def _party_fn(self) -> Callable[..., dict[str, str]]:
+        def party_of(term: Any, documents: Any = None) -> dict[str, str]:
+            """The party each of ``documents`` (all when left out) defines as ``term`` where it names its parties
+            (`Rydal Foods GmbH (the "Counterparty")`), as {document name: party}; prints each with its document and
+            page, and the documents that define no such party."""
+            wanted = re.sub(r"^the\s+", "", re.sub(r"[\"'\u201c\u201d()]", "", plain_str(term)).strip(), flags=re.I)
+            if not wanted:
+                raise ValueError("party_of(term, documents): term is empty; give the defined term, e.g. "
+                                 "party_of('Counterparty', docs)")
+            sources = self._sources if documents is None else self._sources_of(documents)
+            if not sources:
+                raise ValueError("party_of(term, documents): documents is empty; an earlier step found no "
+                                 "document to read")
+            found: dict[str, str] = {}
+            lines, missing = [], []
+            for source in sources:
+                party = defined_party(source.text, wanted)
+                if party is None:
+                    missing.append(source.name)
+                    continue
+                hit = self._hit(source, party.start, party.end, str.__getitem__(source.text, slice(party.start, party.end)),
+                                "party_of")
+                found[source.name] = party.name
+                lines.append(f"  {source.name} page {hit.page}: {party.name}")
+            out = [f"[party_of: the {wanted!r} of {len(sources)} documents; {len(found)} found]", *lines]
+            if missing:
+                out.append(f"  no {wanted!r} defined in: {', '.join(missing)}")
+            self._writer().write("\n".join(out) + "\n")
+            return found
+        return party_of
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:

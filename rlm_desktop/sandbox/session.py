@@ -29,7 +29,7 @@ from rlm_desktop.sandbox.worker import EXIT_CPU, EXIT_MEMORY, worker_main
 POLL_S = 0.05
 START_TIMEOUT_S = 120.0
 _RESERVED = frozenset({"context", "FINAL", "FINAL_VAR", "grep", "chunk", "cite", "SHOW_VARS", "print", "Doc", "Hit", "table",
-                        "ask", "share_of", "total_of"})
+                        "ask", "share_of", "total_of", "party_of"})
 _LOST = ("The sandbox was restarted: `context` and the helpers are back, but variables from earlier cells are "
          "lost; recompute what you still need, in smaller steps.")
 _RESTARTED = "The sandbox was restarted with `context` and the helpers. "

@@ -254,3 +254,20 @@ def test_a_total_over_documents_of_a_kind_gets_the_block_that_adds_one_amount_pe
     assert "total_of(" not in first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
     unpriced = first_messages(question.replace("annual fee", "notice period"), docs, system_prompt())[-1]["content"]
     assert "total_of(" not in unpriced and "Start by searching" in unpriced
+
+
+def test_a_which_parties_question_gets_the_block_that_finds_the_documents_and_their_defined_parties():
+    def agreement(name: str, party: str, clause: str) -> Document:
+        return Document(name, f'This Agreement is made between Kenmare Textiles plc (the "Company") and {party} '
+                              f'(the "Counterparty").\n\n7. {clause}')
+    docs = [agreement("009_rydal.md", "Rydal Foods GmbH", "The Counterparty may terminate if the Company undergoes a "
+                                                          "change of control."),
+            agreement("010_orwell.md", "Orwell Foods Ltd", "Neither party may assign this Agreement.")]
+    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
+                "List their names.")
+    last = first_messages(question, docs, system_prompt())[-1]["content"]
+    assert "the documents that answer the question write 'company undergoes a change of control'" in last
+    assert ('hits = grep(r"company\\s+undergoes\\s+a\\s+change\\s+of\\s+control")\n'
+            "docs = sorted({h.document for h in hits})\nnames = party_of('Counterparty', docs)") in last
+    assert "party_of(" not in first_messages("Who is the counterparty of 009_rydal.md?", docs,
+                                             system_prompt())[-1]["content"].split("New question:")[1]

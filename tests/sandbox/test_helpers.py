@@ -426,3 +426,25 @@ def test_total_of_refuses_to_add_amounts_in_two_currencies() -> None:
         result = session.run("total_of('annual fee')")
     assert "the amounts are in EUR, GBP, which cannot be added" in (result.error or "")
     assert "  b.md page 1: GBP 20,000" in result.output
+
+
+def test_party_of_prints_and_returns_the_party_each_document_defines_as_the_term() -> None:
+    documents = [
+        Document.from_pages("009_licence_agreement_rydal.md", [
+            'LICENCE AGREEMENT\n\nThis Licence Agreement is made between Kenmare Textiles plc (the "Company") and Rydal '
+            'Foods GmbH (the "Counterparty").', "7. Change of control. The Counterparty may terminate."]),
+        Document("warehouse_lease.md", "The warehouse is let to the Company."),
+    ]
+    with SandboxSession(documents) as session:
+        result = session.run("names = party_of('Counterparty', sorted({h.document for h in grep('change of control')}))\n"
+                             "print(names)\nparty_of('the \"Counterparty\"')")
+        empty = session.run("party_of('Counterparty', [])")
+    assert result.error is None, result.error
+    lines = result.output.splitlines()
+    assert lines[:3] == ["[party_of: the 'Counterparty' of 1 documents; 1 found]",
+                         "  009_licence_agreement_rydal.md page 1: Rydal Foods GmbH",
+                         "{'009_licence_agreement_rydal.md': 'Rydal Foods GmbH'}"]
+    assert "  no 'Counterparty' defined in: warehouse_lease.md" in lines
+    assert [(h["page"], h["snippet"], h["source"]) for h in result.hits if h["source"] == "party_of"][0] == (
+        1, 'Rydal Foods GmbH (the "Counterparty")', "party_of")
+    assert "documents is empty" in (empty.error or "")
