@@ -60,10 +60,12 @@ In the REPL:
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them (given none, it has
   two per label written first, and prints them).
-- `total_of(pattern, documents)`: adds one amount of money per document (the first amount written
-  after `pattern` in each), prints each with its document and page, and returns the total.
-- `party_of(term, documents)`: the party each document names as `term` where it defines its parties
-  (`Rydal Foods GmbH (the "Counterparty")`), as {document: name}, printed with document and page.
+- `total_of(pattern, kind=None)`: adds one amount of money per document (the first amount written
+  after `pattern` in each document whose name or opening says `kind`), prints each with its
+  document and page, and returns the total.
+- `party_of(term, where=None)`: the party each document that matches the regex `where` names as
+  `term` where it defines its parties (`Rydal Foods GmbH (the "Counterparty")`), as
+  {document: name}, printed with document and page.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -266,9 +268,7 @@ def party_program(question: str, context: Context) -> tuple[PartyRequest, str] |
     if asked is None:
         return None
     program = ("```repl\n"
-               f"hits = grep(r\"{asked.pattern}\")\n"
-               "docs = sorted({h.document for h in hits})\n"
-               f"names = party_of({asked.term!r}, docs)\n"
+               f"names = party_of({asked.term!r}, where=r\"{asked.pattern}\")\n"
                "```")
     return asked, program
 
@@ -284,9 +284,7 @@ def total_program(question: str, context: Context) -> tuple[TotalRequest, int, s
     if len(chosen) < 2 or 2 * sum(phrase_amount(item.text, pattern) is not None for item in chosen) < len(chosen):
         return None
     program = ("```repl\n"
-               f"docs = [d for d in context if {asked.where.casefold()!r} in (d.name.replace('_', ' ').replace('-', ' ') "
-               "+ ' ' + ' '.join(d[:300].split())).lower()]\n"
-               f"total = total_of(r{asked.what!r}, docs)\n"
+               f"total = total_of(r{asked.what!r}, kind={asked.where.casefold()!r})\n"
                "```")
     return asked, len(chosen), program
 
@@ -435,7 +433,7 @@ def question_message(question: str, shape: str, category_program: str | None = N
         return (f"{shape}\n\nNew question: {question}\n\n"
                 f"You have not seen the documents yet. The answer adds one amount from each of the {count} documents "
                 f"whose name or opening says {asked.where!r}; adding figures by eye loses and mixes them up. Run this "
-                f"block first; it picks those documents and adds the amount written after {asked.what!r} in each:\n"
+                f"line first; it picks those documents and adds the amount written after {asked.what!r} in each:\n"
                 f"{program}\n"
                 "Then answer with the total it printed, naming the documents. "
                 "Reply with one sentence and one ```repl block.")
@@ -443,7 +441,7 @@ def question_message(question: str, shape: str, category_program: str | None = N
         asked, program = parties
         return (f"{shape}\n\nNew question: {question}\n\n"
                 f"You have not seen the documents yet. Each document names its {asked.term} where it defines its "
-                f"parties, and the documents that answer the question write {asked.phrase!r}. Run this block first; it "
+                f"parties, and the documents that answer the question write {asked.phrase!r}. Run this line first; it "
                 f"finds those documents and prints the party each defines as its {asked.term}:\n"
                 f"{program}\n"
                 "Then answer with every name it printed, each with its document. "

@@ -18,7 +18,7 @@ from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
 from rlm_desktop.sandbox.parties import defined_party
 from rlm_desktop.sandbox.shares import row_share
-from rlm_desktop.sandbox.totals import phrase_amount, total_text
+from rlm_desktop.sandbox.totals import about, phrase_amount, singular, total_text
 from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
@@ -416,10 +416,11 @@ class ReplHelpers:
 
     # --- total_of: one amount per document, added in code ---------------------------
     def _total_fn(self) -> Callable[..., float]:
-        def total_of(pattern: Any, documents: Any = None) -> float:
-            """Adds one amount of money per document: in each of ``documents`` (all when left out), the first
-            amount written after a match of ``pattern`` (a regex, case-insensitive) in the same sentence. Prints
-            each amount with its document and page, the documents without one, and the total; returns the total."""
+        def total_of(pattern: Any, documents: Any = None, kind: Any = None) -> float:
+            """Adds one amount of money per document: in each of ``documents`` (all when left out; only those whose
+            name or opening says ``kind``, such as 'licence agreement', when given), the first amount written after
+            a match of ``pattern`` (a regex, case-insensitive) in the same sentence. Prints each amount with its
+            document and page, the documents without one, and the total; returns the total."""
             text = plain_str(pattern).strip()
             if not text:
                 raise ValueError("total_of(pattern, documents): pattern is empty; give the words of what to add, "
@@ -428,10 +429,7 @@ class ReplHelpers:
                 regex = re.compile(text, re.IGNORECASE)
             except re.error:
                 regex = re.compile(re.escape(text), re.IGNORECASE)
-            sources = self._sources if documents is None else self._sources_of(documents)
-            if not sources:
-                raise ValueError("total_of(pattern, documents): documents is empty; an earlier step found no "
-                                 "document to add over")
+            sources, scope = self._documents_of_kind(documents, kind, "total_of")
             lines, missing, values, currencies = [], [], [], set()
             for source in sources:
                 found = phrase_amount(source.text, regex)
@@ -445,7 +443,7 @@ class ReplHelpers:
                 lines.append(f"  {source.name} page {hit.page}: {amount.text}")
                 values.append(amount.value)
                 currencies.add(amount.currency)
-            out = [f"[total_of: {text!r} in {len(sources)} documents; {len(values)} amounts]", *lines]
+            out = [f"[total_of: {text!r} in {scope}; {len(values)} amounts]", *lines]
             if missing:
                 out.append(f"  no amount after {text!r} in: {', '.join(missing)}")
             if len(currencies) > 1:
@@ -461,18 +459,15 @@ class ReplHelpers:
 
     # --- party_of: the party each document defines as a term -------------------------
     def _party_fn(self) -> Callable[..., dict[str, str]]:
-        def party_of(term: Any, documents: Any = None) -> dict[str, str]:
-            """The party each of ``documents`` (all when left out) defines as ``term`` where it names its parties
-            (`Rydal Foods GmbH (the "Counterparty")`), as {document name: party}; prints each with its document and
-            page, and the documents that define no such party."""
+        def party_of(term: Any, documents: Any = None, where: Any = None) -> dict[str, str]:
+            """The party each of ``documents`` (all when left out; only those that match the regex ``where``, when
+            given) defines as ``term`` where it names its parties (`Rydal Foods GmbH (the "Counterparty")`), as
+            {document name: party}; prints each with its document and page, and the documents that define none."""
             wanted = re.sub(r"^the\s+", "", re.sub(r"[\"'\u201c\u201d()]", "", plain_str(term)).strip(), flags=re.I)
             if not wanted:
                 raise ValueError("party_of(term, documents): term is empty; give the defined term, e.g. "
                                  "party_of('Counterparty', docs)")
-            sources = self._sources if documents is None else self._sources_of(documents)
-            if not sources:
-                raise ValueError("party_of(term, documents): documents is empty; an earlier step found no "
-                                 "document to read")
+            sources, scope = self._documents_matching(documents, where, "party_of")
             found: dict[str, str] = {}
             lines, missing = [], []
             for source in sources:
@@ -484,12 +479,46 @@ class ReplHelpers:
                                 "party_of")
                 found[source.name] = party.name
                 lines.append(f"  {source.name} page {hit.page}: {party.name}")
-            out = [f"[party_of: the {wanted!r} of {len(sources)} documents; {len(found)} found]", *lines]
+            out = [f"[party_of: the {wanted!r} of {scope}; {len(found)} found]", *lines]
             if missing:
                 out.append(f"  no {wanted!r} defined in: {', '.join(missing)}")
             self._writer().write("\n".join(out) + "\n")
             return found
         return party_of
+
+    def _documents_of_kind(self, documents: Any, kind: Any, caller: str) -> tuple[list[Source], str]:
+        """The sources of ``documents`` (all when None) whose name or opening says ``kind`` (all when None), and
+        how the output names them."""
+        sources = self._given_sources(documents, caller)
+        if kind is None:
+            return sources, f"{len(sources)} documents"
+        phrase = " ".join(plain_str(kind).split())
+        chosen = [s for s in sources if about(s.name, s.text, phrase) or about(s.name, s.text, singular(phrase))]
+        if not chosen:
+            raise ValueError(f"{caller}(kind={phrase!r}): no document's name or opening says {phrase!r}")
+        return chosen, f"the {len(chosen)} documents whose name or opening says {phrase!r}"
+
+    def _documents_matching(self, documents: Any, where: Any, caller: str) -> tuple[list[Source], str]:
+        """The sources of ``documents`` (all when None) that match the regex ``where`` (all when None), and how the
+        output names them."""
+        sources = self._given_sources(documents, caller)
+        if where is None:
+            return sources, f"{len(sources)} documents"
+        text = plain_str(where)
+        try:
+            regex = re.compile(text, re.IGNORECASE)
+        except re.error:
+            regex = re.compile(re.escape(text), re.IGNORECASE)
+        chosen = [s for s in sources if regex.search(s.text)]
+        if not chosen:
+            raise ValueError(f"{caller}(where=r\"{text}\"): no document matches it")
+        return chosen, f"the {len(chosen)} documents that match r\"{text}\""
+
+    def _given_sources(self, documents: Any, caller: str) -> list[Source]:
+        sources = self._sources if documents is None else self._sources_of(documents)
+        if not sources:
+            raise ValueError(f"{caller}(): documents is empty; an earlier step found no document to read")
+        return sources
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:

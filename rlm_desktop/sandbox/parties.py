@@ -14,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rlm_desktop.sandbox.totals import singular
+
 _BOUNDARY = re.compile(r"\bbetween\s+|\)\s*,?\s*(?:and\s+)?|[;:\n]\s*|\.\s+(?=[A-Z(])|\band\s+(?=[A-Z])",
                        re.IGNORECASE)
 _LOOK_BACK = 120
@@ -49,24 +51,12 @@ def defined_party(text: str, term: str) -> Party | None:
 def defined_term(texts: Sequence[str], noun: str) -> str | None:
     """The term, as the documents write it, that at least two of ``texts`` define and that ``noun`` names
     ("counterparties" -> "Counterparty"); None when fewer than two define it."""
-    pattern = definition_pattern(_singular(noun))
+    pattern = definition_pattern(singular(noun))
     spelled = [m.group(0) for text in texts for m in [pattern.search(text)] if m]
     if len(spelled) < 2:
         return None
     inner = re.search(r"[\"\u201c](.+)[\"\u201d]", spelled[0])
     return inner.group(1) if inner else None
-
-
-def _singular(noun: str) -> str:
-    words = noun.split()
-    last = words[-1]
-    if last.lower().endswith("ies") and len(last) > 4:
-        last = last[:-3] + "y"
-    elif last.lower().endswith(("sses", "xes", "ches", "shes")):
-        last = last[:-2]
-    elif last.lower().endswith("s") and not last.lower().endswith("ss") and len(last) > 3:
-        last = last[:-1]
-    return " ".join([*words[:-1], last])
 
 
 _WHICH = re.compile(r"^\s*(?:which|what|list(?:\s+all)?(?:\s+the)?|name(?:\s+all)?(?:\s+the)?)\s+"
@@ -108,7 +98,7 @@ def party_request(question: str, texts: Sequence[str]) -> PartyRequest | None:
     term = defined_term(texts, " ".join(nouns)) or (defined_term(texts, nouns[0]) if len(nouns) > 1 else None)
     if term is None:
         return None
-    rest = match.group("rest") if term.casefold() == _singular(" ".join(nouns)).casefold() else \
+    rest = match.group("rest") if term.casefold() == singular(" ".join(nouns)).casefold() else \
         " ".join(nouns[1:]) + " " + match.group("rest")
     phrase = _longest_written_run(re.findall(r"[A-Za-z0-9']+", rest), texts)
     return PartyRequest(term, phrase) if phrase else None

@@ -97,12 +97,18 @@ def total_request(question: str) -> TotalRequest | None:
     words = where.split()
     if not words or not what:
         return None
-    words[-1] = _singular(words[-1])
+    words[-1] = singular(words[-1])
     return TotalRequest(what, " ".join(words))
 
 
-def _singular(word: str) -> str:
-    """"agreements" -> "agreement", "leases" -> "lease", "policies" -> "policy"; other words as they are."""
+def singular(text: str) -> str:
+    """The last word of ``text`` in the singular: "agreements" -> "agreement", "leases" -> "lease", "policies" ->
+    "policy"; other words as they are."""
+    head, _, word = text.rpartition(" ")
+    return f"{head} {_singular_word(word)}" if head else _singular_word(word)
+
+
+def _singular_word(word: str) -> str:
     lower = word.lower()
     if lower.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"

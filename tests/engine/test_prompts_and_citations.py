@@ -248,8 +248,7 @@ def test_a_total_over_documents_of_a_kind_gets_the_block_that_adds_one_amount_pe
     question = "What is the total annual fee payable under all Licence Agreements, in EUR?"
     last = first_messages(question, docs, system_prompt())[-1]["content"]
     assert "adds one amount from each of the 2 documents whose name or opening says 'Licence Agreement'" in last
-    assert ("docs = [d for d in context if 'licence agreement' in (d.name.replace('_', ' ').replace('-', ' ') + ' ' + "
-            "' '.join(d[:300].split())).lower()]\ntotal = total_of(r'annual fee', docs)") in last
+    assert "```repl\ntotal = total_of(r'annual fee', kind='licence agreement')\n```" in last
     # no block where fewer than two documents are of the kind, or where they write no amount after the phrase
     assert "total_of(" not in first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
     unpriced = first_messages(question.replace("annual fee", "notice period"), docs, system_prompt())[-1]["content"]
@@ -267,7 +266,7 @@ def test_a_which_parties_question_gets_the_block_that_finds_the_documents_and_th
                 "List their names.")
     last = first_messages(question, docs, system_prompt())[-1]["content"]
     assert "the documents that answer the question write 'company undergoes a change of control'" in last
-    assert ('hits = grep(r"company\\s+undergoes\\s+a\\s+change\\s+of\\s+control")\n'
-            "docs = sorted({h.document for h in hits})\nnames = party_of('Counterparty', docs)") in last
+    assert ("```repl\nnames = party_of('Counterparty', where=r\"company\\s+undergoes\\s+a\\s+change\\s+of\\s+control\")"
+            "\n```") in last
     assert "party_of(" not in first_messages("Who is the counterparty of 009_rydal.md?", docs,
                                              system_prompt())[-1]["content"].split("New question:")[1]

@@ -58,3 +58,21 @@ def test_a_three_link_chain_through_ask_with_hard_negatives(pair):
     assert multihop.score(instance, result.answer) == 1.0, (instance.question, instance.answer, result.answer)
     assert result.sub_calls >= 3  # one reading of the sentences per link
 
+
+
+def test_a_total_over_the_agreements_of_one_kind_is_added_in_code_and_cited(pair):
+    instance = dataroom.generate_kind(24 * 1024, 3, "sum")
+    assert instance.meta["count"] >= 2
+    result = run(pair, instance)
+    assert result.stopped_by is None, result.answer
+    assert dataroom.score(instance, result.answer) == 1.0, (instance.question, instance.answer, result.answer)
+    kind = instance.meta["agreement_type"].lower().replace(" ", "_")
+    assert sum(kind in c.document for c in result.citations) >= 2, [c.label() for c in result.citations]
+
+
+def test_the_counterparties_with_a_change_of_control_right_are_listed_from_their_definitions(pair):
+    instance = dataroom.generate_kind(24 * 1024, 3, "list")
+    assert len(instance.meta["names"]) >= 2
+    result = run(pair, instance)
+    assert result.stopped_by is None, result.answer
+    assert dataroom.score(instance, result.answer) == 1.0, (instance.answer, result.answer)

@@ -401,13 +401,14 @@ def test_total_of_adds_one_amount_per_document_and_cites_each() -> None:
         Document("004_licence_agreement_rydal.md", "LICENCE AGREEMENT\n\nNo fee is payable."),
     ]
     with SandboxSession(documents) as session:
-        result = session.run("docs = [d for d in context if 'licence' in d.name]\n"
-                             "total = total_of(r'annual fee', docs)\nprint(total)")
+        result = session.run("total = total_of(r'annual fee', kind='Licence Agreements')\nprint(total)")
+        listed = session.run("total_of('annual fee', [d for d in context if 'licence' in d.name])")
+        unknown = session.run("total_of('annual fee', kind='office lease')")
         mixed = session.run("total_of('annual fee', context[:1] + [context[2]])")
         empty = session.run("total_of('annual fee', [])")
     assert result.error is None, result.error
     assert result.output.splitlines() == [
-        "[total_of: 'annual fee' in 3 documents; 2 amounts]",
+        "[total_of: 'annual fee' in the 3 documents whose name or opening says 'Licence Agreements'; 2 amounts]",
         "  001_licence_agreement_alder.md page 2: EUR 113,000",
         "  002_licence_agreement_quarry.md page 1: EUR 214,000",
         "  no amount after 'annual fee' in: 004_licence_agreement_rydal.md",
@@ -418,6 +419,8 @@ def test_total_of_adds_one_amount_per_document_and_cites_each() -> None:
     assert "EUR 113,000" in result.hits[0]["snippet"]
     assert mixed.error is None and mixed.output.splitlines()[-2:] == ["  total: EUR 1,112,000", "1112000"]
     assert "documents is empty" in (empty.error or "")
+    assert listed.output.startswith("[total_of: 'annual fee' in 3 documents; 2 amounts]")
+    assert "no document's name or opening says 'office lease'" in (unknown.error or "")
 
 
 def test_total_of_refuses_to_add_amounts_in_two_currencies() -> None:
@@ -436,15 +439,19 @@ def test_party_of_prints_and_returns_the_party_each_document_defines_as_the_term
         Document("warehouse_lease.md", "The warehouse is let to the Company."),
     ]
     with SandboxSession(documents) as session:
-        result = session.run("names = party_of('Counterparty', sorted({h.document for h in grep('change of control')}))\n"
+        result = session.run("names = party_of('Counterparty', where=r'change\\s+of\\s+control')\n"
                              "print(names)\nparty_of('the \"Counterparty\"')")
+        listed = session.run("party_of('Counterparty', sorted({h.document for h in grep('change of control')}))")
+        unmatched = session.run("party_of('Counterparty', where='escrow')")
         empty = session.run("party_of('Counterparty', [])")
     assert result.error is None, result.error
     lines = result.output.splitlines()
-    assert lines[:3] == ["[party_of: the 'Counterparty' of 1 documents; 1 found]",
+    assert lines[:3] == ["[party_of: the 'Counterparty' of the 1 documents that match r\"change\\s+of\\s+control\"; 1 found]",
                          "  009_licence_agreement_rydal.md page 1: Rydal Foods GmbH",
                          "{'009_licence_agreement_rydal.md': 'Rydal Foods GmbH'}"]
     assert "  no 'Counterparty' defined in: warehouse_lease.md" in lines
     assert [(h["page"], h["snippet"], h["source"]) for h in result.hits if h["source"] == "party_of"][0] == (
         1, 'Rydal Foods GmbH (the "Counterparty")', "party_of")
     assert "documents is empty" in (empty.error or "")
+    assert listed.output.startswith("[party_of: the 'Counterparty' of 1 documents; 1 found]")
+    assert 'party_of(where=r"escrow"): no document matches it' in (unmatched.error or "")
