@@ -3,7 +3,8 @@
 Explicit ``cite()`` calls come first: the model said what its answer rests on.
 Without them, the grep/search hits whose snippets share the answer's salient
 terms (numbers, names, rare words) are cited, best supported first; when some hits
-hold a figure of the answer (an amount, a date), only those are cited.
+hold a figure of the answer (an amount, a date), only those are cited. A total that
+``total_of()`` printed cites every amount it added.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def choose_citations(hits: Iterable[dict], answer: str, limit: int = _MAX_CITATI
     explicit = [h for h in hits if _is_explicit(h)]
     if explicit:
         return _dedupe((_citation(h) for h in explicit), limit)
+    added = _added_up(hits, answer)
+    if added:  # a total the answer gives rests on every amount that was added to make it
+        return _dedupe((_citation(h) for h in added), max(limit, len(added)))
     terms = _terms(answer)
     if not terms:
         return []
@@ -42,6 +46,12 @@ def choose_citations(hits: Iterable[dict], answer: str, limit: int = _MAX_CITATI
         scored = [item for item in scored if item[3]]
     scored.sort(key=lambda item: (item[0], item[1]))
     return _dedupe((_citation(h) for _, _, h, _ in scored), limit)
+
+
+def _added_up(hits: list[dict], answer: str) -> list[dict]:
+    """The hits of the amounts whose total (a ``total_of()`` call's, on each of its hits) the answer gives."""
+    figures = {re.sub(r"[,.]", "", t) for t in _TERM.findall(answer) if t[0].isdigit()}
+    return [h for h in hits if h.get("total") and re.sub(r"[,.]", "", str(h["total"])) in figures]
 
 
 def _is_explicit(hit: dict) -> bool:

@@ -430,7 +430,7 @@ class ReplHelpers:
             except re.error:
                 regex = re.compile(re.escape(text), re.IGNORECASE)
             sources, scope = self._documents_of_kind(documents, kind, "total_of")
-            lines, missing, values, currencies = [], [], [], set()
+            lines, missing, values, currencies, hits = [], [], [], set(), []
             for source in sources:
                 found = phrase_amount(source.text, regex)
                 if found is None:
@@ -438,11 +438,14 @@ class ReplHelpers:
                     continue
                 match, amount = found
                 lo, hi = _word_bounds(source.text, max(0, match.start() - 60), amount.end + 40)
-                hit = self._hit(source, match.start(), amount.end, str.__getitem__(source.text, slice(lo, hi)),
-                                "total_of")
+                hit = Hit(source.name, page_at(source.page_starts, match.start()), match.start(), amount.end,
+                          str.__getitem__(source.text, slice(lo, hi)), source.doc_id)
+                hits.append(hit)
                 lines.append(f"  {source.name} page {hit.page}: {amount.text}")
                 values.append(amount.value)
                 currencies.add(amount.currency)
+            for hit in hits:  # each names the total it went into, so that an answer giving the total cites them all
+                self._on_hit({**hit.to_dict("total_of"), "total": total_text(values)})
             out = [f"[total_of: {text!r} in {scope}; {len(values)} amounts]", *lines]
             if missing:
                 out.append(f"  no amount after {text!r} in: {', '.join(missing)}")

@@ -270,3 +270,12 @@ def test_a_which_parties_question_gets_the_block_that_finds_the_documents_and_th
             "\n```") in last
     assert "party_of(" not in first_messages("Who is the counterparty of 009_rydal.md?", docs,
                                              system_prompt())[-1]["content"].split("New question:")[1]
+
+
+def test_a_total_that_total_of_printed_cites_every_amount_it_added():
+    hits = [{"document": f"00{i}_licence.md", "page": 1, "snippet": f"an annual fee of EUR {fee}", "source": "total_of",
+             "total": "327,000"} for i, fee in ((1, "113,000"), (2, "214,000"))]
+    hits.append({"document": "spa.md", "page": 2, "snippet": "EUR 327,000 is held back", "source": "grep"})
+    cited = choose_citations(hits, "The total annual fee is EUR 327,000.")
+    assert [c.document for c in cited] == ["001_licence.md", "002_licence.md"]
+    assert [c.document for c in choose_citations(hits, "EUR 113,000")] == ["001_licence.md"]
