@@ -26,7 +26,8 @@ from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_
                                           unsupported_figures, unsupported_names)
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
-                                               unseen_subject_note, unseen_subjects, wrong_comparisons)
+                                               unseen_subject_note, unseen_subjects, unshown_name_note,
+                                               unshown_question_names, wrong_comparisons)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
         note = ungrounded_final_note(unseen, len(seen.outputs), nothing_found=nothing_found, echoes_question=echoes,
                                      leads=leads)
         return Objection(note, "code", prompts.share_call(answer, unseen, seen.context))
+    unshown = unshown_question_names(question, seen.outputs)
+    if unshown:
+        return Objection(unshown_name_note(unshown), "code")
     if figure_only(answer, question):
         return Objection(figure_only_note(question), "again")
     if adds_in_writing(answer):
@@ -117,4 +121,6 @@ def unchecked_notes(answer: str, question: str, seen: Seen) -> str:
         notes.append(echo_answer_note())
     if read_not_computed(answer, question, seen.outputs, seen.texts):
         notes.append(not_computed_warning())
+    notes += [f"[Unchecked: nothing the model read mentions {name}.]"
+              for name in unshown_question_names(question, seen.outputs)]
     return "".join(f"\n\n{note}" for note in notes)

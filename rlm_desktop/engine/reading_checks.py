@@ -9,7 +9,9 @@ somewhere) lets through:
 - arithmetic written out instead of computed: "216,000 + 226,000 + 216,000 + ...", which a
   small model neither finishes nor adds up right;
 - a comparison the wrong way round: "EUR 4,850,000 ... is larger than ... EUR 6,000,000";
-- the wrong period: a question about 2024 answered from a sentence about 2023.
+- the wrong period: a question about 2024 answered from a sentence about 2023;
+- the wrong subject: "the effective date of the agreement with Thornbury Logistics GmbH" answered from
+  the first "agreement" hit, another party's lease, when no output has shown that name at all.
 
 Each gives the root a short note saying what the output shows; the loop refuses the FINAL
 (within the same cap as the grounding check). After a misread figure or comparison the root
@@ -123,6 +125,45 @@ def unseen_subjects(answer: str, outputs: Iterable[str], question: str) -> list[
         if any(w.lower() not in _AGGREGATE for w in missing):
             unseen.extend(w for w in missing if w not in unseen)
     return unseen
+
+
+_NAME_PART = r"[A-Z][\w&'\-]*(?:\.[A-Z]\.?)?\.?"
+_QUESTION_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:of|de|van|von|der|and|&)\s+)?{_NAME_PART})+")
+_SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)$")
+
+
+def question_names(question: str) -> list[str]:
+    """The names of two or more capitalised words that a question writes ("Thornbury Logistics GmbH",
+    "Licence Agreements"), its opening word aside."""
+    names = []
+    for match in _QUESTION_NAME.finditer(question):
+        words = match.group(0).split()
+        if _SENTENCE_START.search(question[:match.start()]):
+            words = words[1:]
+            while words and not words[0][0].isupper():
+                words = words[1:]
+        if len(words) >= 2:
+            names.append(" ".join(words))
+    return names
+
+
+def unshown_question_names(question: str, outputs: Iterable[str]) -> list[str]:
+    """The question's names (:func:`question_names`) that no output has shown, case and plurals aside: an
+    answer given then cannot come from a passage about them."""
+    shown = f" {_plain_words(' '.join(outputs))} "
+    return [name for name in question_names(question) if f" {_plain_words(name)} " not in shown]
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.findall(r"[\w&]+", text.lower()))
+
+
+def unshown_name_note(names: list[str]) -> str:
+    """What the root is told when it answers a question about a name that no output has shown."""
+    name = names[0]
+    return (f"FINAL refused: the question asks about {name}, but nothing printed so far mentions {name}, so "
+            f"the answer cannot come from a passage about it. Search for it first, e.g. "
+            f"grep(r\"{re.escape(name)}\"), and answer from the passage that names it.")
 
 
 def _root(word: str) -> str:

@@ -646,3 +646,15 @@ def test_an_answer_at_odds_with_itself_is_refused_once_more_after_the_cap():
     result = RLM(root, config=config(max_iterations=10)).run(question, docs)
     assert result.answer == "No. The escrow, EUR 4,850,000, is not larger than EUR 6,000,000."
     assert "your answer says EUR 4,850,000 is larger than EUR 6,000,000, which is false" in root.calls[-1][-1]["content"]
+
+
+def test_an_answer_about_a_name_no_output_has_shown_is_refused_until_the_name_is_searched():
+    docs = [Document("018_lease_loxley.md", 'This Lease is made on 8 January 2022 with Loxley Energy GmbH.'),
+            Document("024_supply_thornbury.md", 'This Agreement is made on 7 April 2022 with Thornbury Logistics GmbH.')]
+    root = ScriptedModel([repl("print(grep('made on', context[0])[0].snippet)"), "FINAL(8 January 2022)",
+                          repl("print(grep('Thornbury Logistics')[0].snippet)"), "FINAL(7 April 2022)"])
+    result = RLM(root, config=config()).run("What is the effective date of the agreement with Thornbury Logistics "
+                                            "GmbH?", docs)
+    assert result.answer == "7 April 2022" and result.iterations == 4
+    assert ("the question asks about Thornbury Logistics GmbH, but nothing printed so far mentions Thornbury "
+            "Logistics GmbH") in root.calls[2][-1]["content"]

@@ -110,3 +110,21 @@ def test_a_figure_given_to_a_word_it_never_stands_near_but_belongs_to_another_as
     # a total the code computed stands near no word of the question: not judged
     total = "Yes. The minimum annual purchase is EUR 10,850,000."
     assert misread_figures(total, [OUTPUT, "10850000\n10,850,000"], QUESTION) == []
+
+
+def test_the_names_a_question_writes_are_found_and_checked_against_the_output() -> None:
+    from rlm_desktop.engine.reading_checks import question_names, unshown_question_names
+
+    question = "What is the effective date of the agreement with Thornbury Logistics GmbH?"
+    assert question_names(question) == ["Thornbury Logistics GmbH"]
+    assert question_names("What is the total annual fee payable under all Licence Agreements, in EUR?") == \
+        ["Licence Agreements"]
+    assert question_names("Who founded Holm & Co and Nordic Mills?") == ["Holm & Co and Nordic Mills"]
+    assert question_names("What is the escrow amount agreed with the buyer?") == []
+    assert question_names("Which Agreement is the oldest?") == []  # the opening word is no name
+    lease = "018_office_lease_loxley.md 1 made on 8 January 2022 between Galloway Systems plc and Loxley Energy GmbH"
+    assert unshown_question_names(question, [lease]) == ["Thornbury Logistics GmbH"]
+    assert unshown_question_names(question, [lease, "... and THORNBURY LOGISTICS  GmbH (the Counterparty)"]) == []
+    # plurals aside: "Licence Agreements" is shown by "licence agreement"
+    assert unshown_question_names("Sum the fees under all Licence Agreements.",
+                                  ["[total_of: 'fee' in the 3 documents whose name says 'licence agreement']"]) == []
