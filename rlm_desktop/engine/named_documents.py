@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from rlm_desktop.documents import Context, Document
+from rlm_desktop.sandbox.words import singular_word
 
 _LETTERS = re.compile(r"[a-z]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
@@ -30,15 +31,11 @@ MAX_NAMED = 2       # a question that seems to name more is naming kinds of docu
 MAX_KEYS = 4
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
-
-
 def name_words(name: str) -> list[str]:
     """The words of a document's file name, lower case, in order, without its extension and numbers."""
     stem = name.rsplit("/", 1)[-1]
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
-    return [_singular(word) for word in _LETTERS.findall(stem.lower())]
+    return [singular_word(word) for word in _LETTERS.findall(stem.lower())]
 
 
 def _names(question_words: list[str], words: list[str]) -> bool:
@@ -59,7 +56,7 @@ def named_documents(question: str, context: Context) -> list[tuple[int, Document
     """(index in ``context``, document) of each document the question names by its file name."""
     if isinstance(context, str):
         return []
-    question_words = [_singular(word) for word in _LETTERS.findall(question.lower())]
+    question_words = [singular_word(word) for word in _LETTERS.findall(question.lower())]
     named = [(index, item) for index, item in enumerate(context)
              if isinstance(item, Document) and _names(question_words, name_words(item.name))]
     return named if len(named) <= MAX_NAMED else []
@@ -74,7 +71,7 @@ def key_words(question: str, document: Document) -> list[str]:
         lowered = word.lower().strip("'-")
         if lowered.endswith("'s"):
             lowered, word = lowered[:-2], word[:-2]
-        if len(lowered) < 4 or lowered in _NOT_KEY or _singular(lowered) in own or word in words:
+        if len(lowered) < 4 or lowered in _NOT_KEY or singular_word(lowered) in own or word in words:
             continue
         if lowered in text:
             words.append(word)
@@ -98,7 +95,7 @@ def other_sources_lines(question: str, document: Document) -> str:
     """The search of the other documents for the question's key words (the second source of a check)."""
     own = set(name_words(document.name))
     words = [word for word in _WORD.findall(question) if len(word) >= 4 and word.lower() not in _NOT_KEY
-             and _singular(word.lower()) not in own]
+             and singular_word(word.lower()) not in own]
     query = " ".join(dict.fromkeys(word.removesuffix("'s") for word in words))
     return (f"for h in search({query!r}, k=6):\n    if h.document != {document.name!r}:\n"
             "        print(h.document, h.page, h.snippet)")

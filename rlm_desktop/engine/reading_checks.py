@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rlm_desktop.engine.grounding import without_source_notes
+from rlm_desktop.sandbox.words import singular_word
 
 _FIGURE = re.compile(r"\d[\d,.']*\d")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -155,7 +156,7 @@ def unshown_question_names(question: str, outputs: Iterable[str]) -> list[str]:
 
 
 def _plain_words(text: str) -> str:
-    return " ".join(w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.findall(r"[\w&]+", text.lower()))
+    return " ".join(singular_word(word) for word in re.findall(r"[\w&]+", text.lower()))
 
 
 def unshown_name_note(names: list[str]) -> str:

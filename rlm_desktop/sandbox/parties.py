@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rlm_desktop.sandbox.totals import singular
+from rlm_desktop.sandbox.words import singular
 
 _BOUNDARY = re.compile(r"\bbetween\s+|\)\s*,?\s*(?:and\s+)?|[;:\n]\s*|\.\s+(?=[A-Z(])|\band\s+(?=[A-Z])",
                        re.IGNORECASE)

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rlm_desktop.sandbox.words import singular
+
 _CURRENCY = r"EUR|GBP|USD|NOK|SEK|DKK|CHF|JPY|CAD|AUD|\u20ac|\u00a3|\$"
 _NUMBER = r"\d{1,3}(?:[,'\u00a0]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"million|billion|thousand|bn|m|k"
@@ -99,24 +101,6 @@ def total_request(question: str) -> TotalRequest | None:
         return None
     words[-1] = singular(words[-1])
     return TotalRequest(what, " ".join(words))
-
-
-def singular(text: str) -> str:
-    """The last word of ``text`` in the singular: "agreements" -> "agreement", "leases" -> "lease", "policies" ->
-    "policy"; other words as they are."""
-    head, _, word = text.rpartition(" ")
-    return f"{head} {_singular_word(word)}" if head else _singular_word(word)
-
-
-def _singular_word(word: str) -> str:
-    lower = word.lower()
-    if lower.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if lower.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    if lower.endswith("s") and not lower.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 def about(name: str, text: str, phrase: str, head_chars: int = 300) -> bool:
