@@ -60,12 +60,6 @@ In the REPL:
   `labels` (a list of category names) and returns one label per text, in order. Give it a few
   `(text, label)` examples, one per label: it is far more accurate with them (given none, it has
   two per label written first, and prints them).
-- `total_of(pattern, kind=None)`: adds one amount of money per document (the first amount written
-  after `pattern` in each document whose name or opening says `kind`), prints each with its
-  document and page, and returns the total.
-- `party_of(term, where=None)`: the party each document that matches the regex `where` names as
-  `term` where it defines its parties (`Rydal Foods GmbH (the "Counterparty")`), as
-  {document: name}, printed with document and page.
 - `cite(hit)`: record the hit your answer rests on.
 - `SHOW_VARS()`: list your variables. `FINAL_VAR(name)`: answer with the variable called name.
 
@@ -82,6 +76,10 @@ Rules:
 - Answer only from text you have printed, and cite it. Answer in the language of the question.
 - These modules are imported already, and no others can be: re, json, math, statistics,
   collections, itertools, functools, string, textwrap, datetime, csv.'''
+
+# total_of() and party_of() are not listed above: the first message of a question they serve gives the one
+# call to run (total_program, party_program). Listed here as two more lines, they changed the 1.5B's first
+# search on the sample room's change-of-control question, which then lost its answer (session 13).
 
 # Worked exchanges, given as real conversation turns before the user's question: small models
 # copy the form of what they have just seen far better than they follow a description of it.
