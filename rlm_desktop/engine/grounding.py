@@ -12,7 +12,9 @@ by code (FINAL inside a cell, FINAL_VAR) are not checked: the code is their evid
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterable, Sequence
 
 from rlm_desktop.sandbox.relevance import question_only
@@ -86,10 +88,12 @@ def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: s
     """The capitalised words of ``answer`` (names, places) that no output showed and the question lacks.
 
     Case is ignored: a name printed as "KESTREL" or inside a longer word shows it. A name the code
-    searched for counts too (``grep(r"germany")`` then "governed by the laws of Germany").
+    searched for counts too (``grep(r"germany")`` then "governed by the laws of Germany"); one the code only
+    wrote in a comment does not (``print(town)  # Output: New York``, then "New York").
     """
     answer = without_source_notes(answer)
-    seen = " ".join(code + "\n" + output for code, output in cells).lower() + " " + question.lower()
+    seen = " ".join(code_without_comments(code) + "\n" + output for code, output in cells).lower() + " " + \
+        question.lower()
     missing: list[str] = []
     for match in _NAME.finditer(answer):
         word = re.sub(r"['\u2019]s$", "", match.group(0))
@@ -98,6 +102,20 @@ def unsupported_names(answer: str, cells: Iterable[tuple[str, str]], question: s
         if word.lower() not in seen:
             missing.append(word)
     return missing
+
+
+def code_without_comments(code: str) -> str:
+    """``code`` less its comments (a ``#`` outside a string, to the end of the line)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return re.sub(r"(^|\s)#[^\n]*", r"\1", code)
+    lines = code.splitlines(keepends=True)
+    for token in reversed([t for t in tokens if t.type == tokenize.COMMENT]):
+        row, col = token.start
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + line[col + len(token.string):]
+    return "".join(lines)
 
 
 def repeats_question(answer: str, question: str) -> bool:

@@ -279,3 +279,14 @@ def test_a_total_that_total_of_printed_cites_every_amount_it_added():
     cited = choose_citations(hits, "The total annual fee is EUR 327,000.")
     assert [c.document for c in cited] == ["001_licence.md", "002_licence.md"]
     assert [c.document for c in choose_citations(hits, "EUR 113,000")] == ["001_licence.md"]
+
+
+def test_a_name_the_code_only_wrote_in_a_comment_is_not_shown():
+    from rlm_desktop.engine.grounding import code_without_comments, unsupported_names
+
+    cells = [('town = ask("Where was the founder born?", "Dencor")\nprint(town)  # Output: New York',
+              "[ask: the sentences that mention 'Dencor' do not answer it]")]
+    assert unsupported_names("New York", cells) == ["New", "York"]
+    assert code_without_comments("x = '# not a comment'  # a comment\n# another\ny = 1") == \
+        "x = '# not a comment'  \n\ny = 1"
+    assert code_without_comments("print('unclosed  # New York") == "print('unclosed  "  # not Python: cut at ' #'
