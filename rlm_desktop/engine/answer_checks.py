@@ -28,6 +28,8 @@ from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
                                                unseen_subject_note, unseen_subjects, unshown_name_note,
                                                unshown_question_names, wrong_comparisons)
+from rlm_desktop.sandbox.parties import party_request
+from rlm_desktop.sandbox.relevance import question_only
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     unshown = unshown_question_names(question, seen.outputs)
     if unshown:
         return Objection(unshown_name_note(unshown), "code")
+    parties = unnamed_parties(answer, question, seen)
+    if parties:
+        return Objection(unnamed_parties_note(parties), "again")
     if figure_only(answer, question):
         return Objection(figure_only_note(question), "again")
     if adds_in_writing(answer):
@@ -99,6 +104,23 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     if read_not_computed(answer, question, seen.outputs, seen.texts):
         return Objection(computed_answer_note(), "code")
     return None
+
+
+def unnamed_parties(answer: str, question: str, seen: Seen) -> list[str]:
+    """For a question asking which parties (``party_request``), the parties ``party_of()`` found when the answer
+    names none of them (the 1.5B answered with the documents' names instead); [] otherwise."""
+    found = list(dict.fromkeys(str(hit["party"]) for hit in seen.hits if hit.get("party")))
+    if not found or party_request(question_only(question) or question, seen.texts) is None:
+        return []
+    said = " ".join(answer.casefold().split())
+    return [] if any(" ".join(name.casefold().split()) in said for name in found) else found
+
+
+def unnamed_parties_note(parties: list[str]) -> str:
+    """What the root is told when its answer to "which parties" names none of the parties party_of() printed."""
+    listed = "; ".join(parties[:12])
+    return (f"Answer with the parties' names, not the documents': party_of() printed {listed}. Write them in "
+            "FINAL(...), each with its document.")
 
 
 def contradiction(answer: str, question: str) -> Objection | None:

@@ -478,8 +478,9 @@ class ReplHelpers:
                 if party is None:
                     missing.append(source.name)
                     continue
-                hit = self._hit(source, party.start, party.end, str.__getitem__(source.text, slice(party.start, party.end)),
-                                "party_of")
+                hit = Hit(source.name, page_at(source.page_starts, party.start), party.start, party.end,
+                          str.__getitem__(source.text, slice(party.start, party.end)), source.doc_id)
+                self._on_hit({**hit.to_dict("party_of"), "party": party.name})  # the name, for the answer checks
                 found[source.name] = party.name
                 lines.append(f"  {source.name} page {hit.page}: {party.name}")
             out = [f"[party_of: the {wanted!r} of {scope}; {len(found)} found]", *lines]

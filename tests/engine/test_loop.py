@@ -658,3 +658,21 @@ def test_an_answer_about_a_name_no_output_has_shown_is_refused_until_the_name_is
     assert result.answer == "7 April 2022" and result.iterations == 4
     assert ("the question asks about Thornbury Logistics GmbH, but nothing printed so far mentions Thornbury "
             "Logistics GmbH") in root.calls[2][-1]["content"]
+
+
+def test_an_answer_to_which_parties_that_names_only_documents_is_refused_with_the_names_party_of_printed():
+    def agreement(name: str, party: str, clause: str) -> Document:
+        return Document(name, f'This Agreement is made between Kenmare plc (the "Company") and {party} '
+                              f'(the "Counterparty").\n\n7. {clause}')
+    docs = [agreement("009_rydal.md", "Rydal Foods GmbH", "The Counterparty may terminate if the Company undergoes a "
+                                                          "change of control."),
+            agreement("010_orwell.md", "Orwell Foods Ltd", "Neither party may assign this Agreement.")]
+    call = "names = party_of('Counterparty', where=r'company\\s+undergoes\\s+a\\s+change\\s+of\\s+control')"
+    root = ScriptedModel([repl(call), "FINAL(Counterparty, in 009_rydal.md)", "FINAL(Rydal Foods GmbH (009_rydal.md))"])
+    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
+                "List their names.")
+    result = RLM(root, config=config()).run(question, docs)
+    assert result.answer == "Rydal Foods GmbH (009_rydal.md)" and result.iterations == 3
+    assert "Answer with the parties' names, not the documents': party_of() printed Rydal Foods GmbH" in \
+        root.calls[2][-1]["content"]
+    assert [c.document for c in result.citations] == ["009_rydal.md"]
