@@ -442,7 +442,7 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"parties, and the documents that answer the question write {asked.phrase!r}. Run this line first; it "
                 f"finds those documents and prints the party each defines as its {asked.term}:\n"
                 f"{program}\n"
-                f"Then answer with the {asked.term} names it printed (not the documents' names), each with its document. "
+                "Then answer with every name it printed, each with its document. "
                 "Reply with one sentence and one ```repl block.")
     start = chain_start(question)
     if start is not None:  # a nested question: its one-line program, which a 1.5B root copies where it ignores a rule
