@@ -64,7 +64,7 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
         leads = new_names(list(seen.outputs)[-2:], question) if names or echoes else []  # a wrong figure needs no name
         note = ungrounded_final_note(unseen, len(seen.outputs), nothing_found=nothing_found, echoes_question=echoes,
                                      leads=leads)
-        return Objection(note, "code", prompts.share_call(answer, unseen, seen.context))
+        return Objection(note, "code", prompts.share_call(answer, unseen, seen.context) or given_call(question, seen))
     unshown = unshown_question_names(question, seen.outputs)
     if unshown:
         return Objection(unshown_name_note(unshown), "code")
@@ -104,6 +104,15 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     if read_not_computed(answer, question, seen.outputs, seen.texts):
         return Objection(computed_answer_note(), "code")
     return None
+
+
+def given_call(question: str, seen: Seen) -> str | None:
+    """The total_of()/party_of() line the question's first message gave, when no cell has run such a call yet
+    (the 1.5B answered a total with a guess, then searched by hand, without running it)."""
+    if seen.context is None or any("total_of(" in code or "party_of(" in code for code, _ in seen.cells):
+        return None
+    given = prompts.total_program(question, seen.context) or prompts.party_program(question, seen.context)
+    return given[-1].split("\n")[1] if given else None
 
 
 def unnamed_parties(answer: str, question: str, seen: Seen) -> list[str]:

@@ -267,7 +267,8 @@ class RLM:
                 if problem and run.pending_call:  # a share the answer gave, never computed: computed for it
                     call, run.pending_call = run.pending_call, None
                     cell = self._run_cell(sandbox, call, iteration, len(turn.code_blocks), run)
-                    problem += "\n\n" + prompts.share_call_note(call) + "\n\n" + self._feedback(0, cell, run, 1, call)
+                    note = prompts.share_call_note(call) if "share_of(" in call else prompts.given_call_note(call)
+                    problem += "\n\n" + note + "\n\n" + self._feedback(0, cell, run, 1, call)
                 if next_turn == "again" and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
                     run.emit(TurnTakenBack(iteration=iteration, reason="answer_again", note=problem, depth=run.depth))

@@ -359,6 +359,12 @@ def share_call_for(text: str, context: Context) -> str | None:
     return None
 
 
+def given_call_note(call: str) -> str:
+    """Told with the output of the line the first message gave, which the loop ran for a root that had not."""
+    return (f"The line the question came with was never run. The loop ran `{call}` for you; its output is below. "
+            "Answer from it.")
+
+
 def share_call_note(call: str) -> str:
     """Told with the output of a share_of() call the loop ran for a percentage the answer could not show."""
     return (f"The share your answer gives was never computed. The loop ran `{call}` for you; its output is "

@@ -676,3 +676,18 @@ def test_an_answer_to_which_parties_that_names_only_documents_is_refused_with_th
     assert "Answer with the parties' names, not the documents': party_of() printed Rydal Foods GmbH" in \
         root.calls[2][-1]["content"]
     assert [c.document for c in result.citations] == ["009_rydal.md"]
+
+
+def test_a_refused_guess_at_a_total_gets_the_total_of_line_it_was_given_run_for_it():
+    docs = [Document(f"00{i}_licence_agreement_{name}.md", f"LICENCE AGREEMENT\n\n2. Fees. An annual fee of EUR {fee} "
+                                                           "applies.") for i, name, fee in
+            ((1, "alder", "113,000"), (2, "quarry", "214,000"))]
+    docs.append(Document("003_supply_agreement_fenwick.md", "SUPPLY AGREEMENT\n\n2. Fees. An annual fee of EUR 999,000."))
+    root = ScriptedModel(["FINAL(1,000,000 EUR)", "FINAL(327,000 EUR)"])
+    result = RLM(root, config=config()).run("What is the total annual fee payable under all Licence Agreements?", docs)
+    assert result.answer == "327,000 EUR" and result.iterations == 2
+    told = root.calls[1][-1]["content"]
+    assert "The loop ran `total = total_of(r'annual fee', kind='licence agreement')` for you" in told
+    assert "total: EUR 327,000" in told
+    assert sorted(c.document for c in result.citations) == ["001_licence_agreement_alder.md",
+                                                             "002_licence_agreement_quarry.md"]
