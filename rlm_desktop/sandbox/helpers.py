@@ -198,9 +198,10 @@ class ReplHelpers:
         return proxy
 
     # --- grep / search / cite -------------------------------------------------
-    def _hit(self, source: Source, start: int, end: int, snippet: str, origin: str) -> Hit:
+    def _hit(self, source: Source, start: int, end: int, snippet: str, origin: str, **extra: Any) -> Hit:
+        """A hit on ``source``, reported with its origin and any ``extra`` fields the answer checks read."""
         hit = Hit(source.name, page_at(source.page_starts, start), start, end, snippet, source.doc_id)
-        self._on_hit(hit.to_dict(origin))
+        self._on_hit({**hit.to_dict(origin), **extra})
         return hit
 
     def _grep_fn(self) -> Callable[..., list[Hit]]:
@@ -478,9 +479,8 @@ class ReplHelpers:
                 if party is None:
                     missing.append(source.name)
                     continue
-                hit = Hit(source.name, page_at(source.page_starts, party.start), party.start, party.end,
-                          str.__getitem__(source.text, slice(party.start, party.end)), source.doc_id)
-                self._on_hit({**hit.to_dict("party_of"), "party": party.name})  # the name, for the answer checks
+                hit = self._hit(source, party.start, party.end, str.__getitem__(source.text, slice(party.start, party.end)),
+                                "party_of", party=party.name)  # the name, for the answer checks
                 found[source.name] = party.name
                 lines.append(f"  {source.name} page {hit.page}: {party.name}")
             out = [f"[party_of: the {wanted!r} of {scope}; {len(found)} found]", *lines]
