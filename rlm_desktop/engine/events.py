@@ -43,6 +43,7 @@ class RootTurn(Event):
     runnable: bool = True   # the turn held a code block or a FINAL
     stopped_early: str | None = None  # why the turn guard stopped it (repeating itself, prose in code)
     prompt_tokens_restored: int = 0  # reused from a saved prompt state (an earlier run), not evaluated
+    sampled: bool = False   # drawn at a temperature with the run's next sampling seed (a resumed run goes on from it)
     kind: str = field(init=False, default="root_turn")
 
 
@@ -77,6 +78,7 @@ class TurnTakenBack(Event):
     iteration: int
     reason: str
     next_sampled: bool = False
+    sampled: bool = False  # the turn taken back was itself sampled (it drew a sampling seed)
     note: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -117,7 +117,8 @@ class _Run:
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     refused_past_cap: bool = False  # an answer at odds with itself was refused after the cap already
     verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
-    samples: int = 0  # root turns sampled so far (each draws the next sampling seed)
+    samples: int = 0  # root turns sampled so far (each draws the next sampling seed); a resumed run goes on from it
+    last_sampled: bool = False  # the last root completion was sampled
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
@@ -303,11 +304,11 @@ class RLM:
             if attempt == tries or completion.finish_reason == "cancelled" or self._answer_holds(turn, question, run):
                 break
             run.emit(TurnTakenBack(iteration=iteration, reason="sample_failed_checks", next_sampled=True, note=text,
-                                   depth=run.depth, **_turn_usage(completion.usage)))
+                                   sampled=run.last_sampled, depth=run.depth, **_turn_usage(completion.usage)))
         run.emit(RootTurn(iteration=iteration, text=text, repaired=turn.repaired or guard.stopped,
                           runnable=turn.runnable, depth=run.depth, stopped_early=guard.reason,
                           prompt_tokens_restored=completion.usage.prompt_tokens_restored,
-                          **_turn_usage(completion.usage)))
+                          sampled=run.last_sampled, **_turn_usage(completion.usage)))
         if completion.finish_reason == "cancelled":
             run.budget.check()
         return turn, guard.reason
@@ -320,7 +321,7 @@ class RLM:
         if run.sample_next:
             temperature, seed = REPEAT_TEMPERATURE, _sampling_seed(self.config, run.samples)
             run.samples += 1
-        run.sample_next = False
+        run.last_sampled, run.sample_next = run.sample_next, False
         options = dict(max_tokens=self.config.root_max_tokens, temperature=temperature, grammar=grammar,
                        cancel=guard.cancel if guard else run.budget.token,
                        on_token=guard.on_token if guard else None, seed=seed)
@@ -466,6 +467,7 @@ class RLM:
         run.messages = [dict(m) for m in state.messages]
         run.recorded = len(run.messages)
         run.iterations, run.pending_turn = state.iterations, state.pending_turn
+        run.samples = state.samples  # the next sampled turn draws the seed the run would have drawn next
         run.variables, run.outputs = list(report.variables), list(state.outputs)
         run.hits.extend(report.hits)
         note = resume_note(report)
@@ -500,7 +502,7 @@ class RLM:
         run.emit(RootTurn(iteration=run.iterations + 1, text=completion.text, repaired=turn.repaired,
                           runnable=turn.final is not None, depth=run.depth,
                           prompt_tokens_restored=completion.usage.prompt_tokens_restored,
-                          **_turn_usage(completion.usage)))
+                          sampled=run.last_sampled, **_turn_usage(completion.usage)))
         if turn.final is not None:
             return self._resolve_final(turn.final, sandbox, run)[0] or ""  # "" falls back to the REPL state
         return strip_code(completion.text)

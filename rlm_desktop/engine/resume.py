@@ -38,6 +38,7 @@ class ResumeState:
     sub_calls: int = 0
     cache_hits: int = 0
     seconds: float = 0.0
+    samples: int = 0                      # root turns sampled so far (each drew the next sampling seed)
 
 
 def resume_state(events: list[dict[str, Any]]) -> ResumeState:
@@ -84,7 +85,8 @@ def resume_state(events: list[dict[str, Any]]) -> ResumeState:
     usage, sub_calls, cache_hits = spent(events)
     return ResumeState(question=str(started.get("question", "")), messages=messages, iterations=iterations,
                        pending_turn=pending_turn, cells=cells, outputs=outputs, usage=usage, sub_calls=sub_calls,
-                       cache_hits=cache_hits, seconds=_seconds(events))
+                       cache_hits=cache_hits, seconds=_seconds(events),
+                       samples=sum(1 for e in top if e.get("kind") in ("root_turn", "turn_taken_back") and e.get("sampled")))
 
 
 def spent(events: list[dict[str, Any]]) -> tuple[dict[str, Usage], int, int]:

@@ -131,3 +131,25 @@ def test_stored_events_account_for_every_root_token_including_refused_samples():
     usage, _, _ = spent(events)
     assert usage["root"].prompt_tokens == result.usage["root"].prompt_tokens > 0
     assert usage["root"].completion_tokens == result.usage["root"].completion_tokens
+
+
+def test_a_resumed_run_draws_the_sampling_seeds_the_uncut_run_would_have_drawn(library):
+    # the loop samples a turn (seeds 0, 1, 2, ... in a run) where greedy decoding repeats itself; a run resumed
+    # after some sampled turns goes on from the next seed instead of drawing the same ones again
+    turns = [repl("print('nothing')"), *["FINAL(7)"] * 4, repl("print('seven is 7')"),
+             "Let me think.", "Let me think.", repl("print('eight is 8')"), "FINAL(8)"]
+    config = RLMConfig(max_iterations=10, sandbox=SandboxLimits(timeout_s=20.0))
+    full_root = ScriptedModel(turns)
+    full = RLM(full_root, config=config).run("Which number?", "no digits")
+    drawn = [options["seed"] for options in full_root.options]
+    assert [seed for seed in drawn if seed is not None] == [0, 1, 2, 3]
+    cut = cut_after(stored(full.trajectory), "root_messages", 4)  # after the turn that printed 'seven is 7'
+
+    state = resume_state(cut)
+    assert state.samples == 3
+    asked = drawn.index(3) - 2  # the root calls made before the cut
+    root = ScriptedModel(turns[asked:])
+    resumed = RLM(root, config=config, sub_call_cache=library.sub_call_cache).run("Which number?", "no digits",
+                                                                                  resume=state)
+    assert [options["seed"] for options in root.options] == drawn[asked:]  # seed 3 again, not 0
+    assert resumed.answer == full.answer
