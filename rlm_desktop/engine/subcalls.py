@@ -166,7 +166,8 @@ class SubCallServer:
     def llm_examples(self, labels: list[str], samples: list[str]) -> list[list[str]]:
         """Example texts for each label (two), written by the writer model (the root where the run has one) in
         the form of ``samples`` (a few of the texts to classify): the examples a classify() call gets when its
-        caller gave none. A text written for two labels is left out (it is wrong for one of them)."""
+        caller gave none. A text written for two labels is left out (it is wrong for one of them), and so is a
+        sample written back unchanged (copied, not written for the label)."""
         labels = checked_labels(labels)
         if isinstance(samples, str) or not hasattr(samples, "__iter__"):
             raise TypeError("llm_examples expects a list of sample texts (str)")
@@ -177,8 +178,11 @@ class SubCallServer:
                          role="root" if self.writer is not None else "sub")
         pairs = [[text, label] for label in labels
                  for text in written_examples(self._one(example_request(labels, label, shown), kind))]
-        given = Counter(text.casefold() for text, _ in pairs)
-        return [pair for pair in pairs if given[pair[0].casefold()] == 1]  # a text written for two labels is wrong once
+        given = Counter(_plain(text) for text, _ in pairs)
+        copied = {_plain(sample) for sample in shown}
+        # a text written for two labels is wrong for one; a sample copied back was not written for the label (the
+        # 1.5B copied shown samples as the first label's examples, on 4 of 9 OOLONG-style seeds, always wrong)
+        return [pair for pair in pairs if given[_plain(pair[0])] == 1 and _plain(pair[0]) not in copied]
 
     def llm_answer(self, question: str, sentences: str) -> str:
         """Answer ``question`` from ``sentences`` (one per line) with a short name, date or amount,
@@ -395,3 +399,8 @@ def match_label(answer: str, labels: list[str]) -> str:
             return label
     found = [(said.find(label.casefold()), -len(label), label) for label in labels if label.casefold() in said]
     return min(found)[2] if found else UNCLEAR_LABEL
+
+
+def _plain(text: str) -> str:
+    """A text as compared with another: case and spacing aside."""
+    return " ".join(text.casefold().split())

@@ -237,6 +237,23 @@ def test_examples_are_written_by_the_writer_model_one_per_label_in_the_texts_for
     assert budget.usage["root"].completion_tokens > 0 and budget.usage["sub"].total_tokens == 0
 
 
+def test_a_sample_the_writer_copies_back_is_not_taken_as_an_example() -> None:
+    from rlm_desktop.backends.scripted import ScriptedModel
+
+    # the 1.5B wrote shown samples back as the first label's examples (always of another label)
+    def write(messages: list[dict]) -> str:
+        return ("what is the annual  RENT?\nHow much is the deposit?" if "'rent'" in messages[-1]["content"].rsplit("category", 1)[1]
+                else "Which floor is it on?")
+
+    writer = ScriptedModel(write)
+    budget = RunBudget(max_sub_calls=100, max_tokens=10**7, max_seconds=600)
+    server = SubCallServer(ScriptedModel(lambda messages: "rent"), budget=budget, emit=[].append, max_tokens=16,
+                           parallel=1, writer=writer)
+    with budget:
+        pairs = server.llm_examples(["rent", "place"], QUESTIONS[:2])
+    assert pairs == [["How much is the deposit?", "rent"], ["Which floor is it on?", "place"]]
+
+
 def test_classify_is_refused_at_once_when_the_budget_cannot_cover_its_texts() -> None:
     from rlm_desktop.backends.scripted import ScriptedModel
 
