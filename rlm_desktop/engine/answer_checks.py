@@ -10,6 +10,7 @@ how many refusals a run gets (engine/loop.py); an answer taken after that carrie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,9 @@ from rlm_desktop.documents import Context
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.claim_checks import (compared_counts, compared_counts_note, computed_answer_note,
                                              contradicted_verdict, contradicted_verdict_note, documents_read,
-                                             not_computed_warning, off_form_answer, off_form_note, one_source_note,
-                                             one_source_verdict, read_not_computed, unsaid_agreement,
-                                             unsaid_agreement_note)
+                                             misranked, misranked_note, not_computed_warning, off_form_answer,
+                                             off_form_note, one_source_note, one_source_verdict, read_not_computed,
+                                             unsaid_agreement, unsaid_agreement_note)
 from rlm_desktop.engine.grounding import (echo_answer_note, figure_only, figure_only_note, new_names,
                                           repeats_question, unchecked_answer_note, ungrounded_final_note,
                                           unsupported_figures, unsupported_names)
@@ -71,6 +72,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     parties = unnamed_parties(answer, question, seen)
     if parties:
         return Objection(unnamed_parties_note(parties), "again")
+    left_out = left_out_parties(answer, question, seen)
+    if left_out:
+        return Objection(left_out_parties_note(left_out), "again")
     if figure_only(answer, question):
         return Objection(figure_only_note(question), "again")
     if adds_in_writing(answer):
@@ -90,6 +94,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     counts = compared_counts(answer, question, seen.outputs)
     if counts is not None:
         return Objection(compared_counts_note(counts), "again")
+    ranked = misranked(answer, question, seen.outputs)
+    if ranked is not None:
+        return Objection(misranked_note(ranked, question), "again")
     wrong = wrong_comparisons(answer)
     if wrong:
         return Objection(comparison_note(wrong), "again")
@@ -116,13 +123,39 @@ def given_call(question: str, seen: Seen) -> str | None:
 
 
 def unnamed_parties(answer: str, question: str, seen: Seen) -> list[str]:
-    """For a question asking which parties (``party_request``), the parties ``party_of()`` found when the answer
-    names none of them (the 1.5B answered with the documents' names instead); [] otherwise."""
-    found = list(dict.fromkeys(str(hit["party"]) for hit in seen.hits if hit.get("party")))
-    if not found or party_request(question_only(question) or question, seen.texts) is None:
+    """For a question asking which parties (``party_request``), the parties the last ``party_of()`` call found
+    when the answer names none of them (the 1.5B answered with the documents' names instead); [] otherwise."""
+    found = _printed_parties(question, seen)
+    return [] if any(_names(answer, party) for party in found) else found
+
+
+def left_out_parties(answer: str, question: str, seen: Seen) -> list[str]:
+    """For a question asking which parties, the parties the last ``party_of()`` call found that an answer naming
+    some of them leaves out (the 1.5B listed 2 of the 7 printed); [] otherwise."""
+    found = _printed_parties(question, seen)
+    named = [party for party in found if _names(answer, party)]
+    return [party for party in found if party not in named] if named else []
+
+
+def _printed_parties(question: str, seen: Seen) -> list[str]:
+    """The parties the run's last party_of() call printed, for a question asking which parties; [] otherwise."""
+    hits = [hit for hit in seen.hits if hit.get("party")]
+    if not hits or party_request(question_only(question) or question, seen.texts) is None:
         return []
+    last = hits[-1].get("party_call")
+    return list(dict.fromkeys(str(hit["party"]) for hit in hits if hit.get("party_call") == last))
+
+
+_LEGAL_FORM = re.compile(r"[\s,]+(?:plc|gmbh|inc|ltd|llc|llp|ag|se|ab|oy|as|a/s|s\.?a|b\.?v|n\.?v|s\.?p\.?a|s\.?a\.?s|"
+                         r"s\.?r\.?l|limited|corp(?:oration)?|co)\.?$", re.IGNORECASE)
+
+
+def _names(answer: str, party: str) -> bool:
+    """Whether ``answer`` names ``party``, with or without its legal form ("Harrow Chemicals" for "Harrow
+    Chemicals plc"), case and spacing aside."""
     said = " ".join(answer.casefold().split())
-    return [] if any(" ".join(name.casefold().split()) in said for name in found) else found
+    core = _LEGAL_FORM.sub("", " ".join(party.split())).casefold()
+    return bool(core) and core in said
 
 
 def unnamed_parties_note(parties: list[str]) -> str:
@@ -130,6 +163,13 @@ def unnamed_parties_note(parties: list[str]) -> str:
     listed = "; ".join(parties[:12])
     return (f"Answer with the parties' names, not the documents': party_of() printed {listed}. Write them in "
             "FINAL(...), each with its document.")
+
+
+def left_out_parties_note(parties: list[str]) -> str:
+    """What the root is told when its answer to "which parties" names only some of the parties party_of() printed."""
+    listed = "; ".join(parties[:12])
+    return (f"Your answer leaves out parties that party_of() printed: {listed}. Answer with every name it printed, "
+            "each with its document, in FINAL(...).")
 
 
 def contradiction(answer: str, question: str) -> Objection | None:

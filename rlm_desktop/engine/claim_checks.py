@@ -18,6 +18,7 @@ from rlm_desktop.documents import Context
 from rlm_desktop.engine.grounding import without_source_notes
 from rlm_desktop.engine.named_documents import key_words, named_documents
 from rlm_desktop.sandbox.categories import QUOTED_NAME
+from rlm_desktop.sandbox.relevance import question_only
 
 _CHECK_QUESTION = re.compile(
     r"^\W*(?:does|do|did|is|are|was|were|has|have)\b.*\b(?:correct(?:ly)?|accurate(?:ly)?|right(?:ly)?|true|"
@@ -256,6 +257,48 @@ def compared_counts(answer: str, question: str, outputs: Sequence[str]) -> tuple
         actual = "more" if first > second else "less" if first < second else "same"
         return None if actual == said else (pair[0], first, pair[1], second)
     return None
+
+
+_RANK_ASKED = re.compile(r"\bwhich\b[^?]*\b(most|least)\s+(?:frequent|common|often)\b", re.IGNORECASE)
+_COUNTED = re.compile(r"""\(\s*['"]([^'"\n]{1,60})['"]\s*,\s*(\d[\d,]*)\s*\)|['"]([^'"\n]{1,60})['"]\s*:\s*(\d[\d,]*)""")
+
+
+def misranked(answer: str, question: str, outputs: Sequence[str]) -> tuple[str, str, dict[str, int]] | None:
+    """(the category named, the one the counts put first, the counts) when ``answer`` to a "which is the most /
+    least frequent" question names a category that the last output printing counts of three or more ranks
+    otherwise (the 1.5B answered "location" at 244 where 'entity' was printed at 138 for the least); None
+    otherwise, or where a tie or a category the question quotes but the counts leave out (none of it: 0) makes
+    the ranking unsure."""
+    asked = _RANK_ASKED.search(question_only(question) or question)
+    if asked is None:
+        return None
+    for output in reversed(outputs):
+        counts: dict[str, int] = {}
+        for match in _COUNTED.finditer(output):
+            name, value = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+            counts[name] = int(value.replace(",", ""))
+        if len(counts) < 3:
+            continue
+        said = [name for name in counts if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", answer, re.IGNORECASE)]
+        if len(said) != 1:
+            return None
+        quoted = {name.casefold() for name in re.findall(QUOTED_NAME, question)}
+        if asked.group(1).lower() == "least" and quoted - {name.casefold() for name in counts}:
+            return None
+        pick = max if asked.group(1).lower() == "most" else min
+        best = pick(counts.values())
+        top = [name for name, value in counts.items() if value == best]
+        return None if len(top) > 1 or top[0] == said[0] else (said[0], top[0], counts)
+    return None
+
+
+def misranked_note(found: tuple[str, str, dict[str, int]], question: str) -> str:
+    """What the root is told when its "most / least frequent" answer is not the one its printed counts rank first."""
+    said, top, counts = found
+    asked = _RANK_ASKED.search(question_only(question) or question)
+    extreme = (asked.group(1).lower() if asked else "most") + " frequent"
+    return (f"Read the counts again: the output gives {said!r} {counts[said]:,}, but {top!r} {counts[top]:,}, so the "
+            f"{extreme} is {top!r}. Answer again with FINAL(...).")
 
 
 def compared_counts_note(counts: tuple[str, int, str, int]) -> str:

@@ -28,7 +28,8 @@ from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, 
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
-from rlm_desktop.engine.protocol import FinalDirective, ParsedTurn, calls_in_answer, parse_turn, strip_code
+from rlm_desktop.engine.protocol import (FinalDirective, ParsedTurn, calls_in_answer, literal_assignments, parse_turn,
+                                         strip_code)
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
 from rlm_desktop.engine.turn_guard import TurnGuard
@@ -367,7 +368,7 @@ class RLM:
         return prompts.cell_feedback(index, shown, cell.error, cut_from=cut_from, worker_truncated=cell.truncated,
                                      restarted_after=cell.limit if cell.restarted else None, blocks=blocks,
                                      restored=cell.restore is not None, found_nothing=searched and not found,
-                                     repeated=repeated)
+                                     repeated=repeated, assigned=literal_assignments(code) if code else ())
 
     def _take_back_repeat(self, run: _Run, iteration: int) -> None:
         """Take back a turn that ran a block that failed before, unchanged, with the same error.

@@ -479,9 +479,13 @@ def output_block(output: str, *, label: str = "Output", notes: Sequence[str] = (
 
 def cell_feedback(index: int, output: str, error: str | None, *, cut_from: int | None,
                   worker_truncated: bool, restarted_after: str | None, blocks: int = 1,
-                  restored: bool = False, found_nothing: bool = False, repeated: bool = False) -> str:
-    """How one cell's result is shown to the root; says so when output was cut."""
+                  restored: bool = False, found_nothing: bool = False, repeated: bool = False,
+                  assigned: Sequence[str] = ()) -> str:
+    """How one cell's result is shown to the root; says so when output was cut, and what a block that only
+    assigned written values set (``assigned``), so that "(nothing printed)" is not read as nothing found."""
     notes: list[str] = []
+    if assigned and not output.strip() and not error:
+        notes.append(f"[the block only set {'; '.join(assigned)}: values written in it, so nothing was printed]")
     if cut_from is not None:
         notes.append(f"[output cut: showing the first {len(output):,} of {cut_from:,} characters; "
                      "print smaller slices or counts]")

@@ -231,3 +231,29 @@ def calls_in_answer(answer: str, names: Iterable[str]) -> list[str]:
         calls.append(call)
         position = close + 1
     return calls
+
+
+def literal_assignments(code: str) -> list[str]:
+    """``name = value`` for each assignment of a block made only of assignments of written values
+    (``total = 814000.0``); [] for any other block. Such a block does nothing the output can show: the 1.5B
+    wrote the total it had just been shown as ``total = 814000.0`` and, told "(nothing printed)", answered 0."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    shown: list[str] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+            targets, value = [t.id for t in statement.targets if isinstance(t, ast.Name)], statement.value
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+            targets, value = [statement.target.id], statement.value
+        else:
+            return []
+        try:
+            written = repr(ast.literal_eval(value))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return []
+        written = written if len(written) <= 200 else written[:200] + "..."
+        shown += [f"{target} = {written}" for target in targets]
+    return shown
+

@@ -480,7 +480,7 @@ class ReplHelpers:
                     missing.append(source.name)
                     continue
                 hit = self._hit(source, party.start, party.end, str.__getitem__(source.text, slice(party.start, party.end)),
-                                "party_of", party=party.name)  # the name, for the answer checks
+                                "party_of", party=party.name, party_call=f"{wanted} of {scope}")  # for the answer checks
                 found[source.name] = party.name
                 lines.append(f"  {source.name} page {hit.page}: {party.name}")
             out = [f"[party_of: the {wanted!r} of {scope}; {len(found)} found]", *lines]

@@ -99,6 +99,40 @@ def test_a_comparison_of_two_categories_is_checked_against_the_counts_printed():
         ("human being", 486, "abbreviation", 123))
 
 
+def test_a_most_or_least_frequent_answer_is_checked_against_the_counts_printed():
+    from rlm_desktop.engine.claim_checks import misranked, misranked_note
+    preamble = ("Each question belongs to exactly one category: 'abbreviation', 'entity', 'location', "
+                "'numeric value'. ")
+    least = preamble + "Which category is the least frequent in the data? Answer with the category name only."
+    outputs = ["1526 [('abbreviation', 310), ('location', 244), ('numeric value', 143), ('entity', 138)]", "done"]
+    found = misranked("location", least, outputs)  # the 1.5B's answer on a fresh OOLONG-style seed
+    assert found is not None and found[:2] == ("location", "entity")
+    assert misranked_note(found, least) == ("Read the counts again: the output gives 'location' 244, but 'entity' "
+                                            "138, so the least frequent is 'entity'. Answer again with FINAL(...).")
+    assert misranked("entity", least, outputs) is None
+    most = preamble + "Which category is the most frequent in the data?"
+    assert misranked("The most frequent is entity.", most, outputs)[1] == "abbreviation"
+    assert misranked("abbreviation", most, outputs) is None
+    # nothing to judge: no counts, two categories named, a tie, a quoted category the counts leave out (0 items)
+    assert misranked("location", least, ["no counts here"]) is None
+    assert misranked("location or entity", least, outputs) is None
+    tie = ["{'abbreviation': 310, 'location': 138, 'numeric value': 143, 'entity': 138}"]
+    assert misranked("location", least, tie) is None and misranked("numeric value", most, tie)[1] == "abbreviation"
+    missing = ["[('abbreviation', 310), ('location', 244), ('numeric value', 143)]"]
+    assert misranked("location", least, missing) is None
+    assert misranked("location", "What is the escrow amount?", outputs) is None
+
+
+def test_a_least_frequent_answer_misread_from_the_printed_counts_is_answered_again():
+    context = "Each line is one of: 'abbreviation', 'entity', 'location'.\nWhat does NASA stand for?\nWhere is Kyoto?\n"
+    counts = "[('abbreviation', 310), ('location', 244), ('entity', 138)]"
+    root = ScriptedModel([f"```repl\nprint({counts})\n```", "FINAL(location)", "FINAL(entity)"])
+    config = RLMConfig(max_iterations=6, grammar=False, sandbox=SandboxLimits(timeout_s=30))
+    result = RLM(root, config=config).run("Which category is the least frequent?", context)
+    assert result.answer == "entity"
+    assert "so the least frequent is 'entity'" in root.calls[2][-1]["content"]
+
+
 def test_a_yes_on_a_named_document_with_a_figure_it_never_gives_is_refused_with_what_it_says() -> None:
     from rlm_desktop.documents import Document
     from rlm_desktop.engine.claim_checks import unsaid_agreement, unsaid_agreement_note

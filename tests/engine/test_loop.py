@@ -678,6 +678,24 @@ def test_an_answer_to_which_parties_that_names_only_documents_is_refused_with_th
     assert [c.document for c in result.citations] == ["009_rydal.md"]
 
 
+def test_an_answer_to_which_parties_that_leaves_out_printed_parties_is_refused_with_those_left_out():
+    def agreement(name: str, party: str) -> Document:
+        return Document(name, f'This Agreement is made between Kenmare plc (the "Company") and {party} '
+                              '(the "Counterparty").\n\n7. The Counterparty may terminate if the Company undergoes '
+                              'a change of control.')
+    docs = [agreement("009_rydal.md", "Rydal Foods GmbH"), agreement("010_orwell.md", "Orwell Foods Ltd"),
+            agreement("011_harrow.md", "Harrow Chemicals plc")]
+    call = "names = party_of('Counterparty', where=r'company\\s+undergoes\\s+a\\s+change\\s+of\\s+control')"
+    complete = "FINAL(Rydal Foods (009_rydal.md), Orwell Foods Ltd (010_orwell.md), Harrow Chemicals plc (011_harrow.md))"
+    root = ScriptedModel([repl(call), "FINAL(Rydal Foods GmbH (009_rydal.md))", complete])
+    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
+                "List their names.")
+    result = RLM(root, config=config()).run(question, docs)
+    assert result.answer.startswith("Rydal Foods (009_rydal.md), Orwell") and result.iterations == 3
+    assert ("Your answer leaves out parties that party_of() printed: Orwell Foods Ltd; Harrow Chemicals plc."
+            in root.calls[2][-1]["content"])
+
+
 def test_a_refused_guess_at_a_total_gets_the_total_of_line_it_was_given_run_for_it():
     docs = [Document(f"00{i}_licence_agreement_{name}.md", f"LICENCE AGREEMENT\n\n2. Fees. An annual fee of EUR {fee} "
                                                            "applies.") for i, name, fee in

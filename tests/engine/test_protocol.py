@@ -144,3 +144,22 @@ def test_title_case_final_starting_a_line_counts_and_closes_the_turn():
     assert parsed.final == FinalDirective("No. The memo says roughly a quarter; the table shows 31.6%.", False)
     assert final_closed_at(turn) == turn.index("31.6%.)") + len("31.6%.)")
     assert parse_turn("The Final(ist) round was won.").final is None  # not at a line's start
+
+
+def test_a_block_of_written_values_only_is_reported_with_what_it_set():
+    from rlm_desktop.engine.prompts import cell_feedback
+    from rlm_desktop.engine.protocol import literal_assignments
+
+    assert literal_assignments("total = 814000.00") == ["total = 814000.0"]
+    assert literal_assignments("a: int = 3\nb = c = 'x'") == ["a = 3", "b = 'x'", "c = 'x'"]
+    assert literal_assignments("names = ['Rydal', 'Orwell']") == ["names = ['Rydal', 'Orwell']"]
+    for code in ("total = total_of('fee')", "x = 1\nprint(x)", "x = 1 +", "x, y = 1, 2", "x = y"):
+        assert literal_assignments(code) == []
+    shown = cell_feedback(0, "", None, cut_from=None, worker_truncated=False, restarted_after=None,
+                          assigned=["total = 814000.0"])
+    assert "(nothing printed)" in shown
+    assert "[the block only set total = 814000.0: values written in it, so nothing was printed]" in shown
+    printed = cell_feedback(0, "814000.0", None, cut_from=None, worker_truncated=False, restarted_after=None,
+                            assigned=["total = 814000.0"])
+    assert "only set" not in printed
+
