@@ -272,14 +272,15 @@ def party_program(question: str, context: Context) -> tuple[PartyRequest, str] |
 
 
 def total_program(question: str, context: Context) -> tuple[TotalRequest, int, str] | None:
-    """For "the total X under all Y" over documents of which at least two are Y and write an amount after X: (what
-    the question asks to add, how many documents are Y, the block that picks them and adds with total_of())."""
+    """For "the total X under all Y" over documents that are Y, most of which write an amount after X: (what the
+    question asks to add, how many documents are Y, the block that picks them and adds with total_of()). One Y is
+    enough: with none given, the 1.5B guessed the total of the one supply agreement seven turns running."""
     asked = total_request(question_only(question) or question)
     if asked is None:
         return None
     pattern = re.compile(re.escape(asked.what), re.IGNORECASE)
     chosen = [item for item in _items(context) if isinstance(item, Document) and about(item.name, item.text, asked.where)]
-    if len(chosen) < 2 or 2 * sum(phrase_amount(item.text, pattern) is not None for item in chosen) < len(chosen):
+    if not chosen or 2 * sum(phrase_amount(item.text, pattern) is not None for item in chosen) < len(chosen):
         return None
     program = ("```repl\n"
                f"total = total_of(r{asked.what!r}, kind={asked.where.casefold()!r})\n"
@@ -431,6 +432,14 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"another source. Run this block first; it prints what {document} says and the same fact from "
                 f"another source:\n{program}\n"
                 "Then compare the two and answer Yes or No, giving both. "
+                "Reply with one sentence and one ```repl block.")
+    if total is not None and total[1] == 1:  # "under all Y" with one Y: the total is its one amount
+        asked, _, program = total
+        return (f"{shape}\n\nNew question: {question}\n\n"
+                f"You have not seen the documents yet. Only one document's name or opening says {asked.where!r}, so "
+                f"the total is the amount in that one. Run this line first; it finds that document and the amount "
+                f"written after {asked.what!r} in it:\n{program}\n"
+                "Then answer with the total it printed, naming the document. "
                 "Reply with one sentence and one ```repl block.")
     if total is not None:  # a total over documents: its program adds one amount per document in code
         asked, count, program = total

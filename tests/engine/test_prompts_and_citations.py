@@ -249,8 +249,12 @@ def test_a_total_over_documents_of_a_kind_gets_the_block_that_adds_one_amount_pe
     last = first_messages(question, docs, system_prompt())[-1]["content"]
     assert "adds one amount from each of the 2 documents whose name or opening says 'Licence Agreement'" in last
     assert "```repl\ntotal = total_of(r'annual fee', kind='licence agreement')\n```" in last
-    # no block where fewer than two documents are of the kind, or where they write no amount after the phrase
-    assert "total_of(" not in first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
+    # one document of the kind: its one amount is the total (the 1.5B guessed it seven turns running otherwise)
+    one = first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
+    assert "Only one document's name or opening says 'Supply Agreement', so the total is the amount in that one" in one
+    assert "```repl\ntotal = total_of(r'annual fee', kind='supply agreement')\n```" in one
+    # no block where no document is of the kind, or where they write no amount after the phrase
+    assert "total_of(" not in first_messages(question.replace("Licence", "Lease"), docs, system_prompt())[-1]["content"]
     unpriced = first_messages(question.replace("annual fee", "notice period"), docs, system_prompt())[-1]["content"]
     assert "total_of(" not in unpriced and "Start by searching" in unpriced
 
