@@ -69,12 +69,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     unshown = unshown_question_names(question, seen.outputs)
     if unshown:
         return Objection(unshown_name_note(unshown), "code")
-    parties = unnamed_parties(answer, question, seen)
-    if parties:
-        return Objection(unnamed_parties_note(parties), "again")
-    left_out = left_out_parties(answer, question, seen)
-    if left_out:
-        return Objection(left_out_parties_note(left_out), "again")
+    parties = party_objection(answer, question, seen)
+    if parties is not None:
+        return parties
     if figure_only(answer, question):
         return Objection(figure_only_note(question), "again")
     if adds_in_writing(answer):
@@ -96,7 +93,7 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
         return Objection(compared_counts_note(counts), "again")
     ranked = misranked(answer, question, seen.outputs)
     if ranked is not None:
-        return Objection(misranked_note(ranked, question), "again")
+        return Objection(misranked_note(ranked), "again")
     wrong = wrong_comparisons(answer)
     if wrong:
         return Objection(comparison_note(wrong), "again")
@@ -122,19 +119,17 @@ def given_call(question: str, seen: Seen) -> str | None:
     return given[-1].split("\n")[1] if given else None
 
 
-def unnamed_parties(answer: str, question: str, seen: Seen) -> list[str]:
-    """For a question asking which parties (``party_request``), the parties the last ``party_of()`` call found
-    when the answer names none of them (the 1.5B answered with the documents' names instead); [] otherwise."""
+def party_objection(answer: str, question: str, seen: Seen) -> Objection | None:
+    """For a question asking which parties (``party_request``), the refusal of an answer that names none of the
+    parties the last ``party_of()`` call printed (the 1.5B answered with the documents' names instead), or only
+    some of them (it listed 2 of the 7 printed); None otherwise."""
     found = _printed_parties(question, seen)
-    return [] if any(_names(answer, party) for party in found) else found
-
-
-def left_out_parties(answer: str, question: str, seen: Seen) -> list[str]:
-    """For a question asking which parties, the parties the last ``party_of()`` call found that an answer naming
-    some of them leaves out (the 1.5B listed 2 of the 7 printed); [] otherwise."""
-    found = _printed_parties(question, seen)
-    named = [party for party in found if _names(answer, party)]
-    return [party for party in found if party not in named] if named else []
+    missing = [party for party in found if not _names(answer, party)]
+    if not missing:
+        return None
+    if len(missing) == len(found):
+        return Objection(unnamed_parties_note(found), "again")
+    return Objection(left_out_parties_note(missing), "again")
 
 
 def _printed_parties(question: str, seen: Seen) -> list[str]:

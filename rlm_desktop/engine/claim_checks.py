@@ -263,8 +263,8 @@ _RANK_ASKED = re.compile(r"\bwhich\b[^?]*\b(most|least)\s+(?:frequent|common|oft
 _COUNTED = re.compile(r"""\(\s*['"]([^'"\n]{1,60})['"]\s*,\s*(\d[\d,]*)\s*\)|['"]([^'"\n]{1,60})['"]\s*:\s*(\d[\d,]*)""")
 
 
-def misranked(answer: str, question: str, outputs: Sequence[str]) -> tuple[str, str, dict[str, int]] | None:
-    """(the category named, the one the counts put first, the counts) when ``answer`` to a "which is the most /
+def misranked(answer: str, question: str, outputs: Sequence[str]) -> tuple[str, str, dict[str, int], str] | None:
+    """(the category named, the one the counts put first, the counts, "most" or "least") when ``answer`` to a "which is the most /
     least frequent" question names a category that the last output printing counts of three or more ranks
     otherwise (the 1.5B answered "location" at 244 where 'entity' was printed at 138 for the least); None
     otherwise, or where a tie or a category the question quotes but the counts leave out (none of it: 0) makes
@@ -282,23 +282,21 @@ def misranked(answer: str, question: str, outputs: Sequence[str]) -> tuple[str, 
         said = [name for name in counts if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", answer, re.IGNORECASE)]
         if len(said) != 1:
             return None
+        extreme = asked.group(1).lower()
         quoted = {name.casefold() for name in re.findall(QUOTED_NAME, question)}
-        if asked.group(1).lower() == "least" and quoted - {name.casefold() for name in counts}:
+        if extreme == "least" and quoted - {name.casefold() for name in counts}:
             return None
-        pick = max if asked.group(1).lower() == "most" else min
-        best = pick(counts.values())
+        best = (max if extreme == "most" else min)(counts.values())
         top = [name for name, value in counts.items() if value == best]
-        return None if len(top) > 1 or top[0] == said[0] else (said[0], top[0], counts)
+        return None if len(top) > 1 or top[0] == said[0] else (said[0], top[0], counts, extreme)
     return None
 
 
-def misranked_note(found: tuple[str, str, dict[str, int]], question: str) -> str:
+def misranked_note(found: tuple[str, str, dict[str, int], str]) -> str:
     """What the root is told when its "most / least frequent" answer is not the one its printed counts rank first."""
-    said, top, counts = found
-    asked = _RANK_ASKED.search(question_only(question) or question)
-    extreme = (asked.group(1).lower() if asked else "most") + " frequent"
+    said, top, counts, extreme = found
     return (f"Read the counts again: the output gives {said!r} {counts[said]:,}, but {top!r} {counts[top]:,}, so the "
-            f"{extreme} is {top!r}. Answer again with FINAL(...).")
+            f"{extreme} frequent is {top!r}. Answer again with FINAL(...).")
 
 
 def compared_counts_note(counts: tuple[str, int, str, int]) -> str:

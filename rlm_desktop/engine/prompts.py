@@ -433,22 +433,17 @@ def question_message(question: str, shape: str, category_program: str | None = N
                 f"another source:\n{program}\n"
                 "Then compare the two and answer Yes or No, giving both. "
                 "Reply with one sentence and one ```repl block.")
-    if total is not None and total[1] == 1:  # "under all Y" with one Y: the total is its one amount
-        asked, _, program = total
-        return (f"{shape}\n\nNew question: {question}\n\n"
-                f"You have not seen the documents yet. Only one document's name or opening says {asked.where!r}, so "
-                f"the total is the amount in that one. Run this line first; it finds that document and the amount "
-                f"written after {asked.what!r} in it:\n{program}\n"
-                "Then answer with the total it printed, naming the document. "
-                "Reply with one sentence and one ```repl block.")
     if total is not None:  # a total over documents: its program adds one amount per document in code
         asked, count, program = total
+        reading = (f"Only one document's name or opening says {asked.where!r}, so the total is the amount in that "
+                   f"one. Run this line first; it finds that document and the amount written after {asked.what!r} "
+                   "in it:" if count == 1 else  # "under all Y" with one Y: the total is its one amount
+                   f"The answer adds one amount from each of the {count} documents whose name or opening says "
+                   f"{asked.where!r}; adding figures by eye loses and mixes them up. Run this line first; it picks "
+                   f"those documents and adds the amount written after {asked.what!r} in each:")
         return (f"{shape}\n\nNew question: {question}\n\n"
-                f"You have not seen the documents yet. The answer adds one amount from each of the {count} documents "
-                f"whose name or opening says {asked.where!r}; adding figures by eye loses and mixes them up. Run this "
-                f"line first; it picks those documents and adds the amount written after {asked.what!r} in each:\n"
-                f"{program}\n"
-                "Then answer with the total it printed, naming the documents. "
+                f"You have not seen the documents yet. {reading}\n{program}\n"
+                f"Then answer with the total it printed, naming the document{'' if count == 1 else 's'}. "
                 "Reply with one sentence and one ```repl block.")
     if parties is not None:  # which parties do something: the documents that write it, and each one's party
         asked, program = parties

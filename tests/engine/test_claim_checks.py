@@ -107,7 +107,7 @@ def test_a_most_or_least_frequent_answer_is_checked_against_the_counts_printed()
     outputs = ["1526 [('abbreviation', 310), ('location', 244), ('numeric value', 143), ('entity', 138)]", "done"]
     found = misranked("location", least, outputs)  # the 1.5B's answer on a fresh OOLONG-style seed
     assert found is not None and found[:2] == ("location", "entity")
-    assert misranked_note(found, least) == ("Read the counts again: the output gives 'location' 244, but 'entity' "
+    assert misranked_note(found) == ("Read the counts again: the output gives 'location' 244, but 'entity' "
                                             "138, so the least frequent is 'entity'. Answer again with FINAL(...).")
     assert misranked("entity", least, outputs) is None
     most = preamble + "Which category is the most frequent in the data?"
