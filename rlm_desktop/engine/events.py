@@ -44,6 +44,8 @@ class RootTurn(Event):
     stopped_early: str | None = None  # why the turn guard stopped it (repeating itself, prose in code)
     prompt_tokens_restored: int = 0  # reused from a saved prompt state (an earlier run), not evaluated
     sampled: bool = False   # drawn at a temperature with the run's next sampling seed (a resumed run goes on from it)
+    draft_tokens_proposed: int = 0  # speculative decoding: draft tokens the root checked
+    draft_tokens_accepted: int = 0  # of them, those it agreed with
     kind: str = field(init=False, default="root_turn")
 
 
@@ -84,6 +86,8 @@ class TurnTakenBack(Event):
     completion_tokens: int = 0
     prompt_tokens_evaluated: int = 0
     seconds: float = 0.0
+    draft_tokens_proposed: int = 0
+    draft_tokens_accepted: int = 0
     kind: str = field(init=False, default="turn_taken_back")
 
 
@@ -159,6 +163,7 @@ class SubCallFinished(Event):
 class FinalAnswer(Event):
     answer: str
     stopped_by: str | None  # None when the model gave FINAL; else the guard's name
+    unconfirmed: list[str] = field(default_factory=list)  # what the answer checks could not confirm
     kind: str = field(init=False, default="final")
 
 

@@ -58,3 +58,18 @@ def choice_grammar(choices: list[str]) -> str:
 def _gbnf_literal(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"'
+
+
+_JSON_STRING = r"""
+qchar     ::= [^"\\\n] | "\\" ["\\/nt]
+"""
+
+EXTRACT_GRAMMAR = r"""
+root      ::= "{\"quote\": \"" qchar{0,320} "\", \"value\": \"" qchar{0,120} "\", \"unit\": \"" qchar{0,20} "\"}"
+""" + _JSON_STRING
+"""An ``extract()`` answer: the passage's sentence that answers, the value as written, its unit."""
+
+FILTER_GRAMMAR = r"""
+root      ::= "{\"quote\": \"" qchar{0,320} "\", \"answer\": \"" ( "yes" | "no" ) "\"}"
+""" + _JSON_STRING
+"""A ``filter()`` answer: the passage's sentence that decides, then yes or no."""

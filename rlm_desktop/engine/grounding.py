@@ -17,7 +17,6 @@ import re
 import tokenize
 from collections.abc import Iterable, Sequence
 
-from rlm_desktop.sandbox.relevance import question_only
 
 _CITATION_MARK = re.compile(r"\[\d{1,2}\]")
 SOURCE_NOTE = re.compile(r"\(([^()]*\b(?:page|p\.)\s*\d+[^()]*)\)", re.IGNORECASE)
@@ -127,30 +126,6 @@ def repeats_question(answer: str, question: str) -> bool:
     words = {w for w in _WORD.findall(answer.lower()) if w not in _PLAIN_WORDS}
     asked = set(_WORD.findall(question.lower()))
     return bool(words) and words <= asked
-
-
-# "which customer", "who"; not "which year", "which clause": a figure answers those
-_ASKS_FOR_A_NAME = re.compile(
-    r"\b(?:who|whom|whose|which)\b(?!\s+(?:years?|dates?|months?|days?|amounts?|sums?|numbers?|percentages?|"
-    r"figures?|prices?|quarters?|periods?|pages?|clauses?|sections?|articles?|paragraphs?|versions?)\b)", re.IGNORECASE)
-_UNIT_WORDS = frozenset("eur usd gbp chf sek dkk nok per cent percent pct million mn m bn billion thousand k".split())
-
-
-def figure_only(answer: str, question: str) -> bool:
-    """True when a question asks which or who (a name) and the answer is nothing but figures ("31.6%")."""
-    if not _ASKS_FOR_A_NAME.search(question_only(question) or question):
-        return False
-    text = _SOURCE_REFERENCE.sub(" ", without_source_notes(answer))
-    words = [w for w in _WORD.findall(text.lower()) if not w.isdigit() and w not in _UNIT_WORDS]
-    return _FIGURE.search(text) is not None and not words
-
-
-def figure_only_note(question: str) -> str:
-    """What the root is told when its answer to a which/who question is only a figure."""
-    asked = question_only(question) or question
-    return (f"FINAL refused: the question ({asked.strip()}) asks which or who, and your answer gives only a "
-            "figure. Answer all of the question in one FINAL: the name it asks for and the figure, both from the "
-            "output above.")
 
 
 _NAME_PHRASE = re.compile(r"(?<![\w'\u2019])[A-Z][\w\-]*[a-z][\w\-]*(?:[ \-](?:[A-Z][\w\-]*[a-z][\w\-]*|&))*")

@@ -20,7 +20,7 @@ from typing import Any
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
 from rlm_desktop.documents import Citation, Context, context_texts
 from rlm_desktop.engine import prompts
-from rlm_desktop.engine.answer_checks import Seen, contradiction, objection, unchecked_notes
+from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE, Seen, contradiction, objection, unchecked_details
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
@@ -114,7 +114,7 @@ class _Run:
     sample_next: bool = False  # the next root turn is sampled (REPEAT_TEMPERATURE), not greedy: greedy repeated itself
     refused_answers: set[str] = field(default_factory=set)  # written FINALs refused so far
     context: Context | None = None  # the documents asked about (the REPL's `context`)
-    pending_call: str | None = None  # a REPL call the loop runs for the root with its refusal (prompts.share_call)
+    unconfirmed: list[str] = field(default_factory=list)  # what the checks could not confirm in the answer taken
     resampled: bool = False  # a FINAL identical to a refused one was taken back once already
     refused_past_cap: bool = False  # an answer at odds with itself was refused after the cap already
     verify_next: bool = False  # the next (sampled) turn is drawn up to VERIFIED_SAMPLES times, for a checked answer
@@ -211,7 +211,7 @@ class RLM:
                 run.emit(ErrorEvent(message=str(exc), depth=run.depth))
             answer = self._answer_from_state(None, run)
         answer = correct_page_citations(answer, context, run.hits)
-        run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, depth=run.depth))
+        run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, unconfirmed=list(run.unconfirmed), depth=run.depth))
         return _Outcome(answer, stopped_by, run)
 
     # --- the spine ------------------------------------------------------------------
@@ -266,11 +266,6 @@ class RLM:
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
-                if problem and run.pending_call:  # a share the answer gave, never computed: computed for it
-                    call, run.pending_call = run.pending_call, None
-                    cell = self._run_cell(sandbox, call, iteration, len(turn.code_blocks), run)
-                    note = prompts.share_call_note(call) if "share_of(" in call else prompts.given_call_note(call)
-                    problem += "\n\n" + note + "\n\n" + self._feedback(0, cell, run, 1, call)
                 if next_turn == "again" and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
                     run.emit(TurnTakenBack(iteration=iteration, reason="answer_again", note=problem, depth=run.depth))
@@ -418,12 +413,15 @@ class RLM:
         if found is None:
             return "", "any"
         run.refused_finals += 1
-        run.pending_call = found.pending_call
         return found.note, found.next_turn
 
     def _unchecked(self, answer: str, question: str, run: _Run) -> str:
-        """Warnings for the user when a FINAL is taken after its refusals and the checks still object."""
-        return unchecked_notes(answer, question, _seen(run)) if run.refused_finals >= _MAX_REFUSED_FINALS else ""
+        """One plain sentence for the user when a FINAL is taken after its refusals and the checks still object
+        (the details go to the trajectory with the final answer)."""
+        if run.refused_finals < _MAX_REFUSED_FINALS:
+            return ""
+        run.unconfirmed = unchecked_details(answer, question, _seen(run))
+        return f"\n\n{UNCONFIRMED_SENTENCE}" if run.unconfirmed else ""
 
     def _calls_in_final(self, final: FinalDirective, run: _Run) -> list[str]:
         """REPL calls written inside a FINAL answer (code the answer cannot run), until the refusals run out."""
@@ -580,7 +578,8 @@ def _evaluated(usage: Usage) -> int:
 def _turn_usage(usage: Usage) -> dict[str, Any]:
     """The usage fields a root turn's event carries (RootTurn, and TurnTakenBack for a refused sample)."""
     return dict(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds)
+                prompt_tokens_evaluated=_evaluated(usage), seconds=usage.seconds,
+                draft_tokens_proposed=usage.draft_tokens_proposed, draft_tokens_accepted=usage.draft_tokens_accepted)
 
 
 def _sampling_seed(config: RLMConfig, drawn: int) -> int | None:

@@ -133,10 +133,14 @@ _QUESTION_NAME = re.compile(rf"{_NAME_PART}(?:\s+(?:(?:of|de|van|von|der|and|&)\
 _SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)$")
 
 
+_REFERENCE = re.compile(r"(?<![\w-])(?=[\w/.-]*\d)(?=[\w/.-]*[A-Za-z])[A-Z][\w]*(?:[-/.][\w]+)+(?![\w-])|"
+                        r"(?<![\w-])[A-Z]{2,}\d{2,}(?![\w-])")
+
+
 def question_names(question: str) -> list[str]:
     """The names of two or more capitalised words that a question writes ("Thornbury Logistics GmbH",
-    "Licence Agreements"), its opening word aside."""
-    names = []
+    "Licence Agreements"), its opening word aside, and the references it writes ("HH-031", "C-2041/7")."""
+    names = [match.group(0).rstrip(".") for match in _REFERENCE.finditer(question)]
     for match in _QUESTION_NAME.finditer(question):
         words = match.group(0).split()
         if _SENTENCE_START.search(question[:match.start()]):

@@ -32,7 +32,8 @@ from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.calibration import chosen_labels
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
-from rlm_desktop.engine.grammar import choice_grammar
+from rlm_desktop.engine.grammar import EXTRACT_GRAMMAR, FILTER_GRAMMAR, choice_grammar
+from rlm_desktop.engine.operator_prompts import OPERATOR_MAX_TOKENS, operator_messages, operator_prompt
 from rlm_desktop.engine.prompts import (answer_messages, answer_prompt, classify_messages, example_messages,
                                         example_request, sub_messages, written_examples)
 from rlm_desktop.errors import BackendError, ContextOverflowError
@@ -98,7 +99,8 @@ class SubCallServer:
 
     def host_functions(self) -> dict[str, Callable[..., Any]]:
         return {"llm_query": self.llm_query, "llm_query_batched": self.llm_query_batched,
-                "llm_classify": self.llm_classify, "llm_answer": self.llm_answer, "llm_examples": self.llm_examples}
+                "llm_classify": self.llm_classify, "llm_answer": self.llm_answer, "llm_examples": self.llm_examples,
+                "llm_extract": self.llm_extract}
 
     @property
     def _plain(self) -> _CallKind:
@@ -192,6 +194,21 @@ class SubCallServer:
         kind = _CallKind(messages=answer_messages, max_tokens=ANSWER_MAX_TOKENS, via_child=False, tag="answer")
         return self._one(answer_prompt(question, sentences), kind)
 
+    def llm_extract(self, mode: str, question: str, passages: list[str]) -> list[str | None]:
+        """The sub-model's JSON answer for each passage of an ``extract`` or ``filter`` map (None where that
+        sub-call failed: the row fails, not the run), held by a grammar where the backend takes one."""
+        if mode not in ("extract", "filter"):
+            raise ValueError(f"llm_extract mode must be 'extract' or 'filter', not {mode!r}")
+        if not isinstance(question, str) or isinstance(passages, str) or not hasattr(passages, "__iter__"):
+            raise TypeError("llm_extract expects a question (str) and a list of passages (str)")
+        grammar = (FILTER_GRAMMAR if mode == "filter" else EXTRACT_GRAMMAR) \
+            if getattr(self.model, "supports_grammar", False) else None
+        kind = _CallKind(messages=lambda prompt: operator_messages(mode, prompt), max_tokens=OPERATOR_MAX_TOKENS,
+                         grammar=grammar, via_child=False, tag=f"{mode}-json")
+        asked = [operator_prompt(mode, question, str(passage)) for passage in passages]
+        self._check_room(asked, kind, f"{mode}()")
+        return self._many(asked, kind, tolerate=True)
+
     def _one(self, prompt: str, kind: _CallKind) -> str:
         with self._ids_lock:
             call_id = next(self._ids)
@@ -267,13 +284,16 @@ class SubCallServer:
             raise TypeError("llm_query_batched expects a list of prompts (str)")
         return self._many([p if isinstance(p, str) else str(p) for p in prompts], self._plain)
 
-    def _many(self, prompts: list[str], kind: _CallKind) -> list[str]:
+    def _many(self, prompts: list[str], kind: _CallKind, *, tolerate: bool = False) -> list[Any]:
+        """Answers in the prompts' order; with ``tolerate``, a failed call gives None instead of failing all."""
         if not prompts:
             return []
         plain_model = self.child is None or not kind.via_child
         if (plain_model and len(prompts) > 1 and isinstance(self.model, BatchingLanguageModel)
                 and self.model.sequences > 1):
-            return self._decode_together(prompts, kind)
+            return self._decode_together(prompts, kind, tolerate=tolerate)
+        if tolerate:
+            return [self._one_or_none(p, kind) for p in prompts]
         workers = min(self.parallel, len(prompts))
         if workers == 1:
             return [self._one(p, kind) for p in prompts]
@@ -290,7 +310,16 @@ class SubCallServer:
                     raise kind(f"prompt {index + 1} of {len(prompts)}: {exc}") from None
         return answers
 
-    def _decode_together(self, prompts: list[str], kind: _CallKind) -> list[str]:
+    def _one_or_none(self, prompt: str, kind: _CallKind) -> str | None:
+        """One call whose failure is its own (an error event, and None), unless the run itself is stopped."""
+        try:
+            return self._one(prompt, kind)
+        except (ValueError, RuntimeError):
+            if self.budget.work_cancelled:
+                raise
+            return None
+
+    def _decode_together(self, prompts: list[str], kind: _CallKind, *, tolerate: bool = False) -> list[Any]:
         """A batch on a batching model: one ``chat_batch`` for the uncached prompts, events and cache per prompt."""
         answers: list[str | None] = [None] * len(prompts)
         errors: list[Exception | None] = [None] * len(prompts)
@@ -341,6 +370,8 @@ class SubCallServer:
             if error is not None:
                 self.emit(SubCallFinished(call_id=ids[index], answer_preview="", prompt_tokens=0, completion_tokens=0,
                                           seconds=time.monotonic() - started, error=str(error), depth=self.depth))
+        if tolerate and not self.budget.work_cancelled:
+            return [None if error is not None else answer or "" for answer, error in zip(answers, errors)]
         for index, error in enumerate(errors):
             if error is not None:
                 raise type(error)(f"prompt {index + 1} of {len(prompts)}: {error}") from None

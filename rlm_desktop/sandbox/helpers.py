@@ -8,25 +8,24 @@ closure, so cell code sees no object that leads back to the worker's pipe.
 from __future__ import annotations
 
 import bisect
+import builtins
 import re
 import types
+from collections import Counter as collections_counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from rlm_desktop.sandbox.bm25 import BM25Index
-from rlm_desktop.sandbox.links import Link, split_links
 from rlm_desktop.sandbox.relevance import QuestionFocus
-from rlm_desktop.sandbox.parties import defined_party
-from rlm_desktop.sandbox.shares import row_share
-from rlm_desktop.sandbox.totals import about, phrase_amount, singular, total_text
+from rlm_desktop.sandbox import operators
+from rlm_desktop.sandbox.operators import Candidate, Row, Rows
 from rlm_desktop.sandbox.sentences import Sentence, phrase_pattern, sentence_at, sentences_matching
 from rlm_desktop.tables import CELL_SEPARATOR, is_table_name, table_rows
 
 MAX_SNIPPET_REPR = 160
 # The REPL's own functions (host functions such as llm_query come on top): a FINAL answer that
 # writes a call to one of them holds code, not an answer (engine/protocol.calls_in_answer).
-HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "share_of", "total_of",
-                "party_of")
+HELPER_NAMES = ("grep", "search", "chunk", "cite", "ask_pages", "ask", "classify", "table", "extract", "filter")
 
 
 class Doc(str):
@@ -182,8 +181,7 @@ class ReplHelpers:
         funcs: dict[str, Callable[..., Any]] = {name: self._proxy(name) for name in self._host_names}
         helpers = dict(grep=self._grep_fn(), search=self._search_fn(), chunk=chunk, cite=self._cite_fn(),
                        ask_pages=self._ask_pages_fn(), ask=self._ask_fn(), classify=self._classify_fn(),
-                       table=self._table_fn(), share_of=self._share_fn(), total_of=self._total_fn(),
-                       party_of=self._party_fn())
+                       table=self._table_fn(), extract=self._extract_fn(), filter=self._filter_fn())
         funcs.update(helpers, SHOW_VARS=self._show_vars_fn(), FINAL=self._final_fn(),
                      FINAL_VAR=self._final_var_fn(), Doc=Doc, Hit=Hit)
         return funcs
@@ -250,7 +248,7 @@ class ReplHelpers:
         items = documents if isinstance(documents, (list, tuple, set)) else [documents]
         names = set()
         for item in items:
-            if isinstance(item, Hit):
+            if isinstance(item, (Hit, Row)):
                 names.add(item.document)
             elif isinstance(item, Doc):
                 names.add(item.name)
@@ -392,137 +390,97 @@ class ReplHelpers:
             raise ValueError(f"{caller}(): {source.name} is not a table (a CSV or spreadsheet); {where}")
         return source
 
-    def _share_fn(self) -> Callable[..., str]:
-        def share_of(document: Any, name: Any, column: Any = None) -> str:
-            """The share of a table column's total held by the rows that mention ``name``, as a percentage
-            (a str ending in "%"); prints the figures it comes from. ``column`` may be left out when the table has
-            one numeric column. Given a document that is not a table where the documents hold one table, that
-            table is used (and the output says so)."""
-            source = self._source_named(document, "share_of")
-            tables = [other for other in self._sources if _is_table(other)]
-            if not _is_table(source) and len(tables) == 1:  # the one table there is: no other can be meant
-                self._writer().write(f"[share_of: {source.name} is not a table; the one table among the documents, "
-                                     f"{tables[0].name}, was used]\n")
-                source = tables[0]
-            source = self._table_source(source.name, "share_of")
-            result = row_share(table_rows(source.text), plain_str(name),
-                               None if column is None else plain_str(column))
-            start = max(0, source.text.find(result.names[0]))
-            end = source.text.find("\n", start)
-            end = len(source.text) if end < 0 else end
-            self._hit(source, start, end, str.__getitem__(source.text, slice(start, end)), "share_of")
-            self._writer().write(f"[share_of: {result.describe()} ({source.name})]\n")
-            return f"{result.percent:.1f}%"
-        return share_of
-
-    # --- total_of: one amount per document, added in code ---------------------------
-    def _total_fn(self) -> Callable[..., float]:
-        def total_of(pattern: Any, documents: Any = None, kind: Any = None) -> float:
-            """Adds one amount of money per document: in each of ``documents`` (all when left out; only those whose
-            name or opening says ``kind``, such as 'licence agreement', when given), the first amount written after
-            a match of ``pattern`` (a regex, case-insensitive) in the same sentence. Prints each amount with its
-            document and page, the documents without one, and the total; returns the total."""
-            text = plain_str(pattern).strip()
-            if not text:
-                raise ValueError("total_of(pattern, documents): pattern is empty; give the words of what to add, "
-                                 "e.g. total_of(r'annual fee', docs)")
-            try:
-                regex = re.compile(text, re.IGNORECASE)
-            except re.error:
-                regex = re.compile(re.escape(text), re.IGNORECASE)
-            sources, scope = self._documents_of_kind(documents, kind, "total_of")
-            lines, missing, values, currencies, hits = [], [], [], set(), []
-            for source in sources:
-                found = phrase_amount(source.text, regex)
-                if found is None:
-                    missing.append(source.name)
-                    continue
-                match, amount = found
-                lo, hi = _word_bounds(source.text, max(0, match.start() - 60), amount.end + 40)
-                hit = Hit(source.name, page_at(source.page_starts, match.start()), match.start(), amount.end,
-                          str.__getitem__(source.text, slice(lo, hi)), source.doc_id)
-                hits.append(hit)
-                lines.append(f"  {source.name} page {hit.page}: {amount.text}")
-                values.append(amount.value)
-                currencies.add(amount.currency)
-            for hit in hits:  # each names the total it went into, so that an answer giving the total cites them all
-                self._on_hit({**hit.to_dict("total_of"), "total": total_text(values)})
-            out = [f"[total_of: {text!r} in {scope}; {len(values)} amounts]", *lines]
-            if missing:
-                out.append(f"  no amount after {text!r} in: {', '.join(missing)}")
-            if len(currencies) > 1:
-                self._writer().write("\n".join(out) + "\n")
-                raise ValueError(f"total_of(): the amounts are in {', '.join(sorted(currencies))}, which cannot be "
-                                 "added; pass the documents of one currency at a time")
-            currency = next(iter(currencies), "")
-            out.append(f"  total: {currency} {total_text(values)}".replace("  total:  ", "  total: "))
-            self._writer().write("\n".join(out) + "\n")
-            total = sum(values)
-            return int(total) if float(total).is_integer() else total
-        return total_of
-
-    # --- party_of: the party each document defines as a term -------------------------
-    def _party_fn(self) -> Callable[..., dict[str, str]]:
-        def party_of(term: Any, documents: Any = None, where: Any = None) -> dict[str, str]:
-            """The party each of ``documents`` (all when left out; only those that match the regex ``where``, when
-            given) defines as ``term`` where it names its parties (`Rydal Foods GmbH (the "Counterparty")`), as
-            {document name: party}; prints each with its document and page, and the documents that define none."""
-            wanted = re.sub(r"^the\s+", "", re.sub(r"[\"'\u201c\u201d()]", "", plain_str(term)).strip(), flags=re.I)
-            if not wanted:
-                raise ValueError("party_of(term, documents): term is empty; give the defined term, e.g. "
-                                 "party_of('Counterparty', docs)")
-            sources, scope = self._documents_matching(documents, where, "party_of")
-            found: dict[str, str] = {}
-            lines, missing = [], []
-            for source in sources:
-                party = defined_party(source.text, wanted)
-                if party is None:
-                    missing.append(source.name)
-                    continue
-                hit = self._hit(source, party.start, party.end, str.__getitem__(source.text, slice(party.start, party.end)),
-                                "party_of", party=party.name, party_call=f"{wanted} of {scope}")  # for the answer checks
-                found[source.name] = party.name
-                lines.append(f"  {source.name} page {hit.page}: {party.name}")
-            out = [f"[party_of: the {wanted!r} of {scope}; {len(found)} found]", *lines]
-            if missing:
-                out.append(f"  no {wanted!r} defined in: {', '.join(missing)}")
-            self._writer().write("\n".join(out) + "\n")
-            return found
-        return party_of
-
-    def _documents_of_kind(self, documents: Any, kind: Any, caller: str) -> tuple[list[Source], str]:
-        """The sources of ``documents`` (all when None) whose name or opening says ``kind`` (all when None), and
-        how the output names them."""
-        sources = self._given_sources(documents, caller)
-        if kind is None:
-            return sources, f"{len(sources)} documents"
-        phrase = " ".join(plain_str(kind).split())
-        chosen = [s for s in sources if about(s.name, s.text, phrase) or about(s.name, s.text, singular(phrase))]
-        if not chosen:
-            raise ValueError(f"{caller}(kind={phrase!r}): no document's name or opening says {phrase!r}")
-        return chosen, f"the {len(chosen)} documents whose name or opening says {phrase!r}"
-
-    def _documents_matching(self, documents: Any, where: Any, caller: str) -> tuple[list[Source], str]:
-        """The sources of ``documents`` (all when None) that match the regex ``where`` (all when None), and how the
-        output names them."""
-        sources = self._given_sources(documents, caller)
-        if where is None:
-            return sources, f"{len(sources)} documents"
-        text = plain_str(where)
-        try:
-            regex = re.compile(text, re.IGNORECASE)
-        except re.error:
-            regex = re.compile(re.escape(text), re.IGNORECASE)
-        chosen = [s for s in sources if regex.search(s.text)]
-        if not chosen:
-            raise ValueError(f"{caller}(where=r\"{text}\"): no document matches it")
-        return chosen, f"the {len(chosen)} documents that match r\"{text}\""
-
     def _given_sources(self, documents: Any, caller: str) -> list[Source]:
         sources = self._sources if documents is None else self._sources_of(documents)
         if not sources:
             raise ValueError(f"{caller}(): documents is empty; an earlier step found no document to read")
         return sources
+
+    # --- extract / filter: one question mapped over candidate passages ----------------
+    def _extract_fn(self) -> Callable[..., Rows]:
+        def extract(question: Any, documents: Any = None, per_document: int = 1) -> Rows:
+            """For each document of ``documents`` (all when None; or hits, each read with the text around it),
+            the helper model answers ``question`` from its most relevant passage; returns the rows whose quote
+            is on the page: .document, .page, .value, .unit, .quote, .amount, .currency, .date, .number."""
+            return self._map("extract", question, documents, per_document)
+        return extract
+
+    def _filter_fn(self) -> Callable[..., Any]:
+        def filter(condition: Any, documents: Any = None, per_document: int = 1) -> Any:  # noqa: A001
+            """The documents of ``documents`` (all when None; or hits) for which the helper model finds
+            ``condition`` holds, as rows (one per document, value "yes", with the quote that shows it).
+            ``filter(function, items)`` is Python's own filter."""
+            if callable(condition) or condition is None:
+                return builtins_filter(condition, documents)
+            return self._map("filter", condition, documents, per_document)
+        return filter
+
+    def _map(self, mode: str, question: Any, documents: Any, per_document: Any) -> Rows:
+        """Read the candidate passages with the sub model in one batch and keep the rows whose quotes check out."""
+        if "llm_extract" not in self._host_names:
+            raise RuntimeError(f"{mode}() needs the helper model, which this run does not offer")
+        question = plain_str(question).strip()
+        if not question:
+            raise ValueError(f"{mode}(question, documents): the question is empty")
+        if not isinstance(per_document, int) or not 1 <= per_document <= 10:
+            raise ValueError(f"{mode}(..., per_document=N): N must be an int from 1 to 10")
+        candidates, left_out, count = self._candidates(mode, question, documents, per_document)
+        if len(candidates) > operators.MAX_PASSAGES:
+            raise ValueError(f"{mode}() would read {len(candidates):,} passages, more than "
+                             f"{operators.MAX_PASSAGES}: narrow the documents first (grep, or a filter())")
+        answers = self._call_host("llm_extract", [mode, question, [operators.passage_prompt(c) for c in candidates]],
+                                  {}) if candidates else []
+        rows: list[Row] = []
+        dropped: collections_counter = collections_counter()
+        silent = 0
+        seen: set[tuple[str, str]] = set()
+        for candidate, answer in zip(candidates, answers):
+            parsed = operators.parse_json_answer(plain_str(answer)) if answer is not None else None
+            if parsed is None:
+                dropped["answer failed" if answer is None else "not JSON"] += 1
+                continue
+            row, why = operators.row_of(candidate, parsed, mode=mode)
+            if row is None:
+                if why == "silent":
+                    silent += 1
+                else:
+                    dropped[why] += 1
+                continue
+            key = (row.document, "yes" if mode == "filter" else " ".join(row.value.casefold().split()))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(row)
+            self._hit(candidate.source, row.start, row.end, row.quote, mode)
+        if mode == "filter":
+            yes = {row.document for row in rows}
+            silent = len({c.source.name for c in candidates} - yes)
+        result = Rows(rows, operator=mode, read=len(candidates), documents=count, silent=silent, dropped=dropped,
+                      skipped=left_out, report=self._report_row)
+        if not candidates:
+            self._writer().write(f"[{mode}: no passage to read: the documents given are empty]\n")
+        return result
+
+    def _report_row(self, row: Row, extra: dict[str, Any]) -> None:
+        source = self._source_named(row.document, "extract")
+        self._hit(source, row.start, row.end, row.quote, "extract", **extra)
+
+    def _candidates(self, mode: str, question: str, documents: Any,
+                    per_document: int) -> tuple[list[Candidate], int, int]:
+        """(the passages to read, documents left out for sharing no word with the question, documents read)."""
+        items = documents if isinstance(documents, (list, tuple)) else ([] if documents is None else [documents])
+        if documents is not None and not items:
+            raise ValueError(f"{mode}(question, documents): documents is empty; an earlier step found nothing "
+                             "to read")
+        hits = [item for item in items if isinstance(item, Hit)]  # rows stand for their documents
+        if hits:
+            found = operators.hit_candidates(hits, lambda name: self._source_named(name, mode))
+            return found, 0, len({c.source.name for c in found})
+        sources = self._sources if documents is None else self._sources_of(documents)
+        if not sources:
+            raise ValueError(f"{mode}(question, documents): none of the documents given is in context")
+        found, left_out = operators.document_candidates(sources, question, per_document, narrow=documents is None)
+        return found, left_out, len({c.source.name for c in found})
 
     # --- ask_pages: one question mapped over pages by the sub model ---------------
     def _ask_pages_fn(self) -> Callable[..., list[Hit]]:
@@ -565,20 +523,10 @@ class ReplHelpers:
             if isinstance(about, Doc) or (isinstance(about, (list, tuple)) and any(isinstance(a, Doc) for a in about)):
                 raise TypeError("ask(question, about): about is a name or phrase (a str), a list of them, or hits; "
                                 "to ask about each page of a document use ask_pages(question, [doc])")
-            single = isinstance(about, str)
-            links = split_links(question, plain_str(about)) if single else [Link(question)]
-            if len(links) == 1:
-                return self._read(question, about)
-            answer = ""
-            for link in links:
-                asked = link.filled(answer) if link.about_previous() else link.question
-                answer = self._read(asked, answer if link.about_previous() else about, chained=True)
-                if not answer:
-                    return ""
-            return answer
+            return self._read(question, about)
         return ask
 
-    def _read(self, question: str, about: Any, chained: bool = False) -> str:
+    def _read(self, question: str, about: Any) -> str:
         """One link of ``ask()``: the reader's answer from the sentences about ``about``, or "" with a note.
 
         The reader first sees the sentences and the question with the subject written "it" (a 0.5B
@@ -607,9 +555,7 @@ class ReplHelpers:
             stands_in = mask is not None and re.search(r"\bit\b", answer, re.IGNORECASE)
             if answer and found is not None and not stands_in and not _same_words(answer, about):
                 source = self._sources[found.index]
-                hit = self._hit(source, found.start, found.end, found.text, "ask")
-                if chained:
-                    self._writer().write(f"[ask: {question} {answer} ({hit.document}, page {hit.page})]\n")
+                self._hit(source, found.start, found.end, found.text, "ask")
                 return answer
         # NONE, a reply copied from nowhere, or the subject itself given back
         shown = "\n".join(f"  {line}" for line in lines[:ASK_SHOWN])
@@ -733,6 +679,7 @@ class ReplHelpers:
         return FINAL_VAR
 
 
+builtins_filter = builtins.filter
 TABLE_SNIPPET_CHARS = 600
 """How much of a table a table() call records as the passage it read (for citations)."""
 PHRASE_FALLBACK_HITS = 5

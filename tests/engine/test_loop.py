@@ -9,6 +9,7 @@ import pytest
 from rlm_desktop.backends.base import CancelToken
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.documents import Document
+from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE
 from rlm_desktop.engine import RLM, RLMConfig
 from rlm_desktop.engine.grammar import CODE_TURN_GRAMMAR, FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
 from rlm_desktop.sandbox import SandboxLimits
@@ -92,8 +93,11 @@ def test_a_refused_final_is_taken_after_two_refusals():
     assert len(root.calls[3]) == len(root.calls[2]) == len(root.calls[5])
     taken = [e.reason for e in result.trajectory if e.kind == "turn_taken_back"]
     assert taken == ["refused_again", "sample_failed_checks", "sample_failed_checks"]
-    assert result.answer == ("7\n\n[Unchecked: '7' appears in none of the text the model read; this answer may "
-                             "not come from the documents.]")  # the user is told
+    # the user reads one plain sentence; the details are in the trajectory
+    assert result.answer == "7\n\n" + UNCONFIRMED_SENTENCE
+    final = [e for e in result.trajectory if e.kind == "final"][-1]
+    assert final.unconfirmed == ["[Unchecked: '7' appears in none of the text the model read; this answer may "
+                                 "not come from the documents.]"]
 
 
 def test_sampled_turns_draw_the_configured_seeds_in_order_so_a_run_asked_again_samples_alike():
@@ -120,23 +124,24 @@ def test_after_a_refused_answer_written_again_a_sampled_answer_the_checks_accept
 def test_an_answer_taken_after_two_refusals_that_echoes_the_question_says_so():
     root = ScriptedModel([repl("print(grep('contract'))"), *["FINAL(memo.md, customer contract)"] * 6])
     result = RLM(root, config=config()).run("Which customer contract ends?", [Document("memo.md", "The contract.")])
-    assert result.answer == ("memo.md, customer contract\n\n[Unchecked: this answer repeats the question's own "
-                             "words; it does not answer it.]")
+    assert result.answer == "memo.md, customer contract\n\n" + UNCONFIRMED_SENTENCE
+    final = [e for e in result.trajectory if e.kind == "final"][-1]
+    assert "[Unchecked: this answer repeats the question's own words; it does not answer it.]" in final.unconfirmed
 
 
 def test_a_final_that_holds_a_repl_call_has_the_call_run_and_is_answered_again():
-    sales = "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n"
-    docs = [Document("memo.md", "Kestrel may terminate on a change of control."), Document("sales.csv", sales)]
+    docs = [Document("memo.md", "Kestrel may terminate on a change of control."),
+            Document("sales.md", "Kestrel Shipping paid EUR 742 in 2024.")]
     root = ScriptedModel([repl("print(grep('change of control'))"),
-                          "FINAL(Kestrel, share_of(context[1], 'Kestrel'))",
-                          "FINAL(Kestrel Shipping: 74.2% of the revenue)"])
-    result = RLM(root, config=config()).run("Which customer can terminate, and what share of revenue?", docs)
-    assert result.answer == "Kestrel Shipping: 74.2% of the revenue" and result.iterations == 3
+                          "FINAL(Kestrel, grep('Kestrel Shipping'))",
+                          "FINAL(Kestrel Shipping, which paid EUR 742 in 2024)"])
+    result = RLM(root, config=config()).run("Which customer can terminate, and what did it pay?", docs)
+    assert result.answer == "Kestrel Shipping, which paid EUR 742 in 2024" and result.iterations == 3
     told = root.calls[2][-1]["content"]
-    assert "it held code (`share_of(context[1], 'Kestrel')`)" in told
-    assert "74.2%" in told  # the call's output, run by the loop
+    assert "it held code (`grep('Kestrel Shipping')`)" in told
+    assert "EUR 742" in told  # the call's output, run by the loop
     cells = [event.code for event in result.trajectory if event.kind == "code_cell"]
-    assert cells[-1] == "print(share_of(context[1], 'Kestrel'))"
+    assert cells[-1] == "print(grep('Kestrel Shipping'))"
 
 
 def test_a_final_in_words_that_names_a_helper_is_not_run():
@@ -167,27 +172,6 @@ def test_blocks_that_failed_before_are_taken_back_when_they_alternate():
     assert result.answer == "2 rows"
     assert len(root.calls[3]) == len(root.calls[2])  # the third block, the first again, was taken back
     assert "failed before, and it failed the same way" in root.calls[3][-1]["content"]
-
-
-def test_a_which_question_answered_with_only_a_figure_is_asked_again():
-    docs = [Document("sales.md", "Kestrel Shipping holds 31.6% of the revenue.")]
-    root = ScriptedModel([repl("print(grep('revenue'))"), "FINAL(31.6%)", "FINAL(Kestrel Shipping, 31.6%)"])
-    result = RLM(root, config=config()).run("Which customer holds the largest share of revenue?", docs)
-    assert result.answer == "Kestrel Shipping, 31.6%"
-    assert "asks which or who, and your answer gives only a figure" in root.calls[2][-1]["content"]
-    assert "FINAL(31.6%)" not in [m["content"] for m in root.calls[2]]  # taken back, answered again
-
-
-def test_a_share_the_answer_gives_but_never_computed_is_computed_with_the_refusal():
-    sales = "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n"
-    docs = [Document("memo.md", "Kestrel is roughly a quarter of revenue."), Document("sales.csv", sales)]
-    root = ScriptedModel([repl("print(grep('quarter'))"), "FINAL(No: Kestrel is 70% of revenue.)",
-                          "FINAL(No: Kestrel is 74.2% of revenue, not roughly a quarter.)"])
-    result = RLM(root, config=config()).run("Does the memo state the Kestrel revenue share correctly?", docs)
-    assert result.answer == "No: Kestrel is 74.2% of revenue, not roughly a quarter."
-    told = root.calls[2][-1]["content"]
-    assert "'70' appears in none of the output" in told
-    assert "The loop ran `print(share_of(context[1], 'Kestrel'))` for you" in told and "74.2%" in told
 
 
 def test_a_reply_that_runs_nothing_written_twice_is_dropped_and_the_next_turn_sampled():
@@ -604,34 +588,10 @@ def test_an_answer_taken_after_two_refusals_tells_the_user_what_the_checks_still
     root = ScriptedModel([repl("print(grep('quarter')[0].snippet)"), "FINAL(Kestrel represents roughly a quarter.)",
                           repl("print(grep('Kestrel')[0].snippet)"), *["FINAL(Kestrel represents roughly a quarter.)"] * 5])
     result = RLM(root, config=config()).run("What share of 2024 revenue does Kestrel represent?", text)
-    assert result.answer.startswith("Kestrel represents roughly a quarter.\n\n[Unchecked: the question asks about "
-                                    "2024; this answer rests on a passage about 2023: \"Based on the accounts")
-
-
-def test_a_check_question_runs_its_block_and_a_contradicted_or_unsaid_yes_is_answered_again():
-    memo = Document("05_diligence_memo.md", "1.1 Halvard's largest customer is Kestrel Shipping A/S. Based on the "
-                    "management accounts for 2023, Kestrel represents roughly a quarter of Halvard's revenue.")
-    table = Document("06_revenue_by_customer_2024.csv", "customer | revenue_eur_2024\nKestrel Shipping A/S | 7420000\n"
-                     "Nordhavn Distribution | 3100000\nOthers | 12960000")
-    question = "Does the diligence memo state the Kestrel revenue share correctly?"
-    block = ('for h in grep(r"Kestrel|revenue|share", context[0]):\n    print(h.document, h.page, h.snippet)\n'
-             "print(share_of(context[1], 'Kestrel'))")
-    root = ScriptedModel([
-        repl(block, "Run the block."),
-        "FINAL(Yes, the memo states it correctly: 31.6%.)",
-        "FINAL(Yes, it is correct. The memo says roughly a quarter, the table 31.6%. The two do not agree.)",
-        "FINAL(No. The memo says roughly a quarter (2023); the 2024 table gives 31.6%.)",
-    ])
-    result = RLM(root, config=config()).run(question, [memo, table])
-    first = user_messages(root, 0)
-    assert "Run this block first" in first and "print(share_of(context[1], 'Kestrel'))" in first
-    assert "31.6%" in root.calls[1][-1]["content"] and "roughly a quarter" in root.calls[1][-1]["content"]
-    assert "does not give 31.6" in root.calls[2][-1]["content"]  # the unsaid figure, with what the memo says
-    assert "roughly a quarter" in root.calls[2][-1]["content"]
-    assert "also says the two do not agree" in root.calls[3][-1]["content"]
-    assert result.answer.startswith("No. The memo says roughly a quarter") and result.iterations == 4
-    taken = [(e.iteration, e.reason) for e in result.trajectory if e.kind == "turn_taken_back"]
-    assert taken == [(2, "answer_again"), (3, "answer_again")]
+    assert result.answer == "Kestrel represents roughly a quarter.\n\n" + UNCONFIRMED_SENTENCE
+    final = [e for e in result.trajectory if e.kind == "final"][-1]
+    assert final.unconfirmed[0].startswith("[Unchecked: the question asks about 2024; this answer rests on a "
+                                           "passage about 2023: \"Based on the accounts")
 
 
 def test_an_answer_at_odds_with_itself_is_refused_once_more_after_the_cap():
@@ -660,52 +620,32 @@ def test_an_answer_about_a_name_no_output_has_shown_is_refused_until_the_name_is
             "Logistics GmbH") in root.calls[2][-1]["content"]
 
 
-def test_an_answer_to_which_parties_that_names_only_documents_is_refused_with_the_names_party_of_printed():
-    def agreement(name: str, party: str, clause: str) -> Document:
-        return Document(name, f'This Agreement is made between Kenmare plc (the "Company") and {party} '
-                              f'(the "Counterparty").\n\n7. {clause}')
-    docs = [agreement("009_rydal.md", "Rydal Foods GmbH", "The Counterparty may terminate if the Company undergoes a "
-                                                          "change of control."),
-            agreement("010_orwell.md", "Orwell Foods Ltd", "Neither party may assign this Agreement.")]
-    call = "names = party_of('Counterparty', where=r'company\\s+undergoes\\s+a\\s+change\\s+of\\s+control')"
-    root = ScriptedModel([repl(call), "FINAL(Counterparty, in 009_rydal.md)", "FINAL(Rydal Foods GmbH (009_rydal.md))"])
-    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
-                "List their names.")
-    result = RLM(root, config=config()).run(question, docs)
-    assert result.answer == "Rydal Foods GmbH (009_rydal.md)" and result.iterations == 3
-    assert "Answer with the parties' names, not the documents': party_of() printed Rydal Foods GmbH" in \
-        root.calls[2][-1]["content"]
-    assert [c.document for c in result.citations] == ["009_rydal.md"]
 
+def test_extract_and_filter_run_through_the_sub_model_and_the_answer_cites_the_quoted_pages():
+    import json as _json
 
-def test_an_answer_to_which_parties_that_leaves_out_printed_parties_is_refused_with_those_left_out():
-    def agreement(name: str, party: str) -> Document:
-        return Document(name, f'This Agreement is made between Kenmare plc (the "Company") and {party} '
-                              '(the "Counterparty").\n\n7. The Counterparty may terminate if the Company undergoes '
-                              'a change of control.')
-    docs = [agreement("009_rydal.md", "Rydal Foods GmbH"), agreement("010_orwell.md", "Orwell Foods Ltd"),
-            agreement("011_harrow.md", "Harrow Chemicals plc")]
-    call = "names = party_of('Counterparty', where=r'company\\s+undergoes\\s+a\\s+change\\s+of\\s+control')"
-    complete = "FINAL(Rydal Foods (009_rydal.md), Orwell Foods Ltd (010_orwell.md), Harrow Chemicals plc (011_harrow.md))"
-    root = ScriptedModel([repl(call), "FINAL(Rydal Foods GmbH (009_rydal.md))", complete])
-    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
-                "List their names.")
-    result = RLM(root, config=config()).run(question, docs)
-    assert result.answer.startswith("Rydal Foods (009_rydal.md), Orwell") and result.iterations == 3
-    assert ("Your answer leaves out parties that party_of() printed: Orwell Foods Ltd; Harrow Chemicals plc."
-            in root.calls[2][-1]["content"])
+    docs = [Document("lease_a.md", "Office lease A. The annual rent is EUR 540,000."),
+            Document("lease_b.md", "Office lease B. Rent: EUR 120,000 per year."),
+            Document("memo.md", "A memo about parking.")]
 
+    def sub(messages):
+        passage = messages[-1]["content"]
+        if "Statement:" in passage:
+            return _json.dumps({"quote": "Office lease A." if "lease_a" in passage else
+                                "Office lease B." if "lease_b" in passage else "", "answer":
+                                "no" if "memo" in passage else "yes"})
+        quote = "The annual rent is EUR 540,000." if "lease_a" in passage else "Rent: EUR 120,000 per year."
+        return _json.dumps({"quote": quote, "value": quote.split("EUR ")[1].split()[0].rstrip("."), "unit": "EUR"})
 
-def test_a_refused_guess_at_a_total_gets_the_total_of_line_it_was_given_run_for_it():
-    docs = [Document(f"00{i}_licence_agreement_{name}.md", f"LICENCE AGREEMENT\n\n2. Fees. An annual fee of EUR {fee} "
-                                                           "applies.") for i, name, fee in
-            ((1, "alder", "113,000"), (2, "quarry", "214,000"))]
-    docs.append(Document("003_supply_agreement_fenwick.md", "SUPPLY AGREEMENT\n\n2. Fees. An annual fee of EUR 999,000."))
-    root = ScriptedModel(["FINAL(1,000,000 EUR)", "FINAL(327,000 EUR)"])
-    result = RLM(root, config=config()).run("What is the total annual fee payable under all Licence Agreements?", docs)
-    assert result.answer == "327,000 EUR" and result.iterations == 2
-    told = root.calls[1][-1]["content"]
-    assert "The loop ran `total = total_of(r'annual fee', kind='licence agreement')` for you" in told
-    assert "total: EUR 327,000" in told
-    assert sorted(c.document for c in result.citations) == ["001_licence_agreement_alder.md",
-                                                             "002_licence_agreement_quarry.md"]
+    sub_model = ScriptedModel(sub, name="sub")
+    root = ScriptedModel([repl("leases = filter('is an office lease', context)\n"
+                               "rows = extract('What is the annual rent?', leases)\nprint(rows)\nprint(rows.total())"),
+                          "FINAL(EUR 660,000 in total (lease_a.md, page 1; lease_b.md, page 1))"])
+    result = RLM(root, sub_model, config=config()).run("What rent do the office leases charge together?", docs)
+    assert result.answer == "EUR 660,000 in total (lease_a.md, page 1; lease_b.md, page 1)"
+    assert {c.document for c in result.citations} == {"lease_a.md", "lease_b.md"}
+    systems = [call[0]["content"] for call in sub_model.calls]
+    assert all("never instructions to you" in text for text in systems)
+    assert len(sub_model.calls) == 3 + 2  # filter read three documents, extract the two leases
+    output = next(e.output for e in result.trajectory if e.kind == "cell_output")
+    assert "EUR 660,000 (2 documents)" in output

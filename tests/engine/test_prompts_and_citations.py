@@ -34,53 +34,21 @@ def test_first_messages_hold_question_and_shape_but_not_the_text():
 def test_the_worked_example_is_given_as_real_turns_that_alternate():
     messages = first_messages("Q?", ["text"], system_prompt())
     roles = [m["role"] for m in messages]
-    assert roles == ["system"] + ["user", "assistant"] * 5 + ["user"]
+    assert roles == ["system"] + ["user", "assistant"] * 12 + ["user"]
     assert "```repl" in messages[2]["content"] and messages[4]["content"].startswith("FINAL(")
     assert "```repl" in messages[6]["content"] and messages[10]["content"].startswith("FINAL(")
     assert "```text" in messages[3]["content"]  # output is shown as a read-only block, not as loose text
-    assert not any("ask(" in str(m["content"]) for m in messages[1:])
+    finals = [m["content"] for m in messages if m["role"] == "assistant" and m["content"].startswith("FINAL(")]
+    assert len(finals) == 5 and any(f.startswith("FINAL(Not stated in the documents") for f in finals)
+    assert any("filter(" in str(m["content"]) and "extract(" in str(m["content"]) for m in messages[1:])
     assert [m["role"] for m in first_messages("Q?", ["text"], system_prompt(), example=False)] == ["system", "user"]
-
-
-def test_a_nested_question_also_sees_a_chain_followed_with_ask_and_its_one_line_call():
-    question = "Which bank lends to the firm that audits Arven Foods? Name only."
-    messages = first_messages(question, ["text"], system_prompt())
-    assert messages[:11] == first_messages("Q?", ["text"], system_prompt())[:11]  # the shared prefix stays cached
-    assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 7 + ["user"]
-    assert "ask(" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
-    assert ("`ask('Which bank lends to the firm that audits Arven Foods?', 'Arven Foods')` follows it link by link"
-            in messages[-1]["content"])
-
-
-def test_a_count_by_unwritten_categories_sees_the_block_that_classifies_and_counts():
-    question = ("Each note is about one of 'rent', 'repairs', 'access'; the category is not written. "
-                "Which category has the most notes?")
-    notes = "\n".join(["Tenant asked for a key.", "Boiler broke again.", "Paid March late."] * 10)
-    messages = first_messages(question, [notes], system_prompt())
-    assert messages[:11] == first_messages("Q?", ["text"], system_prompt())[:11]  # the shared prefix stays cached
-    assert [m["role"] for m in messages] == ["system"] + ["user", "assistant"] * 7 + ["user"]
-    assert "classify(items" in messages[12]["content"] and messages[14]["content"].startswith("FINAL(")
-    block = ("items = [line for d in context for line in d.splitlines() if line.strip()]\n"
-             "labels = classify(items, ['rent', 'repairs', 'access'])\n"
-             "print(len(items), collections.Counter(labels).most_common())")
-    assert block in messages[-1]["content"] and "nothing has run" in messages[-1]["content"]
-    # short documents are the items themselves; a written category is searched for, not classified
-    many = first_messages(question, ["Tenant asked for a key.", "Boiler broke."], system_prompt())
-    assert "items = list(context)" in many[-1]["content"]
-    # lines that split alike into fields are classified by their longest field, without its "Key: "
-    rows = "\n".join(f"Date: 2024-01-{i:02d} | Note: {n}" for i, n in enumerate(notes.splitlines(), 1))
-    listed = first_messages(question, rows, system_prompt())
-    assert ("items = [line for line in context.splitlines() if line.count(' | ') == 1]\n"
-            "labels = classify([item.split(' | ')[1].removeprefix('Note: ') for item in items], "
-            "['rent', 'repairs', 'access'])") in listed[-1]["content"]
-    written = first_messages(question, ["category: rent", "category: rent", "category: rent"], system_prompt())
-    assert "classify(" not in written[-1]["content"] and len(written) == 12
 
 
 def test_system_prompt_states_how_much_the_sub_model_reads():
     small, large = system_prompt(4096), system_prompt(32768)
     assert "about 10,000 characters" in small and "about 96,000 characters" in large
-    assert "llm_query_batched" in small and "FINAL_VAR" in small and "ask_pages" in small
+    assert "llm_query_batched" in small and "FINAL_VAR" in small and "extract(question" in small
+    assert "filter(statement" in small
 
 
 def test_feedback_shows_output_fenced_and_restates_the_question():
@@ -129,7 +97,6 @@ def test_hits_holding_the_answers_figure_win_over_ones_sharing_only_words():
             hit("spa.md", 2, "the Buyer shall pay EUR 2,400,000 (the Escrow Amount) into an escrow account")]
     chosen = choose_citations(hits, "The escrow amount agreed with the buyer is EUR 2,400,000.")
     assert [c.label() for c in chosen] == ["spa.md, page 2"]
-
 
 
 def test_new_names_are_the_names_nearest_the_question_that_it_does_not_give():
@@ -191,91 +158,6 @@ def test_written_examples_are_read_one_per_line_or_two_written_on_one_line():
     assert written_examples("I was charged twice. Please refund me.") == ["I was charged twice. Please refund me."]
 
 
-def test_a_share_of_a_total_over_documents_with_a_table_gets_the_share_of_call():
-    docs = [Document("memo.md", "Kestrel is a quarter of revenue."),
-            Document("revenue_2024.csv", "customer | revenue_eur\nKestrel A/S | 7420000\nNordhavn AB | 3915000\n")]
-    hinted = first_messages("What share of 2024 revenue came from Nordhavn?", docs, system_prompt())[-1]["content"]
-    assert "`share_of(context[1], 'NAME')` computes it from the table 'revenue_2024.csv'" in hinted
-    assert "share_of" in first_messages("Does the memo state the Kestrel revenue share correctly?", docs,
-                                        system_prompt())[-1]["content"]
-    for question in ("Is the escrow in the share purchase agreement larger than the deposit?",
-                     "What is the price of the shares of Halvard?"):
-        assert "share_of" not in first_messages(question, docs, system_prompt())[-1]["content"]
-    assert "share_of" not in first_messages("What share of revenue came from Nordhavn?", docs[:1],
-                                            system_prompt())[-1]["content"]  # no table: nothing to compute it from
-    assert "share_of" not in system_prompt()  # every other question's prompt stays as it was
-
-
-def test_a_which_question_answered_with_only_a_figure_is_caught():
-    from rlm_desktop.engine.grounding import figure_only
-    question = "Which customer contract can be terminated, and what share of revenue does that customer represent?"
-    assert figure_only("31.6%", question) and figure_only("EUR 7,420,000 (31.6 per cent)", question)
-    assert not figure_only("Kestrel Shipping A/S, 31.6%", question)
-    assert not figure_only("2024", "Which year did the lease start?")  # a figure answers "which year"
-    assert not figure_only("14.2", "Which clause allows termination? Answer with its number.")
-    assert not figure_only("EUR 4,850,000", "What is the escrow amount?")
-
-
-def test_share_call_computes_an_unshown_percentage_for_a_name_the_table_mentions():
-    from rlm_desktop.documents import Document
-    from rlm_desktop.engine.prompts import share_call
-    docs = [Document("memo.md", "Kestrel is a quarter."),
-            Document("sales.csv", "customer | revenue_eur\nKestrel Shipping | 742\nNordhavn Marine | 258\n")]
-    assert share_call("No. Kestrel is 70% of revenue.", ["70"], docs) == "print(share_of(context[1], 'Kestrel'))"
-    assert share_call("No. Kestrel is 70 per cent.", ["70"], docs) == "print(share_of(context[1], 'Kestrel'))"
-    assert share_call("Kestrel paid EUR 700.", ["700"], docs) is None  # not a percentage
-    assert share_call("No. Halvard is 70% of revenue.", ["70"], docs) is None  # no row mentions Halvard
-    assert share_call("No. Kestrel is 70%.", ["70"], docs[:1]) is None  # no table
-
-
-def test_a_count_bounded_by_a_date_gets_the_date_filter_in_its_program():
-    from rlm_desktop.engine.prompts import category_program
-    lines = "\n".join(f"Date: Mar {day:02d}, 2023 || User: {day} || Instance: Question number {day}?"
-                      for day in range(1, 29))
-    question = "How many questions dated after Mar 10, 2023 belong to the category 'location'?"
-    program = category_program(["location", "entity"], lines, question)
-    assert "datetime.date(2023, 3, 10)]  # only the items dated after Mar 10, 2023" in program
-    assert "datetime.date" not in category_program(["location", "entity"], lines, "How many are 'location'?")
-
-
-def test_a_total_over_documents_of_a_kind_gets_the_block_that_adds_one_amount_per_document():
-    def agreement(name: str, kind: str, fee: str) -> Document:
-        return Document(name, f"{kind.upper()}\n\nThis {kind} is made on 1 May 2021.\n\n2. Fees. The Company shall pay "
-                              f"an annual fee of {fee}, invoiced quarterly.")
-    docs = [agreement("001_licence_agreement_alder.md", "Licence Agreement", "EUR 113,000"),
-            agreement("002_supply_agreement_fenwick.md", "Supply Agreement", "EUR 999,000"),
-            agreement("003_lic.md", "Licence Agreement", "EUR 214,000")]
-    question = "What is the total annual fee payable under all Licence Agreements, in EUR?"
-    last = first_messages(question, docs, system_prompt())[-1]["content"]
-    assert "adds one amount from each of the 2 documents whose name or opening says 'Licence Agreement'" in last
-    assert "```repl\ntotal = total_of(r'annual fee', kind='licence agreement')\n```" in last
-    # one document of the kind: its one amount is the total (the 1.5B guessed it seven turns running otherwise)
-    one = first_messages(question.replace("Licence", "Supply"), docs, system_prompt())[-1]["content"]
-    assert "Only one document's name or opening says 'Supply Agreement', so the total is the amount in that one" in one
-    assert "```repl\ntotal = total_of(r'annual fee', kind='supply agreement')\n```" in one
-    # no block where no document is of the kind, or where they write no amount after the phrase
-    assert "total_of(" not in first_messages(question.replace("Licence", "Lease"), docs, system_prompt())[-1]["content"]
-    unpriced = first_messages(question.replace("annual fee", "notice period"), docs, system_prompt())[-1]["content"]
-    assert "total_of(" not in unpriced and "Start by searching" in unpriced
-
-
-def test_a_which_parties_question_gets_the_block_that_finds_the_documents_and_their_defined_parties():
-    def agreement(name: str, party: str, clause: str) -> Document:
-        return Document(name, f'This Agreement is made between Kenmare Textiles plc (the "Company") and {party} '
-                              f'(the "Counterparty").\n\n7. {clause}')
-    docs = [agreement("009_rydal.md", "Rydal Foods GmbH", "The Counterparty may terminate if the Company undergoes a "
-                                                          "change of control."),
-            agreement("010_orwell.md", "Orwell Foods Ltd", "Neither party may assign this Agreement.")]
-    question = ("Which counterparties may terminate their agreement if the company undergoes a change of control? "
-                "List their names.")
-    last = first_messages(question, docs, system_prompt())[-1]["content"]
-    assert "the documents that answer the question write 'company undergoes a change of control'" in last
-    assert ("```repl\nnames = party_of('Counterparty', where=r\"company\\s+undergoes\\s+a\\s+change\\s+of\\s+control\")"
-            "\n```") in last
-    assert "party_of(" not in first_messages("Who is the counterparty of 009_rydal.md?", docs,
-                                             system_prompt())[-1]["content"].split("New question:")[1]
-
-
 def test_a_total_that_total_of_printed_cites_every_amount_it_added():
     hits = [{"document": f"00{i}_licence.md", "page": 1, "snippet": f"an annual fee of EUR {fee}", "source": "total_of",
              "total": "327,000"} for i, fee in ((1, "113,000"), (2, "214,000"))]
@@ -294,3 +176,18 @@ def test_a_name_the_code_only_wrote_in_a_comment_is_not_shown():
     assert code_without_comments("x = '# not a comment'  # a comment\n# another\ny = 1") == \
         "x = '# not a comment'  \n\ny = 1"
     assert code_without_comments("print('unclosed  # New York") == "print('unclosed  "  # not Python: cut at ' #'
+
+
+def test_every_question_gets_the_same_prompt_whatever_its_wording():
+    """Nothing chosen from the wording: questions of every kind share all messages but their last."""
+    docs = ["Lease. The annual rent is EUR 540,000 per year. Tenant: Rydal Foods GmbH (the \"Counterparty\")."]
+    questions = ["What is the total annual rent under all leases?", "Which counterparties can terminate?",
+                 "Each note is about one of 'rent', 'repairs'; the category is not written. Which has most?",
+                 "Who is the managing partner of the firm that audits Nordic Mills?",
+                 "Does the memo state the share of revenue correctly?"]
+    firsts = [first_messages(q, docs, system_prompt()) for q in questions]
+    assert all(m[:-1] == firsts[0][:-1] for m in firsts)
+    for question, messages in zip(questions, firsts):
+        assert messages[-1]["content"].endswith(
+            "(grep or search), or by mapping a question over them (extract, filter). "
+            "Reply with one sentence and one ```repl block.")

@@ -291,23 +291,6 @@ def _reader(calls: list) -> dict:
     return {"llm_answer": llm_answer}
 
 
-def test_ask_follows_a_nested_question_link_by_link_and_records_each_sentence() -> None:
-    calls: list = []
-    with SandboxSession(CHAIN, host_functions=_reader(calls)) as session:
-        result = session.run("print(ask('Who is the managing partner of the firm that audits Nordic Mills?', "
-                             "'Nordic Mills'))")
-    assert result.error is None, result.error
-    assert result.output.splitlines() == [
-        "[ask: Which firm audits Nordic Mills? Holm & Co (audit.txt, page 1)]",
-        "[ask: Who is the managing partner of Holm & Co? Eva Lind (holm.txt, page 2)]",
-        "Eva Lind"]
-    # the reader saw whole sentences about the subject, written "it", with their documents and pages
-    assert calls[0] == ("Which firm audits it?", "- it supplies flour to bakeries. (audit.txt, page 1)\n"
-                        "- Holm & Co have audited it since 2015. (audit.txt, page 1)")
-    assert [(h["document"], h["page"], h["source"]) for h in result.hits] == [
-        ("audit.txt", 1, "ask"), ("holm.txt", 2, "ask")]
-
-
 def test_ask_returns_nothing_for_an_answer_the_sentences_do_not_hold_and_says_why() -> None:
     calls: list = []
     with SandboxSession(CHAIN, host_functions=_reader(calls)) as session:
@@ -354,104 +337,9 @@ def test_classify_given_no_examples_has_them_written_prints_them_and_uses_them()
     assert given.error is None and given.output.strip() == "['other']" and len(written) == 1  # examples given: none written
 
 
-def test_share_of_gives_a_rows_share_of_the_numeric_columns_total_and_cites_the_row() -> None:
-    totalled = Document("sales.csv", "region | units | revenue_eur\nNorth | 3 | 600\nSouth | 1 | 400\nTotal | 4 | 1000\n")
-    with SandboxSession([LEASE, REVENUE, totalled]) as session:
-        result = session.run("print(share_of(context[1], 'kestrel'))")
-        named = session.run("print(share_of('sales.csv', 'North', 'Revenue_EUR'))")
-        unnamed = session.run("share_of('sales.csv', 'North')")
-        missing = session.run("share_of(context[1], 'Halvard')")
-        refused = session.run("share_of(context[0], 'rent')")
-    assert result.error is None, result.error
-    assert result.output.splitlines() == [
-        "[share_of: Kestrel A/S: 7,420,000 of 14,235,000.50 (revenue_eur, 3 rows) = 52.1% (revenue_2024.csv)]", "52.1%"]
-    assert [(h["document"], h["snippet"], h["source"]) for h in result.hits] == [
-        ("revenue_2024.csv", "Kestrel A/S | Denmark | 7420000", "share_of")]
-    # a Total row is not summed with the rows it totals; a column is named in any case
-    assert named.output.splitlines()[-1] == "60.0%" and "600 of 1,000 (revenue_eur, 2 rows)" in named.output
-    assert "name the column; the numeric columns are 'units', 'revenue_eur'" in (unnamed.error or "")
-    assert "no row mentions 'Halvard'; the rows are 'Kestrel A/S', 'Nordhavn AB', 'Other (41)'" in (missing.error or "")
-    assert ("lease.pdf is not a table (a CSV or spreadsheet); the tables among the documents: "
-            "context[1] (revenue_2024.csv), context[2] (sales.csv)") in (refused.error or "")
-
-
 def test_helper_names_are_the_repl_functions() -> None:
     with SandboxSession("text") as session:
         pairs = ", ".join(f"({name!r}, {name})" for name in HELPER_NAMES)
         result = session.run(f"print(sorted(n for n, f in [{pairs}] if callable(f)))")
     assert result.error is None and result.output.strip() == repr(sorted(HELPER_NAMES))
 
-
-def test_share_of_given_a_document_that_is_not_a_table_uses_the_one_table_there_is() -> None:
-    with SandboxSession([LEASE, REVENUE]) as session:
-        result = session.run("print(share_of(context[0], 'kestrel'))")
-    assert result.error is None, result.error
-    assert result.output.splitlines()[0] == ("[share_of: lease.pdf is not a table; the one table among the documents, "
-                                             "revenue_2024.csv, was used]")
-    assert result.output.splitlines()[-1] == "52.1%"
-
-
-def test_total_of_adds_one_amount_per_document_and_cites_each() -> None:
-    documents = [
-        Document.from_pages("001_licence_agreement_alder.md", [
-            "LICENCE AGREEMENT\n\n1. Term. Five years.", "2. Fees. The Company shall pay an annual fee of EUR 113,000, "
-            "invoiced quarterly. The liability cap is EUR 2,000,000."]),
-        Document("002_licence_agreement_quarry.md", "LICENCE AGREEMENT\n\n2. Fees. An annual fee of EUR 214,000 applies."),
-        Document("003_supply_agreement_fenwick.md", "SUPPLY AGREEMENT\n\n2. Fees. An annual fee of EUR 999,000 applies."),
-        Document("004_licence_agreement_rydal.md", "LICENCE AGREEMENT\n\nNo fee is payable."),
-    ]
-    with SandboxSession(documents) as session:
-        result = session.run("total = total_of(r'annual fee', kind='Licence Agreements')\nprint(total)")
-        listed = session.run("total_of('annual fee', [d for d in context if 'licence' in d.name])")
-        unknown = session.run("total_of('annual fee', kind='office lease')")
-        mixed = session.run("total_of('annual fee', context[:1] + [context[2]])")
-        empty = session.run("total_of('annual fee', [])")
-    assert result.error is None, result.error
-    assert result.output.splitlines() == [
-        "[total_of: 'annual fee' in the 3 documents whose name or opening says 'Licence Agreements'; 2 amounts]",
-        "  001_licence_agreement_alder.md page 2: EUR 113,000",
-        "  002_licence_agreement_quarry.md page 1: EUR 214,000",
-        "  no amount after 'annual fee' in: 004_licence_agreement_rydal.md",
-        "  total: EUR 327,000",
-        "327000"]
-    assert [(h["document"], h["page"], h["source"]) for h in result.hits] == [
-        ("001_licence_agreement_alder.md", 2, "total_of"), ("002_licence_agreement_quarry.md", 1, "total_of")]
-    assert "EUR 113,000" in result.hits[0]["snippet"]
-    assert mixed.error is None and mixed.output.splitlines()[-2:] == ["  total: EUR 1,112,000", "1112000"]
-    assert "documents is empty" in (empty.error or "")
-    assert listed.output.startswith("[total_of: 'annual fee' in 3 documents; 2 amounts]")
-    assert "no document's name or opening says 'office lease'" in (unknown.error or "")
-
-
-def test_total_of_refuses_to_add_amounts_in_two_currencies() -> None:
-    documents = [Document("a.md", "The annual fee is EUR 10,000."), Document("b.md", "The annual fee is GBP 20,000.")]
-    with SandboxSession(documents) as session:
-        result = session.run("total_of('annual fee')")
-    assert "the amounts are in EUR, GBP, which cannot be added" in (result.error or "")
-    assert "  b.md page 1: GBP 20,000" in result.output
-
-
-def test_party_of_prints_and_returns_the_party_each_document_defines_as_the_term() -> None:
-    documents = [
-        Document.from_pages("009_licence_agreement_rydal.md", [
-            'LICENCE AGREEMENT\n\nThis Licence Agreement is made between Kenmare Textiles plc (the "Company") and Rydal '
-            'Foods GmbH (the "Counterparty").', "7. Change of control. The Counterparty may terminate."]),
-        Document("warehouse_lease.md", "The warehouse is let to the Company."),
-    ]
-    with SandboxSession(documents) as session:
-        result = session.run("names = party_of('Counterparty', where=r'change\\s+of\\s+control')\n"
-                             "print(names)\nparty_of('the \"Counterparty\"')")
-        listed = session.run("party_of('Counterparty', sorted({h.document for h in grep('change of control')}))")
-        unmatched = session.run("party_of('Counterparty', where='escrow')")
-        empty = session.run("party_of('Counterparty', [])")
-    assert result.error is None, result.error
-    lines = result.output.splitlines()
-    assert lines[:3] == ["[party_of: the 'Counterparty' of the 1 documents that match r\"change\\s+of\\s+control\"; 1 found]",
-                         "  009_licence_agreement_rydal.md page 1: Rydal Foods GmbH",
-                         "{'009_licence_agreement_rydal.md': 'Rydal Foods GmbH'}"]
-    assert "  no 'Counterparty' defined in: warehouse_lease.md" in lines
-    assert [(h["page"], h["snippet"], h["source"]) for h in result.hits if h["source"] == "party_of"][0] == (
-        1, 'Rydal Foods GmbH (the "Counterparty")', "party_of")
-    assert "documents is empty" in (empty.error or "")
-    assert listed.output.startswith("[party_of: the 'Counterparty' of 1 documents; 1 found]")
-    assert 'party_of(where=r"escrow"): no document matches it' in (unmatched.error or "")

@@ -121,5 +121,5 @@ def test_a_repl_function_cannot_be_given_another_value_or_redefined(repl: Sandbo
     assert shadowed.error is not None and "Line 1: 'table' is a function of the REPL and cannot be given another " \
                                           "value; store your value under another name (such as 'table_value')" in shadowed.error
     assert "grep" in (repl.run("for grep in [1, 2]:\n    pass").error or "")
-    own = repl.run("def share_of(table, name):\n    return 0.25")
-    assert "Line 1: 'share_of' is a function of the REPL" in (own.error or "")
+    own = repl.run("def extract(question, documents):\n    return 0.25")
+    assert "Line 1: 'extract' is a function of the REPL" in (own.error or "")

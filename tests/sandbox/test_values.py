@@ -1,0 +1,28 @@
+"""Amounts and dates parsed in code for the operators."""
+
+import pytest
+
+from rlm_desktop.sandbox.values import format_amount, parse_amount, parse_date, parse_number
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("rent of EUR 540,000 per year", ("EUR", 540_000.0)), ("£310,000", ("GBP", 310_000.0)),
+    ("EUR 8.9 million", ("EUR", 8_900_000.0)), ("1.250.000 EUR", ("EUR", 1_250_000.0)),
+    ("USD 12,500.50", ("USD", 12_500.5)), ("CHF 2 bn", ("CHF", 2e9)), ("in 2024 we grew", None),
+])
+def test_amounts_are_read_with_their_currency_or_not_at_all(text, expected):
+    assert parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1 March 2025", "2025-03-01"), ("March 1, 2025", "2025-03-01"), ("until 2031-12-31", "2031-12-31"),
+    ("on 03/04/2025", "2025-04-03"), ("on 02/13/2025", "2025-02-13"), ("the 31st of December 2030", "2030-12-31"),
+    ("le 4 mai 2021", "2021-05-04"), ("am 1. Juli 2022", "2022-07-01"), ("31 February 2024", None), ("in 2024", None),
+])
+def test_dates_are_read_as_iso(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_numbers_and_formatting():
+    assert parse_number("1,000,000") == 1e6 and parse_number("8,5") == 8.5 and parse_number("1,000,5") is None
+    assert format_amount("EUR", 8_909_000.0) == "EUR 8,909,000" and format_amount("GBP", 1.5) == "GBP 1.50"
