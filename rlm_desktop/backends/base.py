@@ -24,6 +24,8 @@ class Usage:
     prompt_tokens_evaluated: int | None = None
     cached: bool = False  # answered from the sub-call cache, no model ran
     prompt_tokens_restored: int = 0  # of the reused prompt tokens, how many came from a saved prompt state
+    draft_tokens_proposed: int = 0  # speculative decoding: draft tokens the model checked
+    draft_tokens_accepted: int = 0  # of them, how many it agreed with (output without a decode of their own)
 
     def __add__(self, other: "Usage") -> "Usage":
         pe_self = self.prompt_tokens if self.prompt_tokens_evaluated is None else self.prompt_tokens_evaluated
@@ -34,6 +36,8 @@ class Usage:
             seconds=self.seconds + other.seconds,
             prompt_tokens_evaluated=pe_self + pe_other,
             prompt_tokens_restored=self.prompt_tokens_restored + other.prompt_tokens_restored,
+            draft_tokens_proposed=self.draft_tokens_proposed + other.draft_tokens_proposed,
+            draft_tokens_accepted=self.draft_tokens_accepted + other.draft_tokens_accepted,
         )
 
     @property

@@ -15,6 +15,7 @@ import llama_cpp
 import numpy as np
 
 from rlm_desktop.backends.base import CancelToken, Completion, Usage
+from rlm_desktop.backends.speculative import DraftCounts, Drafter, speculative_tokens
 
 # llama.cpp asks this callback between graph nodes (CPU backend) whether to abort a decode:
 # a long prompt evaluation then stops within a fraction of a second of a cancel, while the
@@ -122,11 +123,13 @@ def generate(
     cancel: CancelToken | None,
     after_prefill: Callable[[int], None] | None = None,
     score_tokens: Sequence[int] = (),
+    drafter: Drafter | None = None,
 ) -> Completion:
     """Complete ``tokens`` on ``llama``: text, finish reason and honest usage.
 
     ``after_prefill(evaluated)`` runs once the context holds exactly the prompt (not after a cancel).
     With ``score_tokens``, the completion's ``scores`` are their log-probabilities as the first answer token.
+    With a ``drafter``, tokens are decoded speculatively (:mod:`rlm_desktop.backends.speculative`).
     """
     started = time.perf_counter()
     evaluated, cancelled = prefill(llama, tokens, cancel)
@@ -139,6 +142,7 @@ def generate(
     pieces: list[str] = []
     produced = 0
     finish = "cancelled" if cancelled else "length"
+    counts = DraftCounts()
     if not cancelled and max_tokens > 0:
         vocab = llama._model.vocab
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -150,8 +154,12 @@ def generate(
                 if on_token is not None:
                     on_token(text)
 
-        # generate() finds the whole prompt cached by prefill() and samples at once.
-        for token in llama.generate(tokens, temp=temperature, repeat_penalty=1.0, grammar=grammar):
+        if drafter is None:  # generate() finds the whole prompt cached by prefill() and samples at once
+            stream = llama.generate(tokens, temp=temperature, repeat_penalty=1.0, grammar=grammar)
+        else:
+            stream = speculative_tokens(llama, drafter, temperature=temperature, grammar=grammar,
+                                        max_tokens=max_tokens, counts=counts, cancel=cancel)
+        for token in stream:
             if cancel is not None and cancel.cancelled:
                 finish = "cancelled"
                 break
@@ -165,6 +173,7 @@ def generate(
                 break
             if produced >= max_tokens:
                 break
+        stream.close()  # a speculative stream drops its unused draft tokens from the cache
         emit(stop_filter.feed(decoder.decode(b"", final=True)))
         emit(stop_filter.flush())
     usage = Usage(
@@ -172,5 +181,7 @@ def generate(
         completion_tokens=produced,
         seconds=time.perf_counter() - started,
         prompt_tokens_evaluated=evaluated,
+        draft_tokens_proposed=counts.proposed,
+        draft_tokens_accepted=counts.accepted,
     )
     return Completion(text="".join(pieces), finish_reason=finish, usage=usage, scores=scores)

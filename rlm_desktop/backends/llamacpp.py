@@ -10,6 +10,9 @@ With ``batching=True`` it instead decodes concurrent calls and :meth:`LlamaCppMo
 together in one context with several sequences (:mod:`rlm_desktop.backends.batch_decoder`):
 the weights are read once per step for all of them; every sequence has the model's
 whole window.
+
+With ``draft="lookup"`` or ``draft="model"`` its plain contexts decode speculatively
+(:mod:`rlm_desktop.backends.speculative`): the output is that of plain decoding, in fewer decodes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from rlm_desktop.backends.batch_sizing import choose_sequences
 from rlm_desktop.backends.chat_format import ChatTemplate
 from rlm_desktop.backends.llama_generation import common_prefix_length, generate
 from rlm_desktop.backends.prompt_cache import PromptStateCache, model_key, restore_prompt, save_prompt, should_save
+from rlm_desktop.backends.speculative import DRAFT_MODES, Drafter, make_drafter
 from rlm_desktop.errors import BackendError, ContextOverflowError, ModelLoadError
 
 DEFAULT_MAX_CONTEXT = 8192
@@ -52,6 +56,7 @@ class _Slot:
 
     def __init__(self, llama: llama_cpp.Llama) -> None:
         self.llama = llama
+        self.drafter: Drafter | None = None  # proposes tokens for speculative decoding on this context
         self.busy = False
         self.last_used = 0.0
 
@@ -75,15 +80,23 @@ class LlamaCppModel:
         batching: bool = False,
         sequences: int | None = None,
         prompt_cache_dir: Path | None = None,
+        draft: str = "none",
+        draft_model: str | Path | None = None,
     ) -> None:
         """``batching``: serve calls through one multi-sequence context; ``sequences`` (None:
         chosen from the window and free memory) is how many it decodes at once. Where only one
         would fit, ``parallel`` plain contexts serve the calls instead.
-        ``prompt_cache_dir``: keep evaluated prompt states there (and in memory) across runs."""
+        ``prompt_cache_dir``: keep evaluated prompt states there (and in memory) across runs.
+        ``draft``: speculative decoding on the plain contexts, one of ``none``, ``lookup`` (drafts copied
+        from the conversation) and ``model`` (drafts written by the GGUF ``draft_model``, which must share
+        this model's vocabulary); a batched context decodes plainly."""
         self.path = Path(path)
         self.name = self.path.stem
         if parallel < 1:
             raise BackendError(f"parallel must be at least 1 for {self.name}, got {parallel}.")
+        if draft not in DRAFT_MODES:
+            raise BackendError(f"Unknown draft mode {draft!r} for {self.name}; choose one of {', '.join(DRAFT_MODES)}.")
+        self.draft = draft
         metadata, bos, eos = _read_metadata(self.path)
         self.metadata = metadata
         trained = _trained_context(metadata)
@@ -123,8 +136,15 @@ class LlamaCppModel:
                 self._decoder = BatchDecoder(self._slots[0].llama, n_seq=n_seq, seq_window=self.context_length,
                                              n_batch=min(n_batch, self.context_length), n_threads=n_threads,
                                              seed=seed, name=self.name)
+            else:
+                for slot in self._slots:
+                    slot.drafter = make_drafter(draft, target=slot.llama, target_name=self.name,
+                                                draft_model_path=Path(draft_model) if draft_model else None,
+                                                n_ctx=self.context_length, n_threads=n_threads)
         except BaseException:
             for slot in getattr(self, "_slots", []):
+                if slot.drafter is not None:
+                    slot.drafter.close()
                 slot.llama.close()
             _set_verbose(verbose, -1)
             raise
@@ -277,6 +297,7 @@ class LlamaCppModel:
                 cancel=cancel,
                 after_prefill=save,
                 score_tokens=request.score_tokens,
+                drafter=slot.drafter,
             )
             if restored:
                 completion = replace(completion, usage=replace(completion.usage, prompt_tokens_restored=restored))
@@ -299,6 +320,8 @@ class LlamaCppModel:
             while any(slot.busy for slot in self._slots):
                 self._cond.wait()
             for slot in self._slots:
+                if slot.drafter is not None:
+                    slot.drafter.close()
                 slot.llama.close()
             if self._slots:
                 _set_verbose(self._verbose, -1)
