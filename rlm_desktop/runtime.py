@@ -96,7 +96,7 @@ def is_demo_model(spec: str) -> bool:
 
 def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None,
                n_gpu_layers: int | None = None, parallel: int = 1, batching: bool = False,
-               prompt_cache: bool = False) -> LanguageModel:
+               prompt_cache: bool = False, draft: str = "none", draft_model: str | None = None) -> LanguageModel:
     """Open the model ``spec`` names (URL, .gguf path, demo key or installed name).
 
     ``None`` for n_ctx / n_threads / n_gpu_layers means the installed model's own setting (or
@@ -106,9 +106,12 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
     concurrent sub-calls overlap; ``batching`` instead decodes concurrent and batched calls
     together in one context (sub models). ``prompt_cache`` keeps evaluated prompt states in
     memory and under the data dir across runs (root models). Both only apply to in-process
-    models. Raises ModelNotFound / ModelLoadError with a short message.
+    models. ``draft`` (``none``, ``lookup``, ``model``; see :func:`root_draft`) decodes an in-process
+    model speculatively, ``model`` with the model spec ``draft_model`` drafting.
+    Raises ModelNotFound / ModelLoadError with a short message.
     """
-    extras = {"batching": batching, "prompt_cache": prompt_cache}
+    extras = {"batching": batching, "prompt_cache": prompt_cache, "draft": draft,
+              "draft_model": model_file(draft_model) if draft == "model" and draft_model else None}
     spec = spec.strip()
     if spec.startswith("scripted:"):
         return _scripted(Path(spec.removeprefix("scripted:")).expanduser())
@@ -171,14 +174,43 @@ def _resolve_installed(spec: str) -> object | None:
     return resolve_model(spec)
 
 
+def model_file(spec: str) -> Path | None:
+    """The GGUF file an in-process model spec names (a path, an installed name, a starter or demo key), else None."""
+    spec = spec.strip()
+    if spec.startswith(("http://", "https://", "scripted:", "scripted-turns:")):
+        return None
+    path = Path(spec).expanduser()
+    if path.suffix.lower() == ".gguf" or path.is_file():
+        return path if path.is_file() else None
+    installed = _resolve_installed(spec)
+    if installed is not None:
+        return Path(installed.path)
+    try:
+        return demo.demo_model_path(spec)
+    except (ModelNotFound, ModelLoadError):
+        return None
+
+
+def root_draft(choice: str, root_spec: str, sub_spec: str) -> str:
+    """The draft mode a root decodes with: ``choice`` itself, or for ``auto`` the mode measured best for this
+    root and sub (``backends.speculative.MEASURED_BEST``; ``none`` where nothing was measured to win)."""
+    from rlm_desktop.backends.speculative import DRAFT_MODES, best_draft
+
+    if choice in DRAFT_MODES:
+        return choice  # anything else (a hand-edited settings file) means auto
+    root, sub = model_file(root_spec), model_file(sub_spec)
+    return best_draft(root.stem, sub.stem if sub else None) if root else "none"
+
+
 def _llamacpp(path: Path, *, n_ctx: int | None, n_threads: int | None, n_gpu_layers: int,
-              parallel: int, batching: bool, prompt_cache: bool) -> LanguageModel:
+              parallel: int, batching: bool, prompt_cache: bool, draft: str, draft_model: Path | None) -> LanguageModel:
     from rlm_desktop.backends.llamacpp import LlamaCppModel
     from rlm_desktop.settings import prompt_cache_dir
 
     try:
         return LlamaCppModel(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers, parallel=parallel,
-                             batching=batching, prompt_cache_dir=prompt_cache_dir() if prompt_cache else None)
+                             batching=batching, prompt_cache_dir=prompt_cache_dir() if prompt_cache else None,
+                             draft=draft, draft_model=draft_model)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not load model {path.name}: {exc}") from exc
 

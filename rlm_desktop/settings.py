@@ -80,6 +80,7 @@ class Settings:
     cell_timeout: float = 60.0
     cell_memory_mb: int = 2048
     grammar: bool = True
+    root_draft: str = "auto"  # speculative root decoding: auto (what was measured to win), none, lookup, model
     # Local services (`rlm serve`, `rlm mcp`, Settings > Local services): loopback only unless allowed.
     serve_port: int = 8765
     mcp_port: int = 8766

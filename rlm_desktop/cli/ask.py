@@ -41,11 +41,13 @@ _PREVIEW = 160
 @click.option("--depth", type=click.IntRange(1, 2), help="1: llm_query is a model call; 2: a child RLM.")
 @click.option("--threads", type=click.IntRange(1, 256), help="CPU threads per model.")
 @click.option("--no-grammar", is_flag=True, help="Do not constrain root turns with the GBNF grammar.")
+@click.option("--draft", type=click.Choice(["auto", "none", "lookup", "model"]),
+              help="Speculative root decoding: drafts from the conversation (lookup) or the sub model (model).")
 @click.option("--trace", is_flag=True, help="Stream the trajectory while it runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print answer, trajectory and usage as JSON.")
 def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_path: Path | None,
         root_spec: str | None, sub_spec: str | None, max_iterations: int | None, depth: int | None,
-        threads: int | None, no_grammar: bool, trace: bool, as_json: bool) -> None:
+        threads: int | None, no_grammar: bool, draft: str | None, trace: bool, as_json: bool) -> None:
     """Answer QUESTION over documents with a Recursive Language Model."""
     from rlm_desktop import runtime
     from rlm_desktop.cli.assemble import prepare_starter
@@ -66,7 +68,8 @@ def ask(question: str, docs: tuple[Path, ...], collection: str | None, library_p
         source = stack.enter_context(_open_context(docs, collection, library_path))
         for spec in (root_spec, sub_spec):
             prepare_starter(spec)  # first use only: assembles the starter model with a progress line
-        root = runtime.load_model(root_spec, n_threads=threads, prompt_cache=True)
+        root = runtime.load_model(root_spec, n_threads=threads, prompt_cache=True, draft_model=sub_spec,
+                                  draft=runtime.root_draft(draft or settings.root_draft, root_spec, sub_spec))
         stack.callback(root.close)
         # A separate sub model object even for the same file: sub-calls must not evict the root's KV cache.
         sub = runtime.load_model(sub_spec, n_threads=threads, batching=True, parallel=config.parallel_sub_calls)
@@ -214,7 +217,9 @@ def describe_event(event: Any) -> str | None:
     kind = event.kind
     if kind == "root_turn":
         flags = ("" if event.runnable else " [not runnable]") + (" [repaired]" if event.repaired else "")
-        return (f"{indent}-- turn {event.iteration}: {event.completion_tokens} tokens out, "
+        drafts = getattr(event, "draft_tokens_proposed", 0)
+        drafted = f" ({event.draft_tokens_accepted} of {drafts} draft tokens accepted)" if drafts else ""
+        return (f"{indent}-- turn {event.iteration}: {event.completion_tokens} tokens out{drafted}, "
                 f"{_prompt_use(event.prompt_tokens, event.prompt_tokens_evaluated, event.prompt_tokens_restored)}, "
                 f"{event.seconds:.1f}s{flags}\n{_indent(event.text.strip(), indent + '   ')}")
     if kind == "cell_output":

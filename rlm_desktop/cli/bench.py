@@ -6,14 +6,12 @@ engine and backends, ``library`` for ingest and search).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 import click
 
 from rlm_desktop.cli import cli
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 @cli.group()
@@ -197,3 +195,106 @@ def demo_models(iterations: int, threads: int) -> None:
     finally:
         for model in [*models.values(), *subs.values()]:
             model.close()
+
+
+_DATAROOM_KINDS = ("needle", "count", "list", "sum")  # the issue's needle, count, list and total questions
+
+
+@bench.command("decode")
+@click.option("--calls", "calls_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recorded root calls (JSON) to replay; see --record.")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Run the data-room questions of `rlm eval` and write the root's calls to DIR/calls.json.")
+@click.option("--draft", type=click.Choice(["none", "lookup", "model"]), default="none", show_default=True,
+              help="With --record: how the root decodes (time per question for that mode).")
+@click.option("--modes", default="none,lookup,model", show_default=True, help="With --calls: modes to compare.")
+@click.option("--root", "root_spec", default=None, help="Root model [default: the starter root].")
+@click.option("--sub", "sub_spec", default=None, help="Sub model, also the draft model [default: the starter sub].")
+@click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="CPU threads per model.")
+@click.option("--length", type=click.IntRange(1000, 10_000_000), default=32_000, show_default=True,
+              help="With --record: data-room size in approximate tokens.")
+@click.option("--seed", type=click.IntRange(0, 100_000), default=1, show_default=True,
+              help="With --record: data-room seed.")
+def decode(calls_path: "Path | None", record_dir: "Path | None", draft: str, modes: str, root_spec: str | None,
+           sub_spec: str | None, threads: int, length: int, seed: int) -> None:
+    """Root generation, plain against speculative decoding: tokens/s, ratios, matching turns, peak RSS."""
+    from rlm_desktop import runtime
+
+    root_spec = root_spec or runtime.DEFAULT_ROOT
+    sub_spec = sub_spec or runtime.DEFAULT_SUB
+    root_path, sub_path = _gguf_path(root_spec), _gguf_path(sub_spec)
+    if record_dir is not None:
+        _record_dataroom(root_path, sub_path, record_dir, draft=draft, threads=threads, length=length, seed=seed)
+        return
+    if calls_path is None:
+        raise click.UsageError("Give --calls FILE to replay, or --record DIR to record root calls first.")
+    from rlm_desktop.backends import bench_decode
+
+    wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
+    figures = bench_decode.compare_modes(root_path, calls_path, modes=wanted, draft_model=sub_path, threads=threads)
+    click.echo(f"root generation over {figures['summaries']['none']['turns']} recorded root calls "
+               f"({figures['model']}, draft model {figures['draft_model']}, {threads} threads):")
+    for mode, s in figures["summaries"].items():
+        versus = (f"{s['speedup']:.2f}x plain, turns {s['turn_speedup']:.2f}x; {s['matching_turns']}/{s['turns']} "
+                  f"turns equal to plain; drafts {s['accepted']}/{s['proposed']} accepted" if mode != "none" else
+                  "the baseline")
+        click.echo(f"  {mode:<7} {s['tokens_per_s'] or 0:6.2f} tokens/s ({s['tokens']} tokens in "
+                   f"{s['generation_s']:.1f} s; {s['turn_s']:.1f} s with prompts), peak RSS "
+                   f"{s['peak_rss_mib']:.0f} MiB; {versus}")
+
+
+class _RecordingRoot:
+    """A root model that keeps every call it is asked (for `rlm bench decode --calls`)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.name, self.context_length = model.name, model.context_length
+        self.supports_grammar = model.supports_grammar
+        self.calls: list[dict[str, Any]] = []
+
+    def chat(self, messages: list, **options: Any) -> Any:
+        self.calls.append({"messages": [dict(m) for m in messages],
+                           **{k: options.get(k) for k in ("max_tokens", "stop", "grammar", "temperature", "seed")}})
+        return self.model.chat(messages, **options)
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+def _record_dataroom(root_path: "Path", sub_path: "Path", out: "Path", *, draft: str, threads: int, length: int,
+                     seed: int) -> None:
+    """The data-room questions answered with the root decoding in ``draft`` mode; its calls go to OUT/calls.json."""
+    import json
+    import time
+
+    from rlm_desktop import runtime
+    from rlm_desktop.backends.llamacpp import LlamaCppModel
+    from rlm_desktop.engine import RLM
+    from rlm_desktop.eval.tasks import dataroom
+    from rlm_desktop.settings import Settings
+
+    out.mkdir(parents=True, exist_ok=True)
+    config = runtime.engine_config(Settings(), str(root_path))
+    root = _RecordingRoot(LlamaCppModel(root_path, n_threads=threads, draft=draft, draft_model=sub_path))
+    sub = LlamaCppModel(sub_path, n_threads=threads, batching=True)
+    rows = []
+    try:
+        for kind in _DATAROOM_KINDS:
+            instance = dataroom.generate_kind(length, seed, kind)
+            started = time.perf_counter()
+            result = RLM(root, sub, config).run(instance.question, instance.context)
+            seconds = time.perf_counter() - started
+            rows.append({"kind": kind, "seconds": round(seconds, 1), "root_calls": len(root.calls),
+                         "score": dataroom.score(instance, result.answer or "")})
+            click.echo(f"  {kind:<7} {seconds:6.1f} s, score {rows[-1]['score']:.2f} ({draft} decoding, "
+                       f"{len(instance.context)} documents)")
+    finally:
+        root.close()
+        sub.close()
+    (out / "calls.json").write_text(json.dumps(root.calls), encoding="utf-8")
+    (out / f"questions-{draft}.json").write_text(json.dumps(rows), encoding="utf-8")
+    click.echo(f"{len(root.calls)} root calls written to {out / 'calls.json'}; "
+               f"{sum(r['seconds'] for r in rows):.1f} s over {len(rows)} questions")
