@@ -68,6 +68,10 @@ class ExtractionError(LibraryError):
     """One file could not be turned into text; the message names file and cause."""
 
 
+class NoTextFound(ExtractionError):
+    """The file was read and carries no text (a blank image, an icon): skipped, not a failure."""
+
+
 class OCRError(LibraryError):
     """OCR of one page failed (its worker crashed, was killed or hung); the extractor names the file."""
 

@@ -13,6 +13,7 @@ from rlm_desktop.cli import cli
 from rlm_desktop.cli.bench import bench
 from rlm_desktop.errors import DocumentNotFound
 from rlm_desktop.library import DocumentInfo, IngestProgress, IngestReport, Library
+from rlm_desktop.library.import_report import reason_groups, write_report_csv
 from rlm_desktop.sizes import document_size
 
 STATUS_LABELS = {"stored": "stored", "new_version": "new version", "duplicate": "duplicate",
@@ -50,9 +51,20 @@ def _result_line(result: Any) -> str:
     return f"  {label:<11} {where}" + (f"  ({'; '.join(detail)})" if detail else "")
 
 
-def print_report(report: IngestReport) -> None:
+def print_report(report: IngestReport, skipped_lines: int = 20) -> None:
+    """A line per file (skipped ones only when few), the reasons grouped with what to do, the counts."""
+    show_skipped = report.count("skipped") <= skipped_lines
     for result in report.files:
-        click.echo(_result_line(result))
+        if result.status != "skipped" or show_skipped:
+            click.echo(_result_line(result))
+    groups = reason_groups(report)
+    if groups:
+        click.echo("Not in the library, by reason:")
+    for group in groups:
+        click.echo(f"  {group.count:>6} {STATUS_LABELS[group.status]:<8} {group.reason}")
+        click.echo(f"         what to do: {group.advice}")
+        more = f" and {group.count - len(group.examples)} more" if group.count > len(group.examples) else ""
+        click.echo(f"         e.g. {'; '.join(group.examples)}{more}")
     counts = [f"{report.count(s)} {STATUS_LABELS[s]}" for s in STATUS_LABELS if report.count(s)]
     click.echo(("Cancelled. " if report.cancelled else "") + (", ".join(counts) or "No files found") + ".")
 
@@ -62,9 +74,11 @@ def print_report(report: IngestReport) -> None:
 @click.option("--collection", help="Add the files to this collection (created if needed).")
 @library_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every file's result (status, reason, what to do) to this CSV file.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[Path, ...], collection: str | None, library_path: Path | None,
-           quiet: bool) -> None:
+           quiet: bool, report_path: Path | None) -> None:
     """Add files and folders (recursively) to the library; prints what happened to each file."""
     with open_library(library_path) as lib:
         bar: Any = None
@@ -88,6 +102,9 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], collection: str | None, 
             if bar is not None:
                 bar.__exit__(None, None, None)
         print_report(report)
+    if report_path is not None:
+        write_report_csv(report, report_path)
+        click.echo(f"Report of {len(report.files)} files written to {report_path}.")
     if report.all_failed or not report.files:
         ctx.exit(1)
 

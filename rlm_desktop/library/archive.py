@@ -1,5 +1,7 @@
 """ZIP archives as containers of documents: member listing with limits, and streaming copies.
 
+The checks of :func:`check_members` are shared with tar archives (archive_tar.py).
+
 Nothing here inflates a member into memory: :func:`copy_member` streams one member into a
 file of a private temporary folder, hashing it on the way. Every refusal is per member and
 says why (name escaping the archive, name collision, encryption, size, ratio, count).
@@ -12,10 +14,10 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 from rlm_desktop.errors import ExtractionError
 from rlm_desktop.sizes import document_size
@@ -42,13 +44,14 @@ class ArchiveMember:
     crc: int
     mtime: float | None
     problem: str | None
-    info: zipfile.ZipInfo
+    info: Any                   # zipfile.ZipInfo, or tarfile.TarInfo for a tar archive
+    not_a_file: bool = False    # a link or device: skipped (never followed), not failed
 
 
 _SKIPPED_PARTS = ("__MACOSX",)
 
 
-def _is_hidden(name: str) -> bool:
+def is_hidden(name: str) -> bool:
     return any(part.startswith(".") or part in _SKIPPED_PARTS for part in name.split("/"))
 
 
@@ -78,16 +81,24 @@ def list_members(archive: zipfile.ZipFile, limits: ArchiveLimits, budget: list[i
     ``budget`` is a one-element list holding the uncompressed bytes still allowed for the whole
     ingest of the top-level archive (shared with nested archives); it is decreased here.
     """
+    entries = (ArchiveMember(info.filename, info.file_size, info.compress_size, info.CRC, _mtime(info),
+                             "encrypted member (a password is needed to read it)" if info.flag_bits & 0x1 else None,
+                             info)
+               for info in archive.infolist() if not info.is_dir())
+    return check_members(entries, limits, budget)
+
+
+def check_members(entries: Iterable[ArchiveMember], limits: ArchiveLimits, budget: list[int]) -> list[ArchiveMember]:
+    """Members named as stored (``name`` raw, ``problem`` what the format itself refuses), checked in order:
+    names cleaned and kept inside the archive, collisions, member count, compression ratio and total size."""
     members: list[ArchiveMember] = []
     seen: dict[str, str] = {}
     folders: set[str] = set()
     files: set[str] = set()
     count = 0
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        name, problem = normalise_member_name(info.filename)
-        if problem is None and (not name or _is_hidden(name)):
+    for entry in entries:
+        name, problem = normalise_member_name(entry.name)
+        if problem is None and (not name or is_hidden(name)):
             continue
         count += 1
         key = unicodedata.normalize("NFC", name).casefold()
@@ -95,28 +106,28 @@ def list_members(archive: zipfile.ZipFile, limits: ArchiveLimits, budget: list[i
             problem = f"the archive holds more than {limits.max_members:,} files; the rest are refused (zip bomb?)"
         if problem is None and key in seen:
             problem = f"name collides with another member ({seen[key]})"
-        if problem is None and (key in folders or any(p in files for p in _prefixes(key))):
+        if problem is None and (key in folders or any(p in files for p in prefixes(key))):
             problem = "name collides with a folder of the same name in the archive"
-        if problem is None and info.flag_bits & 0x1:
-            problem = "encrypted member (a password is needed to read it)"
-        if problem is None and info.file_size > limits.ratio_floor_bytes \
-                and info.file_size / max(1, info.compress_size) > limits.max_ratio:
-            problem = (f"refused, it would unpack to {document_size(info.file_size)} from "
-                       f"{document_size(info.compress_size)} (compression ratio "
-                       f"{info.file_size / max(1, info.compress_size):.0f}:1, zip bomb?)")
-        if problem is None and info.file_size > budget[0]:
+        problem = problem or entry.problem
+        if problem is None and entry.size > limits.ratio_floor_bytes \
+                and entry.size / max(1, entry.packed) > limits.max_ratio:
+            problem = (f"refused, it would unpack to {document_size(entry.size)} from "
+                       f"{document_size(entry.packed)} (compression ratio "
+                       f"{entry.size / max(1, entry.packed):.0f}:1, zip bomb?)")
+        if problem is None and entry.size > budget[0]:
             problem = (f"refused, the archive would unpack to more than "
                        f"{document_size(limits.max_total_bytes)} in all (zip bomb?)")
         if problem is None:
-            budget[0] -= info.file_size
+            budget[0] -= entry.size
             seen[key] = name
             files.add(key)
-            folders.update(_prefixes(key))
-        members.append(ArchiveMember(name, info.file_size, info.compress_size, info.CRC, _mtime(info), problem, info))
+            folders.update(prefixes(key))
+        members.append(replace(entry, name=name, problem=problem,
+                               not_a_file=entry.not_a_file and problem == entry.problem))
     return members
 
 
-def _prefixes(key: str) -> list[str]:
+def prefixes(key: str) -> list[str]:
     parts = key.split("/")
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
@@ -169,3 +180,12 @@ def open_archive(path: Path, name: str) -> zipfile.ZipFile:
         raise ExtractionError(f"{name}: not a valid ZIP archive, or damaged ({exc})") from exc
     except OSError as exc:
         raise ExtractionError(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def peek_member(archive: zipfile.ZipFile, member: ArchiveMember, size: int = 8192) -> bytes:
+    """The first ``size`` bytes of a member (to judge its content before copying it); b'' if unreadable."""
+    try:
+        with archive.open(member.info) as source:
+            return source.read(size)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError, OSError):
+        return b""

@@ -1,7 +1,7 @@
 """File -> text, per format. PDF, Office, OpenDocument, e-mail and image formats live in their own modules.
 
-ZIP archives are not extracted here: the ingest walks them (archive.py) and sends each member
-back through :func:`extract_file`. E-mails carry their attachments in ``Extracted.attachments``.
+ZIP and tar archives and compressed files are not extracted here: the ingest opens them
+(archive.py, archive_tar.py) and sends each member back through :func:`extract_file`. E-mails carry their attachments in ``Extracted.attachments``.
 
 :func:`extract_file` raises :class:`ExtractionError` naming the file and the cause
 (unsupported type, binary data, damaged, encrypted, zip bomb); it never returns an
@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 from typing import Callable
 
-from rlm_desktop.errors import ExtractionError
+from rlm_desktop.errors import ExtractionError, NoTextFound
 from rlm_desktop.library.extract_office import ZipLimits, extract_docx, extract_xlsx
 from rlm_desktop.tables import CELL_SEPARATOR
 from rlm_desktop.library.extract_email import extract_eml, extract_msg
@@ -26,6 +26,7 @@ from rlm_desktop.library.extract_pdf import extract_pdf
 from rlm_desktop.library.extract_pptx import extract_pptx
 from rlm_desktop.library.ocr import PageOCR
 from rlm_desktop.library.pages import Extracted, sections
+from rlm_desktop.library.sniff import text_encoding
 
 SOURCE_EXTENSIONS = frozenset(
     ".py .pyi .js .mjs .cjs .ts .tsx .jsx .java .kt .kts .scala .c .h .cc .cpp .cxx .hpp .hh .cs .go "
@@ -44,9 +45,21 @@ INLINE_TAGS = "a abbr b bdi big cite code em font i kbd mark q s small span stro
 TEXT_FILENAMES = frozenset("readme license licence copying makefile dockerfile changelog notice authors".split())
 
 
+TAR_SUFFIXES = (".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tar.gz", ".tar.bz2", ".tar.xz")
+COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+CONTAINER_FORMATS = frozenset("zip tar gzip bzip2 xz 7z".split())
+"""Opened by the ingest, never by :func:`extract_file`."""
+
+
 def file_format(path: Path) -> str | None:
     """The format name for ``path`` from its extension, or None when unsupported."""
     ext = path.suffix.lower()
+    if path.name.lower().endswith(TAR_SUFFIXES):
+        return "tar"
+    if ext in COMPRESSED_SUFFIXES:
+        return COMPRESSED_SUFFIXES[ext]
+    if ext == ".7z":
+        return "7z"
     if ext == ".pdf":
         return "pdf"
     if ext == ".zip":
@@ -83,14 +96,15 @@ def file_format(path: Path) -> str | None:
 
 
 def decode_text(data: bytes, name: str) -> str:
-    """Bytes -> str: UTF-8 (with or without BOM), UTF-16 with BOM, else charset-normalizer's guess."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Bytes -> str: UTF-8 (with or without BOM), UTF-16 (with or without BOM), else charset-normalizer's guess."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:8192]:
+        codec = text_encoding(data[:8192])
+        if codec is None or not codec.startswith("utf-16"):
+            raise ExtractionError(f"{name}: binary data, not text")
         try:
-            return data.decode("utf-16")
+            return data.decode(codec)
         except UnicodeDecodeError as exc:
             raise ExtractionError(f"{name}: damaged UTF-16 text ({exc.reason})") from exc
-    if b"\x00" in data[:8192]:
-        raise ExtractionError(f"{name}: binary data, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -123,6 +137,42 @@ def _csv_text(text: str, delimiter: str | None) -> str:
 
 
 def _html_text(data: bytes) -> str:
+    try:
+        return _soup_text(data)
+    except RecursionError:  # thousands of unclosed tags nest too deep for the tree builder
+        return _flat_html_text(data)
+
+
+def _flat_html_text(data: bytes) -> str:
+    """Text of an HTML page without building its tree: data outside script and style, one line per block."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+    hidden = 0
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            nonlocal hidden
+            hidden += tag in ("script", "style")
+            if tag not in INLINE_TAGS:
+                parts.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            nonlocal hidden
+            hidden -= tag in ("script", "style") and hidden > 0
+
+        def handle_data(self, text: str) -> None:
+            if not hidden:
+                parts.append(text)
+
+    collector = Collector(convert_charrefs=True)
+    collector.feed(data.decode("utf-8", errors="replace"))
+    collector.close()
+    lines = (" ".join(line.split()) for line in "".join(parts).splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _soup_text(data: bytes) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(data, "html.parser")
@@ -144,12 +194,13 @@ def _html_text(data: bytes) -> str:
 
 
 def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None, zip_limits: ZipLimits = ZipLimits(),
-                 cancelled: Callable[[], bool] = lambda: False) -> Extracted:
+                 cancelled: Callable[[], bool] = lambda: False, fmt: str | None = None) -> Extracted:
     """Text of one file, cut into pages (PDF) or sections; raises ExtractionError with the cause.
 
-    ``ocr`` gives the OCR engine for PDF pages without a text layer (asked only when needed).
+    ``ocr`` gives the OCR engine for PDF pages without a text layer (asked only when needed);
+    ``fmt`` the format found from the content (default: from the name).
     """
-    fmt = file_format(path)
+    fmt = fmt or file_format(path)
     if fmt is None:
         suggestion = LEGACY_OFFICE.get(path.suffix.lower())
         if suggestion:
@@ -162,10 +213,12 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
         return extract_docx(path, zip_limits)
     if fmt == "xlsx":
         return extract_xlsx(path, zip_limits)
-    if fmt == "zip":
-        raise ExtractionError(f"{path.name}: a ZIP archive is read member by member by the ingest")
+    if fmt in CONTAINER_FORMATS:
+        raise ExtractionError(f"{path.name}: a {fmt} archive or compressed file is opened by the ingest")
     if fmt == "email":
-        if path.suffix.lower() == ".msg":
+        with path.open("rb") as f:
+            outlook = f.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .msg, whatever its name
+        if outlook or path.suffix.lower() == ".msg":
             return extract_msg(path, _html_text)
         return extract_eml(path, _html_text)
     if fmt == "pptx":
@@ -189,5 +242,5 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
             except ExtractionError as exc:
                 raise ExtractionError(f"{path.name}: {exc}") from exc
     if not text.strip():
-        raise ExtractionError(f"{path.name}: no text in the file")
+        raise NoTextFound(f"{path.name}: no text in the file (only blanks)")
     return Extracted(format=fmt, unit="section", pages=sections(text))

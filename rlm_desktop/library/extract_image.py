@@ -2,7 +2,7 @@
 
 Each image (each TIFF page) becomes a page whose text is what OCR found; a small picture of it
 is kept for the viewer. Pages where OCR finds nothing are flagged; an image where OCR finds
-nothing on any page is refused with that reason, never stored silently empty.
+nothing on any page, or one too small to hold text, raises NoTextFound: skipped, not failed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import io
 from pathlib import Path
 from typing import Any, Callable
 
-from rlm_desktop.errors import ExtractionError, OCRError, OCRUnavailable
+from rlm_desktop.errors import ExtractionError, NoTextFound, OCRError, OCRUnavailable
 from rlm_desktop.library.ocr import PageOCR
 from rlm_desktop.library.pages import NO_TEXT_FLAG, Extracted, ExtractedPage, with_page_breaks
 
@@ -20,6 +20,8 @@ PREVIEW_PIXELS = 1400
 OCR_MAX_PIXELS = 3000
 """Longer sides are scaled down before OCR (the detector gains nothing past this, and time grows)."""
 MAX_PAGES = 500
+MIN_TEXT_PIXELS = 48
+"""An image whose shorter side is below this cannot hold a line of readable text (icons, bullets)."""
 
 
 def _preview(image: Any) -> bytes:
@@ -52,6 +54,10 @@ def extract_image(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: Non
         raise ExtractionError(f"{path.name}: not a readable image (damaged, or not the format its name says)") from exc
     except Image.DecompressionBombError as exc:
         raise ExtractionError(f"{path.name}: refused, the image is too large to decode ({exc})") from exc
+    if min(image.size) < MIN_TEXT_PIXELS:
+        width, height = image.size
+        image.close()
+        raise NoTextFound(f"{path.name}: no text, the image is too small to hold any ({width}x{height} pixels)")
     engine = ocr()
     pages: list[ExtractedPage] = []
     try:
@@ -86,5 +92,5 @@ def extract_image(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: Non
         raise ExtractionError(f"{path.name}: the image has no pages")
     if all(page.source == "none" for page in pages):
         why = "OCR is not available" if engine is None else "OCR found no text in it"
-        raise ExtractionError(f"{path.name}: no text in the image ({why})")
+        raise NoTextFound(f"{path.name}: no text in the image ({why})")
     return Extracted(format="image", unit="page", pages=with_page_breaks(pages))

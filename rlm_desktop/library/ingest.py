@@ -5,11 +5,15 @@ skips what is already stored (same path, size and mtime; for archive members the
 size and CRC-32, so they are not even read; else the same sha256) and goes on.
 A file that cannot be read is recorded as failed with the reason; the batch goes on.
 
-ZIP archives (dropped, or found in a dropped folder) are walked member by member: each
+A file's format is decided by its name and content together (detect.py): a text file is read as
+text whatever its name, a binary that is no document is skipped with its kind. ZIP and tar
+archives (dropped, or found in a dropped folder) are walked member by member: each
 member is streamed into a private temporary folder, ingested like a file and linked to its
 archive; nested archives likewise, to a bounded depth. An e-mail's attachments are ingested
 before the e-mail itself, which is stored with links to them (so a kill never leaves an
-e-mail whose attachments were not all tried).
+e-mail whose attachments were not all tried). A gzip, bzip2 or xz file is the document it holds
+('changelog.gz' is stored as 'changelog'). A file that carries no text (an icon, a blank scan)
+is skipped, not failed.
 """
 
 from __future__ import annotations
@@ -28,10 +32,14 @@ from typing import Any, Callable
 
 import sqlite_utils
 
-from rlm_desktop.errors import ExtractionError
+from rlm_desktop.errors import ExtractionError, NoTextFound
 from rlm_desktop.library.archive import ArchiveLimits, ArchiveMember, copy_member, list_members, open_archive, \
-    safe_file_name
+    peek_member, safe_file_name
+from rlm_desktop.library.archive_tar import copy_tar_member, list_tar_members, open_tar, peek_tar_member
+from rlm_desktop.library.compressed import decompress_file, inner_name
+from rlm_desktop.library.detect import Detected, detect_format
 from rlm_desktop.library.extract import extract_file, file_format
+from rlm_desktop.library.sniff import COMPRESSED, OLE_SIGNATURE, sniff_bytes
 from rlm_desktop.library.extract_office import ZipLimits
 from rlm_desktop.library.ocr import PageOCR, ocr_batch, ocr_engine
 from rlm_desktop.library.pages import Extracted
@@ -52,8 +60,8 @@ class IngestLimits:
 def expand_paths(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
     """Files to ingest (folders walked recursively, hidden entries left out) and skipped entries.
 
-    Inside folders, files of unsupported types are reported as skipped; a file named
-    explicitly is always attempted (and fails with the reason if unsupported).
+    Inside folders, files whose content is no document are reported as skipped with their kind;
+    a file named explicitly is always attempted.
     """
     files: list[Path] = []
     skipped: list[FileResult] = []
@@ -75,9 +83,15 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
                     if name.startswith(".") or not child.is_file():
                         continue
                     if file_format(child) is None:
-                        skipped.append(FileResult(child, "skipped", reason=f"unsupported file type {child.suffix or '(no extension)'}"))
-                    else:
-                        add(child)
+                        try:
+                            detected = detect_format(child)
+                        except OSError as exc:
+                            skipped.append(FileResult(child, "failed", reason=f"{name}: cannot be read ({exc.strerror})"))
+                            continue
+                        if detected.format is None:
+                            skipped.append(FileResult(child, "skipped", reason=detected.skip_reason(name)))
+                            continue
+                    add(child)
         elif path.exists():
             add(path)
         else:
@@ -191,12 +205,52 @@ class Ingestor:
         src = replace(_file_source(path), size=stat.st_size, mtime=stat.st_mtime)
         if src.size == 0:
             return self._fail(src, None, f"{path.name}: empty file", batch)
-        if src.format == "zip":
+        return self._route(src, batch)
+
+    def _route(self, src: Source, batch: _Batch, sha: str | None = None, layers: int = 0) -> FileResult:
+        """Send a file (or a copied member) to what reads it, by its name and content together."""
+        try:
+            detected = detect_format(src.file, src.name.rsplit("/", 1)[-1])
+        except OSError as exc:
+            return src.result("failed", reason=f"{src.name}: cannot be read ({exc.strerror})")
+        src = replace(src, format=detected.format)
+        if detected.format in ("zip", "tar"):
             return self._archive(src, batch)
+        if detected.format in COMPRESSED:
+            return self._decompressed(src, batch, layers)
+        if detected.format in (None, "7z"):
+            return src.result("skipped", reason=detected.skip_reason(src.name))
         if src.size > self.limits.max_file_bytes:
-            return self._fail(src, None, f"{path.name}: {src.size / 2**20:.0f} MB is over the "
+            return self._fail(src, None, f"{src.name}: {src.size / 2**20:.0f} MB is over the "
                                          f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file", batch)
-        return self._ingest_source(src, batch)
+        result = self._ingest_source(src, batch, sha)
+        if detected.note and result.ok:
+            result = replace(result, reason="; ".join(filter(None, [result.reason, f"{src.name}: {detected.note}"])))
+        return result
+
+    def _decompressed(self, src: Source, batch: _Batch, layers: int) -> FileResult:
+        """A gzip, bzip2 or xz file: its content streamed to a temporary file and read as the document."""
+        if layers >= self.limits.archive.max_depth:
+            return self._fail(src, None, f"{src.name}: refused, compressed more than "
+                                         f"{self.limits.archive.max_depth} times over", batch)
+        unchanged = self.store.unchanged(src)
+        if unchanged is not None:
+            return self.store.keep_unchanged(src, unchanged, batch.collection_id)
+        name = inner_name(src.name)
+        target = batch.temp_file(name.rsplit("/", 1)[-1])
+        try:
+            try:
+                sha, written = decompress_file(src.file, src.format or "", target, limits=self.limits.archive,
+                                               max_bytes=min(self.limits.max_file_bytes, batch.budget[0]),
+                                               cancelled=batch.cancelled)
+            except ExtractionError as exc:
+                return self._fail(src, None, f"{src.name}: {exc}", batch)
+            if written == 0:
+                return self._fail(src, None, f"{src.name}: empty file", batch)
+            batch.budget[0] -= written
+            return self._route(replace(src, file=target, name=name), batch, sha, layers + 1)
+        finally:
+            shutil.rmtree(target.parent, ignore_errors=True)
 
     def _ingest_source(self, src: Source, batch: _Batch, sha: str | None = None) -> FileResult:
         """Unchanged? duplicate? else extract (attachments first) and store."""
@@ -214,7 +268,10 @@ class Ingestor:
         if duplicate is not None:
             return self.store.duplicate(src, duplicate, batch.collection_id)
         try:
-            extracted = extract_file(src.file, ocr=self._ocr, zip_limits=self.limits.zip, cancelled=batch.cancelled)
+            extracted = extract_file(src.file, ocr=self._ocr, zip_limits=self.limits.zip, cancelled=batch.cancelled,
+                                     fmt=src.format)
+        except NoTextFound as exc:
+            return src.result("skipped", reason=self._named(src, str(exc)))
         except ExtractionError as exc:
             return self._fail(src, sha, str(exc), batch)
         except MemoryError:
@@ -231,17 +288,21 @@ class Ingestor:
 
     def _fail(self, src: Source, sha: str | None, reason: str, batch: _Batch) -> FileResult:
         """Record the failure, its reason naming the document (a member by its path in the container)."""
-        if src.depth and src.file.name != src.name and reason.startswith(src.file.name + ":"):
-            reason = src.name + reason[len(src.file.name):]
-        elif not reason.startswith(src.name):
-            reason = f"{src.name}: {reason}"
+        reason = self._named(src, reason)
         if batch.cancelled():
             return src.result("failed", reason=reason)  # cancelled: nothing is recorded
         return self.store.fail(src, sha, reason, batch.collection_id)
 
+    @staticmethod
+    def _named(src: Source, reason: str) -> str:
+        """``reason`` starting with the document's name (a member by its path in the container)."""
+        if src.file.name != src.name and reason.startswith(src.file.name + ":"):
+            return src.name + reason[len(src.file.name):]
+        return reason if reason.startswith(src.name) else f"{src.name}: {reason}"
+
     # --- containers ----------------------------------------------------------------
     def _archive(self, src: Source, batch: _Batch) -> FileResult:
-        """Every member of a ZIP archive as its own document, linked to the archive's row."""
+        """Every member of a ZIP or tar archive as its own document, linked to the archive's row."""
         limits = self.limits.archive
         if src.depth >= limits.max_depth:
             return self._fail(src, None, f"{src.name}: refused, archives nested more than "
@@ -249,12 +310,17 @@ class Ingestor:
         unchanged = self.store.unchanged(src, status="archive")
         if unchanged is not None:  # completely ingested before: its members are not read again
             return self.store.keep_unchanged(src, unchanged, batch.collection_id)
+        tar = src.format == "tar"
         try:
-            archive = open_archive(src.file, src.name)
+            archive: Any = open_tar(src.file, src.name) if tar else open_archive(src.file, src.name)
         except ExtractionError as exc:
             return self._fail(src, None, str(exc), batch)
         with archive:
-            members = list_members(archive, limits, batch.budget)
+            try:
+                members = list_tar_members(archive, limits, batch.budget, src.file.stat().st_size) if tar \
+                    else list_members(archive, limits, batch.budget)
+            except ExtractionError as exc:
+                return self._fail(src, None, f"{src.name}: {exc}", batch)
             container_id = self.store.container(src, len(members), batch.collection_id)
             counts: dict[str, int] = {}
             for index, member in enumerate(members):
@@ -277,26 +343,31 @@ class Ingestor:
                 note += f", {counts[status]} {status}"
         return src.result("archive", container_id, reason=note)
 
-    def _archive_member(self, archive: zipfile.ZipFile, member: ArchiveMember, child: Source,
-                        batch: _Batch) -> FileResult:
+    def _archive_member(self, archive: Any, member: ArchiveMember, child: Source, batch: _Batch) -> FileResult:
+        if member.problem and member.not_a_file:
+            return child.result("skipped", reason=f"{child.name}: {member.problem}")
         if member.problem:
             return self._fail(child, None, f"{child.name}: {member.problem}", batch)
         refused = self._refusal(child)
         if refused:
             return refused if refused.status == "skipped" else self._fail(child, None, refused.reason or "", batch)
-        unchanged = self.store.unchanged(child, status="archive" if child.format == "zip" else "stored")
+        unchanged = self.store.unchanged(child, status="archive" if child.format in ("zip", "tar") else "stored")
         if unchanged is not None:  # same path, size and CRC-32: not even read
             return self.store.keep_unchanged(child, unchanged, batch.collection_id)
+        zipped = isinstance(archive, zipfile.ZipFile)
+        if child.format is None:  # a binary that is no document is skipped without being copied
+            head = (peek_member if zipped else peek_tar_member)(archive, member)
+            sniffed = sniff_bytes(head)
+            if head and sniffed.format is None and not head.startswith(OLE_SIGNATURE):
+                return child.result("skipped", reason=Detected(None, sniffed.kind).skip_reason(child.name))
         target = batch.temp_file(member.name)
         try:
             try:
-                sha = copy_member(archive, member, target, batch.cancelled)
+                copy = copy_member if zipped else copy_tar_member
+                sha = copy(archive, member, target, batch.cancelled)
             except ExtractionError as exc:
                 return self._fail(child, None, f"{child.name}: {exc}", batch)
-            child = replace(child, file=target)
-            if child.format == "zip":
-                return self._archive(child, batch)
-            return self._ingest_source(child, batch, sha)
+            return self._route(replace(child, file=target), batch, sha)
         finally:
             shutil.rmtree(target.parent, ignore_errors=True)
 
@@ -319,11 +390,8 @@ class Ingestor:
                 target = batch.temp_file(attachment.name)
                 try:
                     target.write_bytes(attachment.data)
-                    child = replace(child, file=target)
-                    if child.format == "zip":
-                        result = self._archive(child, batch)
-                    else:
-                        result = self._ingest_source(child, batch, hashlib.sha256(attachment.data).hexdigest())
+                    result = self._route(replace(child, file=target), batch,
+                                         hashlib.sha256(attachment.data).hexdigest())
                 finally:
                     shutil.rmtree(target.parent, ignore_errors=True)
             batch.report.files.append(result)
@@ -333,13 +401,10 @@ class Ingestor:
         return links
 
     def _refusal(self, child: Source) -> FileResult | None:
-        """A member that is not read: unsupported type (skipped), empty or too large (failed)."""
-        if child.format is None:
-            suffix = Path(child.name).suffix
-            return child.result("skipped", reason=f"{child.name}: unsupported file type {suffix or '(no extension)'}")
+        """A member that is not read: empty or too large (failed); its content decides the rest."""
         if child.size == 0:
             return child.result("failed", reason=f"{child.name}: empty file")
-        if child.format != "zip" and child.size > self.limits.max_file_bytes:
+        if child.format not in ("zip", "tar") and child.size > self.limits.max_file_bytes:
             return child.result("failed", reason=f"{child.name}: {child.size / 2**20:.0f} MB is over the "
                                                  f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file")
         return None

@@ -111,3 +111,23 @@ def test_ingest_an_archive_prints_each_member_and_show_lists_them(tmp_path: Path
     assert main(["library", "show", "room.zip", "--library", db]) == 0
     shown = capsys.readouterr().out
     assert "status:      archive" in shown and ": leases/lease.txt  (1 sections)" in shown
+
+
+def test_ingest_groups_reasons_with_what_to_do_and_writes_the_csv(tmp_path: Path, capsys):
+    room = tmp_path / "tree"
+    room.mkdir()
+    (room / "copyright").write_text("Copyright 2020 Someone. License: MIT.\n", encoding="utf-8")
+    for i in range(25):
+        (room / f"prog{i}").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(300))
+    (room / "broken.pdf").write_bytes(os.urandom(500))
+    csv_path = tmp_path / "report.csv"
+    code = main(["ingest", str(room), "--library", str(tmp_path / "lib.db"), "-q", "--report", str(csv_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "prog3" not in out.split("Not in the library, by reason:")[0]  # 25 skipped: grouped, not listed
+    assert "    25 skipped  not a document (ELF executable)" in out
+    assert "what to do: open it in its own program" in out  # for the damaged PDF
+    assert "e.g. " in out and " and 22 more" in out
+    assert "1 stored, 1 FAILED, 25 skipped." in out
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + 27 and lines[0].startswith("path,document,status,reason,what to do")

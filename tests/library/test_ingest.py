@@ -12,20 +12,22 @@ def test_good_and_broken_files_in_one_batch(library: Library, good_files, broken
     for path in good_files.values():
         assert by_name[path.name].status == "stored", by_name[path.name]
     reasons = {key: by_name[path.name].reason or "" for key, path in broken_files.items()}
-    assert all(by_name[p.name].status == "failed" for p in broken_files.values())
+    unreadable = {key: p for key, p in broken_files.items() if key != "unsupported"}
+    assert all(by_name[p.name].status == "failed" for p in unreadable.values())
+    assert by_name["picture.bmp"].status == "skipped"  # no document format: not a failure
     assert "truncated" in reasons["truncated"]
     assert "not a PDF" in reasons["random"]
     assert "encrypted" in reasons["encrypted"]
     assert "empty" in reasons["empty"]
     assert "zip bomb" in reasons["bomb"]
-    assert "unsupported" in reasons["unsupported"]
+    assert reasons["unsupported"] == "picture.bmp: not a document (BMP image)"
     assert not report.all_failed
 
     docs = library.documents("deal")
     stored = {d.name for d in docs if d.status == "stored"}
     failed = {d.name: d.error for d in docs if d.status == "failed"}
     assert stored == {p.name for p in good_files.values()}
-    assert set(failed) == {p.name for p in broken_files.values()}
+    assert set(failed) == {p.name for p in unreadable.values()}
     assert all(failed.values())
     # Only stored documents reach the RLM's context.
     assert {d.name for d in library.load_context("deal")} == stored
