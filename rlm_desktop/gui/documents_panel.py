@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.backends.base import CancelToken
+from rlm_desktop.gui.import_summary import add_reason_rows
 from rlm_desktop.gui.theme import current_colors, icon
 from rlm_desktop.gui.workers import Workers
 from rlm_desktop.sizes import document_size
@@ -359,7 +360,7 @@ class DocumentsPanel(QWidget):
         colors = current_colors()
         status = result.status
         if status == "failed" or status == "skipped":
-            row.setIcon(0, icon("failed"))
+            row.setIcon(0, icon("failed" if status == "failed" else "warning"))
             row.setText(1, f"{'Failed' if status == 'failed' else 'Skipped'}: {result.reason or 'unknown reason'}")
             row.setForeground(1, _brush(colors.danger))
         else:
@@ -383,11 +384,16 @@ class DocumentsPanel(QWidget):
         self.ingest_cancel = None
         for result in report.files:
             self._show_result(self._import_row(Path(result.path), result.label), result)
+        add_reason_rows(self.import_list, report)
         ok = sum(1 for f in report.files if f.ok)
-        failed = len(report.files) - ok
+        failed, skipped = report.count("failed"), report.count("skipped")
         title = f"Imported {ok} of {len(report.files)} file{'s' if len(report.files) != 1 else ''}"
         if failed:
-            title += f" · {failed} failed (reasons below)"
+            title += f" · {failed} failed"
+        if skipped:
+            title += f" · {skipped} skipped"
+        if failed or skipped:
+            title += " (reasons and what to do below)"
         if report.cancelled:
             title += " · cancelled"
         self.import_title.setText(title)
