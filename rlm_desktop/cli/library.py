@@ -244,9 +244,20 @@ def clear_cache(library_path: Path | None) -> None:
               help="Size of the generated data-room ZIP's members in MB (default 1024 x scale).")
 @click.option("--only", type=click.Choice(["all", "corpora", "dataroom"]), default="all", show_default=True,
               help="corpora: text, PDF and FTS figures; dataroom: the data-room ZIP figures.")
-def bench_library(scale: float, workdir: Path | None, dataroom_mb: float | None, only: str) -> None:
+@click.option("--tree", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Instead: ingest this real folder as it comes (such as /usr/share/doc): share of text-bearing "
+                   "files stored, files/s, MB/s, peak RSS, reasons for the rest.")
+@click.option("--no-ocr", is_flag=True, help="With --tree: leave OCR off.")
+def bench_library(scale: float, workdir: Path | None, dataroom_mb: float | None, only: str, tree: Path | None,
+                  no_ocr: bool) -> None:
     """Ingest throughput, FTS query latency, database size, and a data-room ZIP (MB/s, peak RSS, resume)."""
     from rlm_desktop.library.bench import PARTS, run_library_bench
+
+    if tree is not None:
+        from rlm_desktop.library.bench_tree import run_tree_bench
+
+        run_tree_bench(tree, echo=click.echo, ocr=not no_ocr, workdir=workdir)
+        return
 
     parts = {"all": PARTS, "corpora": ("text", "pdf", "fts"), "dataroom": ("dataroom",)}[only]
     run_library_bench(scale=scale, workdir=workdir, echo=click.echo, dataroom_mb=dataroom_mb, parts=parts)

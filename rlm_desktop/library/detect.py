@@ -47,9 +47,15 @@ class Detected:
 def detect_format(path: Path, name: str | None = None) -> Detected:
     """How to read ``path`` (named ``name``, default its own): raises OSError when it cannot be read."""
     named = file_format(Path(name or path.name))
-    if named in TEXT_FORMATS or (named == "email" and not str(name or path.name).lower().endswith(".msg")):
-        return Detected(named, named)
     sniffed = sniff_file(path)
+    if named in TEXT_FORMATS or (named == "email" and not str(name or path.name).lower().endswith(".msg")):
+        # Text is judged by its decoder (the sniffer knows fewer encodings); only a document or a binary
+        # whose kind is known overrides a text name.
+        if sniffed.format not in (None, "text", "html", "email", "7z"):
+            return Detected(sniffed.format, sniffed.kind, note=_lie(name or path.name, sniffed.kind))
+        if sniffed.format is None and sniffed.kind not in ("unknown binary", "empty file"):
+            return Detected(None, sniffed.kind)
+        return Detected(named, named)
     if named is None:
         suffix = Path(name or path.name).suffix.lower()
         if sniffed.format is None and suffix in LEGACY_OFFICE:
@@ -59,8 +65,9 @@ def detect_format(path: Path, name: str | None = None) -> Detected:
             or (named in ("gzip", "bzip2", "xz") and sniffed.format == "tar"):
         return Detected(sniffed.format if named in ("gzip", "bzip2", "xz") else named, sniffed.kind)
     if sniffed.format is not None and sniffed.format != "7z":
-        suffix = Path(name or path.name).suffix
-        return Detected(sniffed.format, sniffed.kind, note=f"named {suffix} but its content is {sniffed.kind}; "
-                                                            f"read as that")
+        return Detected(sniffed.format, sniffed.kind, note=_lie(name or path.name, sniffed.kind))
     return Detected(named, sniffed.kind)  # damaged or unknown content: the reader for its name says why
 
+
+def _lie(name: str, kind: str) -> str:
+    return f"named {Path(name).suffix} but its content is {kind}; read as that"

@@ -156,8 +156,21 @@ def text_encoding(head: bytes) -> str | None:
             text = head.decode(codec)
         except UnicodeDecodeError:
             continue
-        return codec if _printable(text) else None
-    return None
+        if _printable(text):
+            return codec
+        break
+    return _guessed_encoding(head)
+
+
+def _guessed_encoding(head: bytes) -> str | None:
+    """Other legacy encodings (Shift-JIS, GB18030, KOI8-R...): charset-normalizer's guess, if it reads cleanly."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None or best.encoding is None:
+        return None
+    text = head.decode(best.encoding, errors="replace")
+    return best.encoding if _printable(text[:-1]) else None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:

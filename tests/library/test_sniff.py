@@ -77,3 +77,18 @@ def test_compressed_files_and_tars(tmp_path: Path):
     (tmp_path / "bundle").write_bytes(buffer.getvalue())
     assert [detect_format(tmp_path / n).format for n in ("changelog.gz", "NEWS.bz2", "notes.xz", "bundle")] \
         == ["gzip", "bzip2", "xz", "tar"]
+
+
+def test_a_text_name_over_a_document_or_a_known_binary(tmp_path: Path):
+    pdf = tmp_path / "minutes.txt"
+    pdf.write_bytes(make_pdf(tmp_path / "m.pdf", ["Minutes"]).read_bytes())
+    assert detect_format(pdf).format == "pdf" and detect_format(pdf).note.startswith("named .txt but")
+    elf = tmp_path / "notes.md"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(300))
+    assert detect_format(elf).format is None and detect_format(elf).kind == "ELF executable"
+
+
+def test_legacy_encodings_are_text(tmp_path: Path):
+    japanese = tmp_path / "README.ja"
+    japanese.write_bytes(("これは日本語の説明書です。インストール方法は次のとおりです。\n" * 20).encode("shift_jis"))
+    assert detect_format(japanese).format == "text"
