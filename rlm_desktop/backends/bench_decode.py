@@ -80,8 +80,9 @@ def summarise(result: dict[str, Any], plain: dict[str, Any] | None = None) -> di
 
 def compare_modes(root_path: str | Path, calls_path: str | Path, *,
                   modes: tuple[str, ...] = ("none", "lookup", "model"), draft_model: str | Path | None,
-                  threads: int) -> dict[str, Any]:
-    """Each mode replayed in its own process; per mode the summary against plain decoding, and the raw turns."""
+                  threads: int, out: Path | None = None) -> dict[str, Any]:
+    """Each mode replayed in its own process; per mode the summary against plain decoding, and the raw turns
+    (also written to OUT/replay-MODE.json as each mode finishes, when ``out`` is given)."""
     results: dict[str, dict[str, Any]] = {}
     for mode in ("none", *(m for m in modes if m != "none")):
         command = [sys.executable, "-m", "rlm_desktop.backends.bench_decode", str(root_path), str(calls_path), mode,
@@ -90,6 +91,9 @@ def compare_modes(root_path: str | Path, calls_path: str | Path, *,
         if done.returncode != 0:
             raise RuntimeError(f"replay in mode {mode} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
         results[mode] = json.loads(done.stdout)
+        if out is not None:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            (Path(out) / f"replay-{mode}.json").write_text(done.stdout, encoding="utf-8")
     plain = results["none"]
     return {"model": plain["model"], "draft_model": Path(draft_model).stem if draft_model else None,
             "threads": threads, "results": results,

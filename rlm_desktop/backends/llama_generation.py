@@ -173,6 +173,9 @@ def generate(
                 break
             if produced >= max_tokens:
                 break
+        else:  # the stream ended by itself, as a speculative one does once cancelled
+            if cancel is not None and cancel.cancelled:
+                finish = "cancelled"
         stream.close()  # a speculative stream drops its unused draft tokens from the cache
         emit(stop_filter.feed(decoder.decode(b"", final=True)))
         emit(stop_filter.flush())

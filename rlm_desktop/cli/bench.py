@@ -208,6 +208,8 @@ _DATAROOM_KINDS = ("needle", "count", "list", "sum")  # the issue's needle, coun
 @click.option("--draft", type=click.Choice(["none", "lookup", "model"]), default="none", show_default=True,
               help="With --record: how the root decodes (time per question for that mode).")
 @click.option("--modes", default="none,lookup,model", show_default=True, help="With --calls: modes to compare.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --calls: write each mode's replayed turns to DIR/replay-MODE.json.")
 @click.option("--root", "root_spec", default=None, help="Root model [default: the starter root].")
 @click.option("--sub", "sub_spec", default=None, help="Sub model, also the draft model [default: the starter sub].")
 @click.option("--threads", type=click.IntRange(1, 256), default=2, show_default=True, help="CPU threads per model.")
@@ -215,8 +217,8 @@ _DATAROOM_KINDS = ("needle", "count", "list", "sum")  # the issue's needle, coun
               help="With --record: data-room size in approximate tokens.")
 @click.option("--seed", type=click.IntRange(0, 100_000), default=1, show_default=True,
               help="With --record: data-room seed.")
-def decode(calls_path: "Path | None", record_dir: "Path | None", draft: str, modes: str, root_spec: str | None,
-           sub_spec: str | None, threads: int, length: int, seed: int) -> None:
+def decode(calls_path: "Path | None", record_dir: "Path | None", draft: str, modes: str, out_dir: "Path | None",
+           root_spec: str | None, sub_spec: str | None, threads: int, length: int, seed: int) -> None:
     """Root generation, plain against speculative decoding: tokens/s, ratios, matching turns, peak RSS."""
     from rlm_desktop import runtime
 
@@ -231,7 +233,8 @@ def decode(calls_path: "Path | None", record_dir: "Path | None", draft: str, mod
     from rlm_desktop.backends import bench_decode
 
     wanted = tuple(m.strip() for m in modes.split(",") if m.strip())
-    figures = bench_decode.compare_modes(root_path, calls_path, modes=wanted, draft_model=sub_path, threads=threads)
+    figures = bench_decode.compare_modes(root_path, calls_path, modes=wanted, draft_model=sub_path,
+                                         threads=threads, out=out_dir)
     click.echo(f"root generation over {figures['summaries']['none']['turns']} recorded root calls "
                f"({figures['model']}, draft model {figures['draft_model']}, {threads} threads):")
     for mode, s in figures["summaries"].items():
