@@ -136,7 +136,13 @@ def _csv_text(text: str, delimiter: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+HTML_TREE_MAX_BYTES = 2 * 1024 * 1024
+"""Larger pages are read flat: a parse tree costs ~50 bytes of memory per byte of HTML (an 8 MB manual: 400 MB)."""
+
+
 def _html_text(data: bytes) -> str:
+    if len(data) > HTML_TREE_MAX_BYTES:
+        return _flat_html_text(data)
     try:
         return _soup_text(data)
     except RecursionError:  # thousands of unclosed tags nest too deep for the tree builder

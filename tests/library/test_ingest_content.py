@@ -143,3 +143,13 @@ def test_html_nested_too_deep_for_a_tree_is_still_read(library: Library, tmp_pat
     assert result.status == "stored", result.reason
     text = library.load_context("r")[0].text
     assert "cell bold" in text and "skip()" not in text
+
+
+def test_a_large_html_manual_is_read_without_its_tree(library: Library, tmp_path: Path):
+    section = "<h2>fs.readFile(path)</h2><p>Reads the <code>whole</code> file.</p><script>var x = 1;</script>\n"
+    page = tmp_path / "all.html"
+    page.write_text("<html><body>" + section * 40_000 + "</body></html>", encoding="utf-8")
+    assert page.stat().st_size > 3 * 1024 * 1024
+    assert library.ingest([page], collection="m").files[0].status == "stored"
+    text = "".join(library.load_context("m")[0].text)
+    assert "Reads the whole file." in text and "var x" not in text and "fs.readFile(path)" in text
