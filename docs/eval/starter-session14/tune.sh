@@ -1,8 +1,0 @@
-#!/bin/bash
-export RLM_DESKTOP_HOME=/work/evalrun/home PYTHONPATH=/work/wt14
-R=/work/main/.venv/bin/rlm
-cd /work/wt14
-for s in 114 118 119; do
-$R eval run --task dataroom --lengths 32k --methods rlm --first-seed $s --seeds 1 --max-iterations 8 --max-seconds 600 --prompt-cache --out /work/exp14/tune --no-report >> /work/exp14/tune.log 2>&1
-done
-touch /work/exp14/tune.DONE
