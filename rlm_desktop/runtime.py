@@ -23,25 +23,15 @@ from typing import TYPE_CHECKING
 from rlm_desktop.backends.base import LanguageModel
 from rlm_desktop.engine.prompts import turns_since_question
 from rlm_desktop.errors import ModelLoadError, ModelNotFound
-from rlm_desktop.hub import demo, starter
+from rlm_desktop.hub import demo
+from rlm_desktop.hub.defaults import (  # noqa: F401  (the faces read the default choice here)
+    DEFAULT_ROOT, DEFAULT_SUB, FALLBACK_ROOT, FALLBACK_SUB, default_models,
+)
 
 if TYPE_CHECKING:
     from rlm_desktop.engine import RLMConfig
     from rlm_desktop.hub.catalog import Catalog, CatalogModel
     from rlm_desktop.settings import Settings
-
-DEFAULT_ROOT = starter.STARTER_ROOT.key
-DEFAULT_SUB = starter.STARTER_SUB.key
-FALLBACK_ROOT = demo.SMOLLM2.key
-FALLBACK_SUB = demo.SMOLLM2.key
-
-
-def default_models() -> tuple[str, str]:
-    """(root, sub) specs used when the user has chosen none: the starter pair (Qwen2.5-Coder 1.5B root,
-    0.5B sub) when its PyPI part packages are installed, else SmolLM2 as both."""
-    if starter.starter_installed():
-        return DEFAULT_ROOT, DEFAULT_SUB
-    return FALLBACK_ROOT, FALLBACK_SUB
 
 
 def prompt_profile(spec: str) -> str:
@@ -134,8 +124,14 @@ def load_model(spec: str, *, n_ctx: int | None = None, n_threads: int | None = N
                          n_threads=n_threads or getattr(installed, "n_threads", None),
                          n_gpu_layers=(getattr(installed, "n_gpu_layers", 0) if n_gpu_layers is None
                                        else n_gpu_layers), parallel=parallel, **extras)
-    return _llamacpp(demo.demo_model_path(spec), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0,
+    return _llamacpp(demo.demo_model_path(spec, _models_dir()), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers or 0,
                      parallel=parallel, **extras)
+
+
+def _models_dir() -> Path:
+    from rlm_desktop.settings import models_dir
+
+    return models_dir()
 
 
 def _scripted(path: Path, *, by_turn: bool = False) -> LanguageModel:
@@ -186,7 +182,7 @@ def model_file(spec: str) -> Path | None:
     if installed is not None:
         return Path(installed.path)
     try:
-        return demo.demo_model_path(spec)
+        return demo.demo_model_path(spec, _models_dir())
     except (ModelNotFound, ModelLoadError):
         return None
 

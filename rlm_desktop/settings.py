@@ -13,6 +13,8 @@ import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from rlm_desktop.hub.defaults import default_models
+
 APP_NAME = "rlm-desktop"
 
 
@@ -54,22 +56,16 @@ def log_path() -> Path:
     return path / "rlm-desktop.log"
 
 
-def _default_models() -> tuple[str, str]:
-    from rlm_desktop.runtime import default_models  # lazy: runtime imports modules that import this one
-
-    return default_models()
-
-
 @dataclass
 class Settings:
     """What the user can change; every face reads and writes the same file.
 
-    Without a saved choice the models are ``runtime.default_models()``: the starter pair when its
+    Without a saved choice the models are ``hub.defaults.default_models()``: the starter pair when its
     PyPI parts are installed, else the SmolLM2 demo model.
     """
 
-    root_model: str = field(default_factory=lambda: _default_models()[0])
-    sub_model: str = field(default_factory=lambda: _default_models()[1])
+    root_model: str = field(default_factory=lambda: default_models()[0])
+    sub_model: str = field(default_factory=lambda: default_models()[1])
     max_iterations: int = 12
     max_sub_calls: int = 1000
     max_tokens: int = 2_000_000

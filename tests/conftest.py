@@ -27,14 +27,15 @@ def gemma3_path() -> Path:
     """The real Gemma 3 270M GGUF, assembled once from its PyPI chunk packages."""
     from rlm_desktop.hub.demo import gemma3_path as find
 
-    return find()
+    return find(_SESSION_HOME / "models")
 
 
 @pytest.fixture(scope="session")
 def starter_pair() -> tuple[Path, Path]:
     """(root, sub): the real Qwen2.5-Coder 1.5B and 0.5B Instruct GGUFs, assembled once from their PyPI
     part packages into the session's models dir (about 20 s the first time, a stat afterwards)."""
-    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB, starter_model_path
+    from rlm_desktop.hub.local import starter_model_path
+    from rlm_desktop.hub.starter import STARTER_ROOT, STARTER_SUB
 
     models = _SESSION_HOME / "models"  # explicit: a test may have pointed RLM_DESKTOP_HOME elsewhere
     return starter_model_path(STARTER_ROOT.key, models), starter_model_path(STARTER_SUB.key, models)

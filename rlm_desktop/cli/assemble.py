@@ -13,9 +13,9 @@ from rlm_desktop.sizes import model_size
 
 def prepare_starter(spec: str | None) -> None:
     """Assemble ``spec`` first when it names a starter model that is not assembled yet; else nothing."""
-    from rlm_desktop.hub.local import ModelRegistry
+    from rlm_desktop.hub.local import ModelRegistry, starter_model_path
     from rlm_desktop.hub.parts import AssemblyProgress
-    from rlm_desktop.hub.starter import STARTER_KEYS, is_assembled, starter_model, starter_model_path
+    from rlm_desktop.hub.starter import STARTER_KEYS, is_assembled, starter_model
 
     key = (spec or "").strip()
     if key not in STARTER_KEYS:

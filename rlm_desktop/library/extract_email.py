@@ -11,26 +11,15 @@ from __future__ import annotations
 import email
 import email.policy
 import mimetypes
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 
 from rlm_desktop.errors import ExtractionError
+from rlm_desktop.library.mail_parts import MailParts
 from rlm_desktop.library.pages import Attachment, Extracted, sections
 
 HEADER_NAMES = ("From", "To", "Cc", "Date", "Subject")
-
-
-@dataclass
-class MailParts:
-    """What both e-mail formats come down to."""
-
-    headers: dict[str, str]
-    plain: str | None = None
-    html: str | None = None
-    attachments: list[Attachment] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)   # e.g. parts that could not be decoded
 
 
 def mail_extracted(parts: MailParts, name: str, html_to_text: Callable[[bytes], str]) -> Extracted:

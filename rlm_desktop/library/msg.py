@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.extract_email import MailParts
+from rlm_desktop.library.mail_parts import MailParts
 from rlm_desktop.library.pages import Attachment
 
 PT_LONG, PT_SYSTIME, PT_STRING8, PT_UNICODE, PT_BINARY = 0x0003, 0x0040, 0x001E, 0x001F, 0x0102

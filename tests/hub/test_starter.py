@@ -11,11 +11,11 @@ import pytest
 from rlm_desktop.errors import HubError, PartPackageMissing
 from rlm_desktop.hub.catalog import load_catalog
 from rlm_desktop.hub.gguf_meta import read_gguf_metadata
-from rlm_desktop.hub.local import ModelRegistry, installed_models, remove_model, resolve_model
+from rlm_desktop.hub.local import ModelRegistry, installed_models, remove_model, resolve_model, starter_model_path
 from rlm_desktop.hub.provenance import describe
 from rlm_desktop.hub.pull import pull_model
 from rlm_desktop.hub.starter import (
-    STARTER_ROOT, STARTER_SUB, StarterModel, starter_installed, starter_model_path,
+    STARTER_ROOT, STARTER_SUB, StarterModel, starter_installed,
 )
 
 
