@@ -132,6 +132,7 @@ def test_a_second_run_over_the_same_documents_starts_at_the_question(smollm2_pat
     assert before.prompt_tokens_evaluated == before.prompt_tokens and before.prompt_tokens_restored == 0
     assert after.prompt_tokens_restored > 0
     # The system prompt, the worked example and the collection's shape are restored; only the question
-    # and the line after it are evaluated (issue 11's target: at most 10% of the first question's prompt).
+    # and the line after it are evaluated: a second question over the same documents may cost at most
+    # 10% of the first one's prompt.
     assert after.prompt_tokens_evaluated <= before.prompt_tokens // 10
     assert after.prompt_tokens_evaluated + after.prompt_tokens_restored == after.prompt_tokens
