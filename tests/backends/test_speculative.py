@@ -115,9 +115,10 @@ def test_a_cancel_from_the_stream_stops_at_the_same_token(root_models: dict[str,
 
 def test_prompt_lookup_copies_what_followed_the_latest_occurrence() -> None:
     history = np.array([5, 6, 7, 1, 5, 6, 8, 9, 2, 5, 6], dtype=np.intc)
-    assert PromptLookup(max_tokens=3).propose(history, 10) == [8, 9, 2]
-    assert PromptLookup().propose(history, 1) == [8]
-    assert PromptLookup().propose(np.array([1, 2, 3, 4], dtype=np.intc), 10) == []
+    assert PromptLookup(min_ngram=2, max_tokens=3).propose(history, 10) == [8, 9, 2]
+    assert PromptLookup(min_ngram=2).propose(history, 1) == [8]
+    assert PromptLookup().propose(history, 10) == []  # no earlier occurrence of the last 3 tokens
+    assert PromptLookup().propose(np.array([4, 1, 2, 3, 7, 4, 1, 2, 3], dtype=np.intc), 10) == [7, 4, 1, 2, 3]
 
 
 def test_a_draft_model_with_another_vocabulary_is_refused(starter_pair: tuple[Path, Path], smollm2_path: Path) -> None:
