@@ -21,6 +21,7 @@ from rlm_desktop.engine import RLMConfig, RunResult
 from rlm_desktop.errors import RLMDesktopError
 from rlm_desktop.eval.methods import check_methods, run_method
 from rlm_desktop.eval.tasks import Instance, format_length, get_task
+from rlm_desktop.eval.tasks.realdocs import citation_precision
 
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.jsonl"  # one line per invocation: models, grid and engine configuration
@@ -190,6 +191,10 @@ def evaluate(instance: Instance, method: str, root: LanguageModel, sub: Language
         "error": error,
     }
     row.update(_run_figures(result))
+    if "evidence" in instance.meta:  # a task whose questions carry the lines that prove their answers
+        cited = [dataclasses.asdict(c) for c in result.citations] if result is not None else []
+        row["citation_precision"] = citation_precision(instance, cited)
+        row["citations"] = [f"{c['document']} p{c['page']}" for c in cited]
     if trajectory_to is not None and result is not None:
         row["trajectory"] = Path(trajectory_to).as_posix()
     return row

@@ -27,7 +27,7 @@ def test_lengths_parse_as_powers_of_two_and_format_back():
         get_task("nope")
 
 
-@pytest.mark.parametrize("name", sorted(TASKS))
+@pytest.mark.parametrize("name", sorted(name for name, task in TASKS.items() if task.sized))
 def test_generator_is_deterministic_and_sized_and_scores_gold(name):
     task = TASKS[name]
     first, again, other = task.generate(8192, 3), task.generate(8192, 3), task.generate(8192, 4)

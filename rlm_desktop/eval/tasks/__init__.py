@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rlm_desktop.eval.tasks import codeqa, dataroom, multihop, oolong, oolong_pairs, sniah
+from rlm_desktop.eval.tasks import codeqa, dataroom, multihop, oolong, oolong_pairs, realdocs, sniah
 from rlm_desktop.eval.tasks.base import (CHARS_PER_TOKEN, Instance, TaskSpec, format_length, parse_length,
                                          target_chars)
 from rlm_desktop.eval.tasks import paraphrases
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (sniah.TASK, oolong.TASK, oolong_pairs.TASK, multihop.TASK,
-                                                   codeqa.TASK, dataroom.TASK)}
+                                                   codeqa.TASK, dataroom.TASK, realdocs.TASK,
+                                                   realdocs.HELD_OUT_TASK)}
 TASKS.update((t.name, t) for t in paraphrases.TASKS)  # <task>-paraphrase: same instance, reworded question
 
 

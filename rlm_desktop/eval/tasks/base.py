@@ -56,6 +56,7 @@ class TaskSpec:
     description: str
     generate: Callable[[int, int], Instance]
     score: Callable[[Instance, str], float]
+    sized: bool = True  # False: a fixed corpus, the length is ignored and a seed picks a question
 
 
 _LENGTH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
