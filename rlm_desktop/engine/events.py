@@ -164,6 +164,7 @@ class FinalAnswer(Event):
     answer: str
     stopped_by: str | None  # None when the model gave FINAL; else the guard's name
     unconfirmed: list[str] = field(default_factory=list)  # what the answer checks could not confirm
+    warnings: list[str] = field(default_factory=list)  # for the user: the answer does what a document demands
     kind: str = field(init=False, default="final")
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
-from rlm_desktop.documents import Citation, Context, context_texts
+from rlm_desktop.documents import Citation, Context, Document, context_texts
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE, Seen, contradiction, objection, unchecked_details
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
+from rlm_desktop.engine.document_text import quoted_names, quoted_output
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted, TurnTakenBack)
 from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
@@ -31,6 +32,7 @@ from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import (FinalDirective, ParsedTurn, calls_in_answer, literal_assignments, parse_turn,
                                          strip_code)
 from rlm_desktop.engine.resume import ResumeState, resume_note, resumed_event
+from rlm_desktop.engine.steered_answers import SteeringCheck
 from rlm_desktop.engine.subcalls import SubCallCache, SubCallServer
 from rlm_desktop.engine.turn_guard import TurnGuard
 from rlm_desktop.errors import BackendError, ContextOverflowError, EngineError, SandboxError
@@ -77,6 +79,7 @@ class RunResult:
     cache_hits: int
     seconds: float
     citations: list[Citation]
+    warnings: list[str] = field(default_factory=list)  # for the user: the answer was steered by a document
 
     def summary(self) -> dict[str, Any]:
         """What the run log stores about the outcome (the faces and resume all store this)."""
@@ -84,7 +87,7 @@ class RunResult:
             "answer": self.answer, "stopped_by": self.stopped_by, "iterations": self.iterations,
             "sub_calls": self.sub_calls, "cache_hits": self.cache_hits, "seconds": self.seconds,
             "usage": {role: dataclasses.asdict(usage) for role, usage in self.usage.items()},
-            "citations": [dataclasses.asdict(c) for c in self.citations],
+            "citations": [dataclasses.asdict(c) for c in self.citations], "warnings": list(self.warnings),
         }
 
 
@@ -124,6 +127,7 @@ class _Run:
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
     callables: frozenset[str] = frozenset(HELPER_NAMES)  # the REPL's functions, host functions included
+    steering: SteeringCheck = field(default_factory=SteeringCheck)  # answers done as a document demands
 
 
 @dataclass
@@ -177,6 +181,7 @@ class RLM:
                 answer=outcome.answer, stopped_by=outcome.stopped_by, trajectory=trajectory, usage=budget.usage,
                 iterations=outcome.run.iterations, sub_calls=budget.sub_calls, cache_hits=budget.cache_hits,
                 seconds=time.monotonic() - started, citations=choose_citations(outcome.run.hits, outcome.answer),
+                warnings=list(outcome.run.steering.warnings_given),
             )
 
     # --- one run, with its sandbox, guards and events ---------------------------------
@@ -184,6 +189,7 @@ class RLM:
                  resume: ResumeState | None = None) -> _Outcome:
         run.texts = context_texts(context)
         run.context = context
+        run.steering = SteeringCheck(context)
         if resume is None:
             run.emit(RunStarted(question=question, context_summary=prompts.describe_context(context),
                                 settings=_settings(self.config, self.root, self.sub), depth=run.depth))
@@ -211,14 +217,17 @@ class RLM:
                 run.emit(ErrorEvent(message=str(exc), depth=run.depth))
             answer = self._answer_from_state(None, run)
         answer = correct_page_citations(answer, context, run.hits)
-        run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, unconfirmed=list(run.unconfirmed), depth=run.depth))
+        answer += "".join(f"\n\n{w}" for w in run.steering.warnings(answer, run.outputs, run.hits))
+        run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, unconfirmed=list(run.unconfirmed),
+                             warnings=list(run.steering.warnings_given), depth=run.depth))
         return _Outcome(answer, stopped_by, run)
 
     # --- the spine ------------------------------------------------------------------
     def _loop(self, question: str, context: Context, sandbox: SandboxSession, run: _Run) -> str:
         """Root turn -> run its code blocks -> feed back output; return the FINAL answer."""
         if not run.messages:  # a resumed run comes with its conversation
-            run.messages = self._profile.first_messages(question, context, self._system)
+            run.messages = quoted_names(self._profile.first_messages(question, context, self._system),
+                                        _names(context))
         code_only = False  # after a FINAL refused as ungrounded, the next turn must be code
         stuck = False  # after a block that repeated the last one and its output, the next turn must answer
         for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
@@ -235,9 +244,11 @@ class RLM:
             feedback = []
             for index, code in enumerate(turn.code_blocks):
                 cell = self._run_cell(sandbox, code, iteration, index, run)
-                if cell.final is not None:
+                steered = run.steering.refusal(cell.final, run.outputs, run.hits) if cell.final is not None else None
+                if cell.final is not None and steered is None:
                     return cell.final
                 feedback.append(self._feedback(index, cell, run, len(turn.code_blocks), code))
+                feedback += [steered] if steered else []
                 stuck = run.repeated_output and self.config.max_iterations - iteration > 1
                 if run.budget.tripped:
                     break  # the check at the top of the loop ends the run, after the feedback is recorded
@@ -350,6 +361,7 @@ class RLM:
 
     def _feedback(self, index: int, cell: CellResult, run: _Run, blocks: int = 1, code: str = "") -> str:
         shown, cut_from = _truncate(cell.output, self.config.output_chars)
+        shown = quoted_output(shown)  # documents are evidence: a passage that speaks to the model is quoted
         searched = _SEARCH_CALL.search(code) is not None and not cell.error
         found = any(hit.get("source") in ("grep", "search") for hit in cell.hits)
         run.searched_empty = searched and not found
@@ -443,13 +455,16 @@ class RLM:
         name = final.value
         if _names_a_variable(final, run):
             try:
-                return sandbox.get_variable(name), ""
+                value = sandbox.get_variable(name)
             except SandboxError:
                 shown = ", ".join(run.variables) or "none"
                 return None, f"FINAL_VAR({name}): no variable named {name!r} (defined: {shown})."
+            steered = run.steering.refusal(value, run.outputs, run.hits)
+            return (None, steered) if steered else (value, "")
         if name in _ANSWER_VARIABLES:  # FINAL(answer) with no such variable: a placeholder, not an answer
             return None, f"FINAL({name}): no variable named {name!r}; put the answer itself inside FINAL(...)."
-        return final.value, ""
+        steered = run.steering.refusal(final.value, run.outputs, run.hits)
+        return (None, steered) if steered else (final.value, "")
 
     # --- the record that lets a run resume --------------------------------------------
     def _record_messages(self, run: _Run, iteration: int) -> None:
@@ -538,6 +553,10 @@ def _seen(run: _Run) -> Seen:
     """What the run has seen, for the answer checks."""
     return Seen(cells=run.cells, outputs=run.outputs, hits=run.hits, texts=run.texts, context=run.context,
                 searched_empty=run.searched_empty)
+
+
+def _names(context: Context) -> list[str]:
+    return [] if isinstance(context, str) else [d.name for d in context if isinstance(d, Document)]
 
 
 def _take_back(run: _Run, note: str) -> None:

@@ -31,6 +31,7 @@ from rlm_desktop.backends.base import (BatchingLanguageModel, ChoiceScoringModel
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.budget import RunBudget
 from rlm_desktop.engine.calibration import chosen_labels
+from rlm_desktop.engine.document_text import quoted_prompt, with_data_note
 from rlm_desktop.engine.events import Event, SubCallFinished, SubCallStarted
 from rlm_desktop.engine.grammar import EXTRACT_GRAMMAR, FILTER_GRAMMAR, choice_grammar
 from rlm_desktop.engine.operator_prompts import OPERATOR_MAX_TOKENS, operator_messages, operator_prompt
@@ -210,6 +211,7 @@ class SubCallServer:
         return self._many(asked, kind, tolerate=True)
 
     def _one(self, prompt: str, kind: _CallKind) -> str:
+        prompt = quoted_prompt(prompt)  # document text is material to read: passages that give orders are quoted
         with self._ids_lock:
             call_id = next(self._ids)
         self.emit(SubCallStarted(call_id=call_id, prompt_preview=prompt[:_PREVIEW],
@@ -256,10 +258,11 @@ class SubCallServer:
         model = kind.model or self.model
         try:
             if kind.choices:
-                completion = model.score_choices([kind.messages(prompt)], kind.choices, cancel=self.budget.token)[0]
+                completion = model.score_choices([with_data_note(kind.messages(prompt))], kind.choices,
+                                                 cancel=self.budget.token)[0]
             else:
-                completion = model.chat(kind.messages(prompt), max_tokens=kind.max_tokens, temperature=0.0,
-                                        cancel=self.budget.token, **kind.options)
+                completion = model.chat(with_data_note(kind.messages(prompt)), max_tokens=kind.max_tokens,
+                                        temperature=0.0, cancel=self.budget.token, **kind.options)
         except (ContextOverflowError, BackendError) as exc:
             completion = exc
         return self._answer_of(completion, kind.role)
@@ -321,6 +324,7 @@ class SubCallServer:
 
     def _decode_together(self, prompts: list[str], kind: _CallKind, *, tolerate: bool = False) -> list[Any]:
         """A batch on a batching model: one ``chat_batch`` for the uncached prompts, events and cache per prompt."""
+        prompts = [quoted_prompt(prompt) for prompt in prompts]
         answers: list[str | None] = [None] * len(prompts)
         errors: list[Exception | None] = [None] * len(prompts)
         ids: list[int] = []
@@ -345,7 +349,7 @@ class SubCallServer:
                 runnable.append(index)
             except RuntimeError as exc:
                 errors[index] = exc
-        conversations = [kind.messages(prompts[i]) for i in runnable]
+        conversations = [with_data_note(kind.messages(prompts[i])) for i in runnable]
         if not runnable:
             results: list[Completion | Exception] = []
         elif kind.choices:
