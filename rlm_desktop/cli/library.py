@@ -14,6 +14,7 @@ from rlm_desktop.cli.bench import bench
 from rlm_desktop.errors import DocumentNotFound
 from rlm_desktop.library import DocumentInfo, IngestProgress, IngestReport, Library
 from rlm_desktop.library.import_report import reason_groups, write_report_csv
+from rlm_desktop.library.records import DocumentFlag
 from rlm_desktop.sizes import document_size
 
 STATUS_LABELS = {"stored": "stored", "new_version": "new version", "duplicate": "duplicate",
@@ -130,7 +131,9 @@ def _resolve(lib: Library, ref: str) -> DocumentInfo:
 def list_documents(collection: str | None, library_path: Path | None) -> None:
     """Documents (current versions) with pages, size and status."""
     with open_library(library_path) as lib:
+        lib.check_flags()  # documents stored before flags existed
         documents = lib.documents(collection)
+        flags = lib.flags_of([d.id for d in documents if d.flags])
     if not documents:
         click.echo("No documents." + ("" if collection else " Add some with `rlm ingest PATH`."))
         return
@@ -144,6 +147,23 @@ def list_documents(collection: str | None, library_path: Path | None) -> None:
         if doc.error:
             line += f"  - {doc.error}"
         click.echo(line)
+        for warning in flag_lines(flags.get(doc.id, [])):
+            click.secho(f"{'':>7}{warning}", fg="yellow")
+
+
+def flag_lines(flags: list[DocumentFlag], shown: int = 3) -> list[str]:
+    """The warning of a flagged document and its first passages, one line each."""
+    if not flags:
+        return []
+    orders = sum(1 for f in flags if f.is_instruction)
+    hidden = len(flags) - orders
+    what = [f"{orders} passage{'s' if orders != 1 else ''} written to steer an AI"] if orders else []
+    what += [f"{hidden} hidden text{'s' if hidden != 1 else ''}"] if hidden else []
+    lines = [f"WARNING: {' and '.join(what)} (read as evidence, never as instructions)"]
+    lines += [f"  {f.line()}" for f in flags[:shown]]
+    if len(flags) > shown:
+        lines.append(f"  ... and {len(flags) - shown} more (rlm library show)")
+    return lines
 
 
 @library.command("show")
@@ -156,6 +176,7 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
         info = _resolve(lib, doc)
         pages = lib.pages(info.id) if info.status == "stored" else []
         members = lib.members(info.id)  # an archive's files, an e-mail's attachments
+        flags = lib.document_flags(info.id)
     click.echo(f"Document {info.id}: {info.name}")
     click.echo(f"  path:        {info.path}")
     click.echo(f"  format:      {info.format or '-'}  ({document_size(info.size)}, sha256 {(info.sha256 or '-')[:16]})")
@@ -171,6 +192,8 @@ def show_document(doc: str, page: int | None, library_path: Path | None) -> None
         click.echo(f"  member {child.id:>5}: {member}  ({state}" + (f" - {child.error}" if child.error else "") + ")")
     if info.status != "stored":
         return
+    for warning in flag_lines(flags, shown=len(flags)):
+        click.secho(f"  {warning}", fg="yellow")
     click.echo(f"  {info.pages} {info.unit}s, {info.chars:,} characters"
                + (f", {info.ocr_pages} OCR" if info.ocr_pages else "")
                + (f", {info.empty_pages} without text (scanned?)" if info.empty_pages else ""))

@@ -173,7 +173,26 @@ def _migration_3(db: sqlite_utils.Database) -> None:
         )""")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2, _migration_3]
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Flags on documents: passages written to steer an AI and text a reader cannot see (library/flags.py).
+    Documents stored before are left unchecked (``flags_checked`` 0) and checked from their text later."""
+    db.execute("ALTER TABLE documents ADD COLUMN flags_checked INTEGER NOT NULL DEFAULT 0")
+    db.execute("""
+        CREATE TABLE document_flags (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            page INTEGER,
+            start INTEGER,
+            "end" INTEGER,
+            kind TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            excerpt TEXT NOT NULL DEFAULT ''
+        )""")
+    db.execute("CREATE INDEX document_flags_doc ON document_flags(doc_id)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2, _migration_3,
+                                                              _migration_4]
 """Migration ``i`` (1-based) brings the schema from version ``i - 1`` to ``i``."""
 
 

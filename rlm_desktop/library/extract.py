@@ -25,7 +25,8 @@ from rlm_desktop.library.extract_odf import extract_odf
 from rlm_desktop.library.extract_pdf import extract_pdf
 from rlm_desktop.library.extract_pptx import extract_pptx
 from rlm_desktop.library.ocr import PageOCR
-from rlm_desktop.library.pages import Extracted, sections
+from rlm_desktop.library.hidden_html import hidden_html_text
+from rlm_desktop.library.pages import Extracted, HiddenText, sections
 from rlm_desktop.library.sniff import text_encoding
 
 SOURCE_EXTENSIONS = frozenset(
@@ -238,8 +239,10 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
     if fmt == "image":
         return extract_image(path, ocr=ocr, cancelled=cancelled)
     data = path.read_bytes()
+    hidden: list[HiddenText] = []
     if fmt == "html":
         text = _html_text(data)
+        hidden = hidden_html_text(data) if len(data) <= HTML_TREE_MAX_BYTES else []
     else:
         text = _normalise_newlines(decode_text(data, path.name))
         if fmt == "csv":
@@ -249,4 +252,4 @@ def extract_file(path: Path, *, ocr: Callable[[], PageOCR | None] = lambda: None
                 raise ExtractionError(f"{path.name}: {exc}") from exc
     if not text.strip():
         raise NoTextFound(f"{path.name}: no text in the file (only blanks)")
-    return Extracted(format=fmt, unit="section", pages=sections(text))
+    return Extracted(format=fmt, unit="section", pages=sections(text), hidden=hidden)

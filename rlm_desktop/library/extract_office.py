@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rlm_desktop.errors import ExtractionError
-from rlm_desktop.library.pages import Extracted, ExtractedPage, sections
+from rlm_desktop.library.pages import Extracted, ExtractedPage, HiddenText, sections
 from rlm_desktop.tables import CELL_SEPARATOR, SHEET_HEADING
 
 
@@ -76,12 +76,23 @@ def extract_docx(path: Path, limits: ZipLimits = ZipLimits()) -> Extracted:
     try:
         document = docx.Document(str(path))
         lines = _docx_blocks(document)
+        hidden = _hidden_runs(document)
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ExtractionError(f"{path.name}: not a valid Word document ({exc})") from exc
     text = "\n".join(lines).strip() + "\n"
     if not text.strip():
         raise ExtractionError(f"{path.name}: the Word document has no text")
-    return Extracted(format="docx", unit="section", pages=sections(text))
+    return Extracted(format="docx", unit="section", pages=sections(text), hidden=hidden)
+
+
+def _hidden_runs(document: Any) -> list[HiddenText]:
+    """Runs marked hidden (Word shows them only with formatting marks on), joined per paragraph."""
+    found: list[HiddenText] = []
+    for paragraph in document.paragraphs:
+        text = "".join(run.text for run in paragraph.runs if run.font.hidden)
+        if text.strip():
+            found.append(HiddenText(text.strip(), "a hidden run in the Word document"))
+    return found
 
 
 def _cell_text(value: Any) -> str:

@@ -14,16 +14,18 @@ from typing import Any
 from rlm_desktop import settings
 from rlm_desktop.documents import Document
 from rlm_desktop.errors import DocumentNotFound, LibraryError
+from rlm_desktop.library import flags as doc_flags
 from rlm_desktop.library import jobs
 from rlm_desktop.library import runs as run_log
 from rlm_desktop.library import search as fts
 from rlm_desktop.library.cache import SubCallCache
 from rlm_desktop.library.db import connect
 from rlm_desktop.library.ingest import IngestLimits, Ingestor, ProgressCallback
-from rlm_desktop.library.records import CollectionInfo, DocumentInfo, IngestReport, RunRecord
+from rlm_desktop.library.records import CollectionInfo, DocumentFlag, DocumentInfo, IngestReport, RunRecord
 
 
-_PARENT = "(SELECT m.parent_id FROM document_members m WHERE m.child_id = d.id ORDER BY m.rowid LIMIT 1) AS parent_id"
+_PARENT = ("(SELECT m.parent_id FROM document_members m WHERE m.child_id = d.id ORDER BY m.rowid LIMIT 1) AS parent_id, "
+           "(SELECT count(*) FROM document_flags f WHERE f.doc_id = d.id) AS flags")
 
 
 class Library:
@@ -139,6 +141,20 @@ class Library:
         with self._lock:
             return self.db.execute_returning_dicts(
                 "SELECT page, start, text, source, flag FROM pages WHERE doc_id = ? ORDER BY page", [doc_id])
+
+    def document_flags(self, doc_id: int) -> list[DocumentFlag]:
+        """The passages of a document written to steer an AI, and its hidden text, in order of position."""
+        return self.flags_of([doc_id]).get(doc_id, [])
+
+    def flags_of(self, doc_ids: list[int]) -> dict[int, list[DocumentFlag]]:
+        """:meth:`document_flags` of many documents at once (the flagged ones only), by id."""
+        with self._lock:
+            return doc_flags.load_flags(self.db, list(doc_ids))
+
+    def check_flags(self, limit: int | None = None) -> int:
+        """Flag documents stored before flags existed, from their stored text; how many were checked."""
+        with self._lock:
+            return doc_flags.check_unflagged(self.db, limit)
 
     def members(self, doc_id: int) -> list[tuple[str, DocumentInfo]]:
         """(name inside it, document) for each member of an archive or attachment of an e-mail."""

@@ -30,6 +30,16 @@ class Attachment:
     data: bytes
 
 
+@dataclass(frozen=True)
+class HiddenText:
+    """Text in a file that a reader does not see (white or tiny PDF text, a hidden DOCX run, an HTML comment
+    or hidden element): flagged to the user, whether or not it is in the extracted text."""
+
+    text: str
+    why: str                    # "white text", "hidden run", "HTML comment", ...
+    page: int | None = None     # 1-based, where the format knows it
+
+
 @dataclass
 class Extracted:
     """One file's text: its format, what a page means for it, the pages, and files it carries."""
@@ -38,6 +48,7 @@ class Extracted:
     unit: str                    # "page" (PDF, images), "slide", "section" (everything else)
     pages: list[ExtractedPage] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    hidden: list[HiddenText] = field(default_factory=list)
 
     @property
     def chars(self) -> int:

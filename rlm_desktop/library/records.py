@@ -8,6 +8,31 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class DocumentFlag:
+    """A passage of a document written to steer an AI, or text a reader cannot see (rlm_desktop/instructions.py).
+
+    ``start``/``end`` are offsets in the document's text (None when the text is not in it: an HTML comment,
+    the file name); ``page`` is 1-based (None for the file name).
+    """
+
+    page: int | None
+    start: int | None
+    end: int | None
+    kind: str
+    reason: str
+    excerpt: str
+
+    @property
+    def is_instruction(self) -> bool:
+        return self.kind != "hidden_text"
+
+    def line(self) -> str:
+        """One line for the user: where, what, and the passage."""
+        where = f"page {self.page}" if self.page else "file name"
+        return f"{where}: {self.reason}: “{self.excerpt}”"
+
+
+@dataclass(frozen=True)
 class DocumentInfo:
     id: int
     name: str
@@ -28,6 +53,7 @@ class DocumentInfo:
     ingested: float
     collections: tuple[str, ...] = ()
     parent_id: int | None = None    # the archive or e-mail it came from
+    flags: int = 0                  # instruction-like passages and hidden text found in it (document_flags)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], collections: tuple[str, ...] = ()) -> "DocumentInfo":
@@ -37,7 +63,7 @@ class DocumentInfo:
             ocr_pages=row["ocr_pages"], empty_pages=row["empty_pages"], status=row["status"],
             error=row["error"], version=row["version"], previous_id=row["previous_id"],
             current=bool(row["current"]), ingested=row["ingested"], collections=collections,
-            parent_id=row.get("parent_id"),
+            parent_id=row.get("parent_id"), flags=row.get("flags") or 0,
         )
 
 

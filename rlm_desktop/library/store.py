@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from rlm_desktop.library.flags import compute_flags, store_flags
 from rlm_desktop.library.pages import Extracted
 from rlm_desktop.library.records import FileResult
 
@@ -169,6 +170,7 @@ class DocumentStore:
             self.db.conn.executemany(
                 "INSERT INTO page_images (doc_id, page, mime, data) VALUES (?, ?, 'image/jpeg', ?)",
                 [(doc_id, number, page.image) for number, page in enumerate(pages, start=1) if page.image])
+            store_flags(self.db, doc_id, compute_flags(src.name, [page.text for page in pages], extracted.hidden))
             self.db.execute("DELETE FROM documents WHERE path = ? AND status = 'failed'", [src.key])
             if previous:
                 # The new version replaces the old in its collections; runs keep the old id.
