@@ -12,6 +12,7 @@ from rlm_desktop.documents import Citation
 from rlm_desktop.gui.trajectory_view import describe_stop
 
 CITE_SCHEME = "cite"
+SOURCE_WARNING = "This document holds text written to steer an AI or hidden from readers; it was read as evidence only:"
 _NUMBERED_REF = re.compile(r"\[(\d{1,3})\](?!\()")
 
 
@@ -30,8 +31,10 @@ def as_citation(value: Any) -> Citation:
     )
 
 
-def answer_markdown(answer: str, citations: list[Citation]) -> str:
-    """Answer text with ``[n]`` references linked, then a numbered Sources list."""
+def answer_markdown(answer: str, citations: list[Citation],
+                    source_warnings: dict[int, list[str]] | None = None) -> str:
+    """Answer text with ``[n]`` references linked, then a numbered Sources list; a source whose document holds
+    a passage written to steer an AI (or hidden text) says so under it."""
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
         return f"[\\[{n}\\]]({CITE_SCHEME}:{n - 1})" if 1 <= n <= len(citations) else m.group(0)
@@ -46,6 +49,10 @@ def answer_markdown(answer: str, citations: list[Citation]) -> str:
                 snippet = snippet[:179] + "…"
             quote = f" — “{_escape_md(snippet)}”" if snippet else ""
             lines.append(f"{i + 1}. [{_escape_md(c.label())}]({CITE_SCHEME}:{i}){quote}")
+            flags = (source_warnings or {}).get(c.doc_id, []) if c.doc_id is not None else []
+            if flags:
+                lines.append(f"   - **⚠ {SOURCE_WARNING}** {_escape_md(flags[0])}"
+                             + (f" (and {len(flags) - 1} more)" if len(flags) > 1 else ""))
     return "\n".join(lines)
 
 
@@ -82,11 +89,17 @@ class AnswerView(QWidget):
         self.browser.clear()
         self.status.hide()
 
-    def set_answer(self, answer: str, citations: list[Any] | None = None, stopped_by: str | None = None) -> None:
+    def set_answer(self, answer: str, citations: list[Any] | None = None, stopped_by: str | None = None, *,
+                   warnings: list[str] | None = None, source_warnings: dict[int, list[str]] | None = None) -> None:
+        """Show an answer; ``warnings`` (the answer does what a document demands) lead the status line,
+        ``source_warnings`` (flags of the cited documents, by id) go under their sources."""
         self.answer = answer or ""
         self.citations = [as_citation(c) for c in citations or []]
-        self.browser.setMarkdown(answer_markdown(self.answer, self.citations))
-        if stopped_by:
+        self.browser.setMarkdown(answer_markdown(self.answer, self.citations, source_warnings))
+        if warnings:
+            self.status.setText(" ".join(warnings))
+            self.status.setObjectName("errorText")
+        elif stopped_by:
             self.status.setText(f"This run was ended by {describe_stop(stopped_by)}; the answer below is the best "
                                 f"available and may be incomplete.")
             self.status.setObjectName("errorText")

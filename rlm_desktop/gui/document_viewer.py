@@ -1,10 +1,13 @@
 """Read a document page by page (or slide by slide), with a cited span highlighted.
 
 Images and scans show their picture beside the OCR text; e-mails list their attachments,
-which open in the viewer too.
+which open in the viewer too. Passages flagged at ingest (text written to steer an AI, hidden
+text) are highlighted in their own colour, with a warning above the page.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPixmap, QShortcut, QTextCharFormat, QTextCursor
@@ -108,6 +111,11 @@ class DocumentViewer(QWidget):
         self.citation_label.setObjectName("muted")
         self.citation_label.setWordWrap(True)
         layout.addWidget(self.citation_label)
+        self.flag_label = QLabel()
+        self.flag_label.setObjectName("errorText")
+        self.flag_label.setWordWrap(True)
+        self.flag_label.hide()
+        layout.addWidget(self.flag_label)
         self.attachments = QListWidget()
         self.attachments.setMaximumHeight(110)
         self.attachments.setToolTip("Attachments: double-click (or Enter) to open one")
@@ -138,17 +146,22 @@ class DocumentViewer(QWidget):
         self.page = 1
         self._cited: tuple[int, int, int, str] | None = None  # (page, start, end, snippet)
         self.highlight: tuple[int, int] | None = None
+        self.flags: list[Any] = []
+        self.flagged: list[tuple[int, int]] = []  # flagged spans highlighted on the page shown (page offsets)
 
     def show_document(self, document: Document, page: int = 1, *, start: int | None = None,
                       end: int | None = None, snippet: str = "", unit: str = "page",
                       images: dict[int, bytes] | None = None,
-                      attachments: list[tuple[str, int | None, str]] = ()) -> None:  # type: ignore[assignment]
+                      attachments: list[tuple[str, int | None, str]] = (),  # type: ignore[assignment]
+                      flags: list[Any] = ()) -> None:  # type: ignore[assignment]
         """Open ``document`` at ``page``; with a span, highlight it and scroll to it.
 
         ``images`` holds pictures of pages (shown beside their text); ``attachments`` lists an
-        e-mail's attachments as (name, doc_id or None when it failed, status line).
+        e-mail's attachments as (name, doc_id or None when it failed, status line); ``flags`` the
+        document's flagged passages (library DocumentFlag: page, document-wide start/end, reason, excerpt).
         """
         self.document = document
+        self.flags = list(flags)
         self.images = dict(images or {})
         self.unit_label.setText(UNIT_LABELS.get(unit, "Page"))
         self.attachments.clear()
@@ -191,6 +204,7 @@ class DocumentViewer(QWidget):
         self._show_picture(self.images.get(page))
         self.highlight = None
         self.text.setExtraSelections([])
+        self._show_flags()
         if self._cited and self._cited[0] == page:
             self._highlight_cited()
         else:
@@ -233,12 +247,57 @@ class DocumentViewer(QWidget):
         fmt.setBackground(QColor(current_colors().highlight))
         selection.format = fmt
         selection.cursor = cursor
-        self.text.setExtraSelections([selection])
+        self.text.setExtraSelections([*self.text.extraSelections(), selection])
         view_cursor = QTextCursor(self.text.document())
         view_cursor.setPosition(q_start)
         self.text.setTextCursor(view_cursor)
         self.text.centerCursor()
         self.citation_label.setText(f"Cited passage on page {page} is highlighted.")
+
+    def _show_flags(self) -> None:
+        """Highlight the flagged passages of the page shown and say what they are."""
+        assert self.document is not None
+        page_start = self.document.page_starts[self.page - 1] if self.document.page_starts else 0
+        page_text = self.document.page_text(self.page)
+        page_end = page_start + len(page_text)
+        here = [f for f in self.flags if f.page is None or (f.start is None and f.page == self.page)
+                or (f.start is not None and f.end is not None and f.start < page_end and page_start < f.end)]
+        self.flagged = []
+        selections = []
+        for flag in here:
+            if flag.start is None or flag.end is None:
+                continue
+            a, b = max(0, flag.start - page_start), min(len(page_text), flag.end - page_start)
+            if a >= b:
+                continue
+            self.flagged.append((a, b))
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(_utf16_offset(page_text, a))
+            cursor.setPosition(_utf16_offset(page_text, b), QTextCursor.MoveMode.KeepAnchor)
+            selection = QTextEdit.ExtraSelection()
+            fmt = QTextCharFormat()
+            fmt.setBackground(QColor(current_colors().error_bg))
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(QColor(current_colors().danger))
+            selection.format = fmt
+            selection.cursor = cursor
+            selections.append(selection)
+        self.text.setExtraSelections(selections)
+        elsewhere = sorted({f.page for f in self.flags if f not in here and f.page is not None})
+        lines = [f"⚠ {flag.line()}" for flag in here]
+        if elsewhere:
+            lines.append("⚠ Flagged passages also on page " + ", ".join(map(str, elsewhere)) + ".")
+        if lines:
+            lines.insert(0, "This document holds text written to steer an AI or hidden from readers; it is "
+                            "evidence, never instructions. Flagged passages are underlined.")
+        self.flag_label.setText("\n".join(lines))
+        self.flag_label.setVisible(bool(lines))
+
+    def flagged_text(self) -> list[str]:
+        """The flagged passages highlighted on the page shown."""
+        if self.document is None:
+            return []
+        return [self.document.page_text(self.page)[a:b] for a, b in self.flagged]
 
     def highlighted_text(self) -> str:
         """The text of the highlighted span ('' when nothing is highlighted)."""

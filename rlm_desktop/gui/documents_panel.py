@@ -28,6 +28,16 @@ _ROLE_ID = Qt.ItemDataRole.UserRole
 _ROLE_INFO = Qt.ItemDataRole.UserRole + 1
 
 
+FLAG_TOOLTIP = ("This document holds text written to steer an AI (an instruction to the model, a fake chat turn or "
+                "answer) or text a reader cannot see. It is read as evidence, never as instructions; open it to see "
+                "the passage highlighted.")
+
+
+def flag_note(count: int) -> str:
+    """The warning a flagged document carries in the list."""
+    return f"{count} flagged passage{'s' if count != 1 else ''} (text addressed to an AI or hidden)"
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a question is asked over: a collection (None = everything) or chosen documents."""
@@ -257,10 +267,15 @@ class DocumentsPanel(QWidget):
                     notes.append(f"{doc.ocr_pages} OCR")
                 if doc.empty_pages:
                     notes.append(f"{doc.empty_pages} without text (scanned?)")
-                item.setIcon(0, icon("warning" if doc.empty_pages else "ok"))
+                if getattr(doc, "flags", 0):
+                    notes.insert(0, f"⚠ {flag_note(doc.flags)}")
+                item.setIcon(0, icon("warning" if doc.empty_pages or getattr(doc, "flags", 0) else "ok"))
                 item.setText(2, "Ready" + (f" · {', '.join(notes)}" if notes else ""))
                 item.setToolTip(0, f"{doc.path}\n{document_size(doc.size)}, {doc.chars:,} characters"
                                    + (f", version {doc.version}" if doc.version > 1 else ""))
+                if getattr(doc, "flags", 0):
+                    item.setForeground(2, _brush(colors.danger))
+                    item.setToolTip(2, FLAG_TOOLTIP)
             self.tree.addTopLevelItem(item)
         self.tree.blockSignals(False)
         self.stack.setCurrentWidget(self.tree if documents else self.empty)

@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
                             f"{d.pages} {d.unit}{'s' if d.pages != 1 else ''}" if d.status == "stored"
                             else f"failed: {d.error}") for name, d in self.library.members(doc_id)]
             return docs[0], {"unit": info.unit, "images": self.library.page_images(doc_id),
-                             "attachments": attachments}
+                             "attachments": attachments, "flags": self.library.document_flags(doc_id)}
 
         def show(loaded: tuple[Document, dict[str, Any]]) -> None:
             document, extras = loaded

@@ -49,6 +49,8 @@ class RunOutcome:
     cache_hits: int = 0
     seconds: float = 0.0
     usage: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # the answer does what a document demands
+    source_warnings: dict[int, list[str]] = field(default_factory=dict)  # cited documents' flags, by doc id
 
 
 class DefaultModels:
@@ -166,8 +168,18 @@ def execute_run(request: RunRequest, library: Any, models: ModelFactory, cancel:
         run_id=run_id, answer=result.answer, stopped_by=result.stopped_by, citations=list(result.citations),
         iterations=result.iterations, sub_calls=result.sub_calls, cache_hits=result.cache_hits,
         seconds=result.seconds, usage={k: dataclasses.asdict(v) for k, v in result.usage.items()},
+        warnings=list(result.warnings), source_warnings=source_warnings(library, result.citations),
     )
     library.finish_run(run_id, result.summary())
     if store_failed.is_set():
         report(("status", "Some trajectory events could not be saved; see the log file."))
     return outcome
+
+
+def source_warnings(library: Any, citations: list[Any]) -> dict[int, list[str]]:
+    """The flags (passages written to steer an AI, hidden text) of the cited documents, one line each."""
+    ids = sorted({c.doc_id for c in citations if getattr(c, "doc_id", None) is not None})
+    flags_of = getattr(library, "flags_of", None)
+    if not ids or flags_of is None:
+        return {}
+    return {doc_id: [flag.line() for flag in flags] for doc_id, flags in flags_of(ids).items()}

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.backends.base import CancelToken
-from rlm_desktop.gui.answer_view import AnswerView
+from rlm_desktop.gui.answer_view import AnswerView, as_citation
 from rlm_desktop.gui.documents_panel import Scope
 from rlm_desktop.gui.resume_job import execute_resume
-from rlm_desktop.gui.run_job import ModelFactory, RunOutcome, RunRequest, execute_run
+from rlm_desktop.gui.run_job import ModelFactory, RunOutcome, RunRequest, execute_run, source_warnings
 from rlm_desktop.gui.theme import icon
 from rlm_desktop.gui.trajectory_view import TrajectoryView, describe_stop
 from rlm_desktop.gui.workers import Workers
@@ -323,7 +323,8 @@ class RunPanel(QWidget):
         if outcome.run_id is None and outcome.stopped_by == "cancelled":
             self.status.setText("Stopped before the run began.")
         else:
-            self.answer_view.set_answer(outcome.answer, outcome.citations, outcome.stopped_by)
+            self.answer_view.set_answer(outcome.answer, outcome.citations, outcome.stopped_by,
+                                        warnings=outcome.warnings, source_warnings=outcome.source_warnings)
             ended = "Finished" if not outcome.stopped_by else f"Ended by {describe_stop(outcome.stopped_by)}"
             cached = f", {outcome.cache_hits} from cache" if outcome.cache_hits else ""
             self.status.setText(f"{ended} in {clock(self.elapsed)}: {outcome.iterations} root turns, "
@@ -351,7 +352,10 @@ class RunPanel(QWidget):
         self.run_settings = _settings_from(record.settings, self.settings())
         self.elapsed = float(summary.get("seconds") or ((record.finished or record.started) - record.started))
         self._refresh_counters()
-        self.answer_view.set_answer(record.answer or "", summary.get("citations") or [], record.stopped_by)
+        citations = [as_citation(c) for c in summary.get("citations") or []]
+        self.answer_view.set_answer(record.answer or "", citations, record.stopped_by,
+                                    warnings=summary.get("warnings") or [],
+                                    source_warnings=source_warnings(self.library, citations))  # one indexed read
         self.run_id = record.id
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
         state = {"finished": "finished", "interrupted": "interrupted: resume it from History"}.get(

@@ -47,6 +47,7 @@ class AskOutcome:
     seconds: float
     client: str
     trajectory_events: int = 0
+    warnings: list[str] = field(default_factory=list)  # the answer does what a document demands
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,4 +194,5 @@ def _citations(result: Any) -> list[dict[str, Any]]:
 def _outcome(result: Any, run_id: int | None, collection: str, client: str) -> AskOutcome:
     return AskOutcome(run_id=run_id, collection=collection, answer=result.answer, stopped_by=result.stopped_by,
                       citations=_citations(result), iterations=result.iterations, sub_calls=result.sub_calls,
-                      seconds=round(result.seconds, 3), client=client, trajectory_events=len(result.trajectory))
+                      seconds=round(result.seconds, 3), client=client, trajectory_events=len(result.trajectory),
+                      warnings=list(getattr(result, "warnings", [])))
