@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile_corpus import REAL_ANSWER, variant_documents, variants
+from rlm_desktop.eval.injection_corpus import REAL_ANSWER, variant_documents, variants
 from rlm_desktop.eval.tasks.dataroom import build_dataroom
 from rlm_desktop.instructions import (QUOTE_OPEN, describe, find_instructions, has_instructions,
                                       quote_instructions)

@@ -11,7 +11,7 @@ from rlm_desktop.engine.document_text import DATA_NOTE
 from rlm_desktop.engine.steered_answers import SteeringCheck, demands
 from rlm_desktop.instructions import QUOTE_OPEN
 from rlm_desktop.sandbox import SandboxLimits
-from tests.hostile_corpus import QUESTION, REAL_ANSWER, variant_documents, variants
+from rlm_desktop.eval.injection_corpus import QUESTION, REAL_ANSWER, variant_documents, variants
 
 FAMILIES = sorted({v.family for v in variants()})
 

@@ -11,7 +11,7 @@ from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.documents import Citation
 from rlm_desktop.gui.answer_view import SOURCE_WARNING, AnswerView
 from rlm_desktop.gui.run_job import source_warnings
-from tests.hostile_corpus import CLOSING_MEMO, QUESTION, REAL_ANSWER, variant, variants, write_variant_file
+from rlm_desktop.eval.injection_corpus import CLOSING_MEMO, QUESTION, REAL_ANSWER, variant, variants, write_variant_file
 
 
 def _room(tmp_path: Path, name: str = "en-blunt-escrow") -> list[Path]:

@@ -12,7 +12,7 @@ import sqlite_utils
 from rlm_desktop.cli import main
 from rlm_desktop.library import Library
 from rlm_desktop.library.db import MIGRATIONS
-from tests.hostile_corpus import CLOSING_MEMO, variants, write_variant_file
+from rlm_desktop.eval.injection_corpus import CLOSING_MEMO, variants, write_variant_file
 
 REALDOCS = Path(__file__).resolve().parents[2] / "resources" / "eval" / "realdocs" / "documents"
 FILE_VARIANTS = [v for v in variants() if v.family == "carrier"] + [v for v in variants() if v.family != "carrier"][::4]
@@ -57,7 +57,7 @@ def test_a_passage_split_over_a_pdf_page_break_is_one_flag_from_page_one(tmp_pat
 
 
 def test_white_text_that_gives_no_order_is_still_flagged_hidden(tmp_path: Path):
-    from tests.hostile_corpus import _write_pdf
+    from rlm_desktop.eval.injection_corpus import _write_pdf
 
     path = tmp_path / "memo.pdf"
     _write_pdf(path, pages=[["Closing memo. The escrow is set out in clause 10."]], hidden="The escrow is EUR 1.")

@@ -7,7 +7,7 @@ from pathlib import Path
 from rlm_desktop.instructions import QUOTE_OPEN
 from rlm_desktop.library import Library
 from rlm_desktop.service.reader import LibraryReader
-from tests.hostile_corpus import CLOSING_MEMO, variants, write_variant_file
+from rlm_desktop.eval.injection_corpus import CLOSING_MEMO, variants, write_variant_file
 
 
 def _reader(tmp_path: Path) -> tuple[Library, LibraryReader]:

@@ -1,4 +1,4 @@
-"""A hostile corpus for the tests: passages written to steer a model, planted in a data room.
+"""A hostile corpus: passages written to steer a model, planted in a data room (tests and eval/injection.py).
 
 Each :class:`Variant` is one planted passage (English, German or French, polite or blunt, a fake chat
 turn, a fake FINAL) in one carrier (plain text, a page break, an e-mail header, a spreadsheet cell,
