@@ -25,6 +25,8 @@ def _csv(value: str | None) -> list[str]:
 
 
 _RUN_OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--suite", help="A named set of grids instead of --task/--lengths/--methods/--seeds: "
+                 "default (the held-out real-document questions and natural-wording generated sets)."),
     click.option("--task", "tasks", multiple=True, help="Task name (repeatable or comma-separated): "
                  "sniah, oolong, oolong_pairs, multihop, codeqa, dataroom."),
     click.option("--lengths", default="8k,32k,128k", show_default=True,
@@ -70,7 +72,7 @@ def eval_group(ctx: click.Context, **options: Any) -> None:
     """Benchmarks from the RLM paper, run on your own models (`rlm eval --task ...` = `rlm eval run`)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not options["tasks"]:
+    if not options["tasks"] and not options["suite"]:
         click.echo(ctx.get_help())
         return
     _run(**options)
@@ -80,8 +82,8 @@ def eval_group(ctx: click.Context, **options: Any) -> None:
 @_run_options
 def run_command(**options: Any) -> None:
     """Run (or resume) a method x task x length x seed grid; rows go to OUT/results.jsonl."""
-    if not options["tasks"]:
-        raise click.UsageError("Name at least one task with --task NAME.")
+    if not options["tasks"] and not options["suite"]:
+        raise click.UsageError("Name at least one task with --task NAME, or a suite with --suite NAME.")
     _run(**options)
 
 
@@ -133,22 +135,26 @@ def show_command(out_dir: Path, task: str, length: str, seed: int, method: str) 
                 click.echo(line)
 
 
-def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
+def _run(*, suite: str | None, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
          seeds: int, first_seed: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
          max_sub_calls: int, max_seconds: float, root_max_tokens: int, sub_max_tokens: int, no_grammar: bool,
          prompt_cache: bool, no_report: bool) -> None:
     from rlm_desktop import runtime
     from rlm_desktop.eval.report import write_report
     from rlm_desktop.eval.runner import Grid, run_grid
+    from rlm_desktop.eval.suites import get_suite
     from rlm_desktop.eval.tasks import format_length, parse_length
     from rlm_desktop.settings import Settings
 
     try:
-        grid = Grid(tasks=[t for spec in tasks for t in _csv(spec)],
-                    lengths=[parse_length(n) for n in _csv(lengths)], methods=_csv(methods),
-                    seeds=list(range(first_seed, first_seed + seeds)))
+        grids = list(get_suite(suite).grids) if suite else []
+        if tasks:
+            grids.append(Grid(tasks=[t for spec in tasks for t in _csv(spec)],
+                              lengths=[parse_length(n) for n in _csv(lengths)], methods=_csv(methods),
+                              seeds=list(range(first_seed, first_seed + seeds))))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    size = sum(grid.size for grid in grids)
     settings = Settings.load()
     root_spec = root_spec or settings.root_model or runtime.default_models()[0]
     sub_spec = sub_spec or settings.sub_model or runtime.default_models()[1]
@@ -165,17 +171,19 @@ def _run(*, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str |
         sub = runtime.load_model(sub_spec, n_ctx=n_ctx, n_threads=threads, batching=True,
                                  parallel=config.parallel_sub_calls)
         try:
-            click.echo(f"{grid.size} runs: {', '.join(grid.tasks)} at {', '.join(map(format_length, grid.lengths))}"
-                       f" x {', '.join(grid.methods)} x {seeds} seed(s); root {root.name}, sub {sub.name}"
-                       f" -> {out_dir}", err=True)
-            with click.progressbar(length=grid.size, label="eval", show_pos=True,
+            for grid in grids:
+                click.echo(f"{grid.size} runs: {', '.join(grid.tasks)} at {', '.join(map(format_length, grid.lengths))}"
+                           f" x {', '.join(grid.methods)} x {len(grid.seeds)} seed(s)", err=True)
+            click.echo(f"root {root.name}, sub {sub.name} -> {out_dir}", err=True)
+            with click.progressbar(length=size, label="eval", show_pos=True,
                                    item_show_func=lambda text: text, file=sys.stderr) as bar:
                 def progress(step) -> None:
                     task, length, seed, method = step.cell
                     note = "done before" if step.row is None else f"score {step.row['score']:.2f}"
                     bar.update(1, f"{method} {task} {format_length(length)} seed {seed}: {note}")
 
-                rows = run_grid(grid, root, sub, config, out_dir, on_progress=progress)
+                for grid in grids:
+                    rows = run_grid(grid, root, sub, config, out_dir, on_progress=progress)
         finally:
             sub.close()
     finally:

@@ -134,6 +134,45 @@ def root_turns(rows: list[Row]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def by_question_kind(rows: list[Row]) -> str:
+    """Markdown: per task and kind of question, questions right, mean score, citation precision, seconds."""
+    groups: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.get("question_kind"):
+            groups[(r["task"], r["method"], r["question_kind"])].append(r)
+    if not groups:
+        return ""
+    lines = ["| Task | Method | Kind | Questions | Right | Score | Citation precision | Median s | Max s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (task, method, kind), group in sorted(groups.items()):
+        precisions = [r["citation_precision"] for r in group if r.get("citation_precision") is not None]
+        precision = f"{statistics.fmean(precisions):.2f} ({len(precisions)})" if precisions else "–"
+        seconds = [r["seconds"] for r in group]
+        lines.append(f"| {task} | {_title(method)} | {kind} | {len(group)} | {sum(r['score'] >= 1.0 for r in group)} "
+                     f"| {100 * statistics.fmean(r['score'] for r in group):.0f} | {precision} "
+                     f"| {statistics.median(seconds):.0f} | {max(seconds):.0f} |")
+    return "\n".join(lines)
+
+
+def every_question(rows: list[Row], *, answer_chars: int = 240) -> str:
+    """Markdown: one line per run of a task whose rows carry their question: question, answer, score, sources."""
+    asked = [r for r in rows if r.get("question")]
+    if not asked:
+        return ""
+    lines = ["| Task | Seed | Kind | Question | Answer | Score | Cited | s |", "|---|---|---|---|---|---|---|---|"]
+
+    def cell(text: str, limit: int) -> str:
+        flat = " ".join(str(text).split()).replace("|", "\\|")
+        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+    for r in sorted(asked, key=lambda r: (r["task"], r["method"], r["length"], r["seed"])):
+        cited = ", ".join(r.get("citations") or []) or "–"
+        lines.append(f"| {r['task']} | {r['seed']} | {r.get('question_kind') or '–'} | {cell(r['question'], 160)} "
+                     f"| {cell(r['prediction'], answer_chars)} | {r['score']:.2f} | {cell(cited, 80)} "
+                     f"| {r['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
 def plot_score_vs_length(rows: list[Row], path: Path) -> Path:
     """Figure 1: mean score against context length (log scale), a line per method, a panel per task."""
     plt = _pyplot()
@@ -224,18 +263,28 @@ def write_report(out_dir: Path, *, plots: bool = True) -> Path:
     turns = root_turns(rows)
     if turns:
         sections += ["## Root turns (RLM methods)", "", turns, ""]
+    kinds = by_question_kind(rows)
+    if kinds:
+        sections += ["## By kind of question", "", "Right: questions scored 1. Citation precision: the share of an "
+                     "answer's citations whose page holds a line of the question's evidence (mean over answers "
+                     "that cite, their number in brackets).", "", kinds, ""]
     settings = load_settings(out_dir)
     if settings:
         last = settings[-1]
         config = ", ".join(f"{k}={v}" for k, v in last["config"].items() if k != "sandbox")
         sections += ["## Settings of the last invocation", "",
                      f"Started {last['started']}; windows: root {last['root_context_length']:,} tokens, "
-                     f"sub {last['sub_context_length']:,} tokens.", "", f"Engine: {config}.", ""]
+                     f"sub {last['sub_context_length']:,} tokens.", "",
+                     f"Code: commit {last.get('commit') or 'unknown'}; machine: {last.get('machine') or 'unknown'}.", "",
+                     f"Engine: {config}.", ""]
     if plots:
         plot_score_vs_length(rows, out_dir / SCORE_PLOT)
         plot_cost_quartiles(rows, out_dir / COST_PLOT)
         sections += [f"![Score against context length]({SCORE_PLOT})", "",
                      f"![Cost quartiles per method]({COST_PLOT})", ""]
+    questions = every_question(rows)
+    if questions:
+        sections += ["## Every question", "", questions, ""]
     path = out_dir / REPORT_FILE
     path.write_text("\n".join(sections), encoding="utf-8")
     return path

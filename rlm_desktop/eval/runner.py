@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import platform
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -142,9 +145,23 @@ def run_grid(grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMCon
 def _record_settings(out_dir: Path, grid: Grid, root: LanguageModel, sub: LanguageModel, config: RLMConfig) -> None:
     entry = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "root_model": root.name, "sub_model": sub.name,
              "root_context_length": root.context_length, "sub_context_length": sub.context_length,
-             "grid": dataclasses.asdict(grid), "config": dataclasses.asdict(config)}
+             "grid": dataclasses.asdict(grid), "config": dataclasses.asdict(config),
+             "commit": _source_commit(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"}
     with (out_dir / SETTINGS_FILE).open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, default=str) + "\n")
+
+
+def _source_commit() -> str | None:
+    """The git commit of the code being measured (with "+changes" when the tree differs), if it is a checkout."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                "rlm_desktop"], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+changes" if dirty else head
 
 
 def load_settings(out_dir: Path) -> list[dict[str, Any]]:
@@ -181,7 +198,7 @@ def evaluate(instance: Instance, method: str, root: LanguageModel, sub: Language
     prediction = result.answer if result is not None else ""
     row: dict[str, Any] = {
         "task": instance.task, "length": instance.length, "length_label": format_length(instance.length),
-        "seed": instance.seed, "method": method, "root_model": root.name,
+        "seed": instance.seed, "method": method, "root_model": root.name, "question": instance.question,
         "sub_model": sub.name,  # part of the key: a resumed grid never mixes model pairs
         "score": task.score(instance, prediction),
         "prediction": prediction[:PREDICTION_CHARS], "gold": _gold(instance),

@@ -51,6 +51,7 @@ def test_scoring_names_alternatives_wrong_terms_numbers_and_not_stated() -> None
     assert score_answer({"number": 2}, "There are 3 of them.") == 0.0
     assert score_answer({"not_stated": True}, "The documents do not state it.") == 1.0
     assert score_answer({"not_stated": True}, "It is 2019.") == 0.0
+    assert score_answer({"all": [["public domain"]]}, "Not stated in the documents; maybe public domain.") == 0.0
     assert score_answer({"all": [["alpha"], ["beta"], ["gamma"]]}, "beta and gamma") == pytest.approx(2 / 3)
     assert score_answer({"all": [["alpha"], ["beta"]]}, "beta only") == 0.0
 

@@ -145,3 +145,43 @@ def test_report_counts_root_turns_when_rows_have_them():
             {"method": "base"}]
     table = root_turns(rows)
     assert "| RLM | 5 | 4 (80%) | 1 | 1 |" in table and "Base" not in table
+
+
+def _realdocs_root(messages) -> str:
+    """A root that greps for the first tuning question's evidence and answers with its line, cited."""
+    from rlm_desktop.eval.tasks.realdocs import questions
+
+    evidence = questions(held_out=False)[0]["evidence"][-1]
+    if not any(m["role"] == "assistant" for m in messages):
+        return f"```repl\nhits = grep({evidence['text'][:30]!r}, context)\nprint(hits)\n```"
+    return f"FINAL({evidence['text']})"
+
+
+def test_real_document_rows_carry_question_citations_and_report_by_kind(tmp_path):
+    model = ScriptedModel(_realdocs_root, context_length=32768)
+    grid = Grid(tasks=["realdocs"], lengths=[128 * 1024], methods=["rlm"], seeds=[0])
+    rows = run_grid(grid, model, model, CONFIG, tmp_path)
+    row = rows[0]
+    assert row["question"] == get_task("realdocs").generate(0, 0).question
+    assert "citations" in row and "citation_precision" in row
+    report = write_report(tmp_path, plots=False).read_text()
+    assert "## By kind of question" in report and "| realdocs | RLM" in report
+    assert "## Every question" in report and row["question"][:40] in report
+    assert "Code: commit " in report
+
+
+def test_the_default_suite_runs_held_out_questions_only():
+    from rlm_desktop.eval.suites import HELD_OUT_SEED, get_suite
+    from rlm_desktop.eval.tasks.realdocs import questions
+
+    suite = get_suite("default")
+    tasks = {task for grid in suite.grids for task in grid.tasks}
+    assert "realdocs-heldout" in tasks and "realdocs" not in tasks
+    for grid in suite.grids:
+        if "realdocs-heldout" in grid.tasks:
+            assert grid.seeds == list(range(len(questions(held_out=True))))
+        else:
+            assert min(grid.seeds) >= HELD_OUT_SEED
+    assert suite.size == sum(g.size for g in suite.grids)
+    with pytest.raises(ValueError, match="known: default"):
+        get_suite("nope")

@@ -87,6 +87,8 @@ def score_answer(expect: dict[str, Any], answer: str) -> float:
     said = " ".join(answer.casefold().split())
     if expect.get("not_stated"):
         return 1.0 if says_not_stated(answer) else 0.0
+    if says_not_stated(answer[:80]):  # an answer that opens by saying the documents do not answer is no answer
+        return 0.0
     if any(term.casefold() in said for term in expect.get("none", [])):
         return 0.0
     if "number" in expect:
