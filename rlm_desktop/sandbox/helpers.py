@@ -512,9 +512,8 @@ class ReplHelpers:
         def ask(question: Any, about: Any) -> str:
             """The sub model's short answer (a name, date or amount) to ``question``, read from the
             sentences of all documents that mention ``about`` (a name or phrase, a list of them, or
-            hits); "" when those sentences do not say. A nested question ("the firm that audits X")
-            is split into links, each asked about the answer before it. The sentence each answer
-            comes from is recorded as a hit, so it can be cited."""
+            hits); "" when those sentences do not say. The sentence the answer comes from is recorded
+            as a hit, so it can be cited."""
             if "llm_answer" not in self._host_names:
                 raise RuntimeError("ask() needs llm_query, which this run does not offer")
             question = plain_str(question).strip()

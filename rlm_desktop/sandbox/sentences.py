@@ -2,7 +2,7 @@
 
 A small reader model picks the right fact far more often from a short list of whole
 sentences than from fixed-width snippets that cut sentences and carry their neighbours
-(measured on multi-hop chains with Qwen2.5-Coder 0.5B/1.5B, see docs/eval/README.md).
+(measured on multi-hop chains with Qwen2.5-Coder 0.5B and 1.5B readers).
 Only the sentences around each match are found (no document is split whole), so the
 cost follows the number of matches, not the size of the documents.
 """
