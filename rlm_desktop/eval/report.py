@@ -154,6 +154,25 @@ def by_question_kind(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def paraphrase_ratios(rows: list[Row]) -> str:
+    """Markdown: per task asked both ways on the same seeds, the score in hand-written wordings over the score
+    in the generator's own wording."""
+    means: dict[tuple[str, str], list[float]] = defaultdict(list)
+    seeds: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for r in rows:
+        means[(r["task"], r["method"])].append(r["score"])
+        seeds[r["task"]].add((r["length"], r["seed"]))
+    lines = ["| Task | Method | Generator wording | Paraphrased | Ratio | Instances |", "|---|---|---|---|---|---|"]
+    for (task, method), scores in sorted(means.items()):
+        base = task.removesuffix("-paraphrase")
+        if base == task or (base, method) not in means or seeds[task] != seeds[base]:
+            continue
+        plain, reworded = statistics.fmean(means[(base, method)]), statistics.fmean(scores)
+        ratio = f"{reworded / plain:.2f}" if plain else "–"
+        lines.append(f"| {base} | {_title(method)} | {100 * plain:.0f} | {100 * reworded:.0f} | {ratio} | {len(scores)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def every_question(rows: list[Row], *, answer_chars: int = 240) -> str:
     """Markdown: one line per run of a task whose rows carry their question: question, answer, score, sources."""
     asked = [r for r in rows if r.get("question")]
@@ -282,6 +301,9 @@ def write_report(out_dir: Path, *, plots: bool = True) -> Path:
         plot_cost_quartiles(rows, out_dir / COST_PLOT)
         sections += [f"![Score against context length]({SCORE_PLOT})", "",
                      f"![Cost quartiles per method]({COST_PLOT})", ""]
+    ratios = paraphrase_ratios(rows)
+    if ratios:
+        sections += ["## Generator wording against paraphrases (same instances)", "", ratios, ""]
     questions = every_question(rows)
     if questions:
         sections += ["## Every question", "", questions, ""]

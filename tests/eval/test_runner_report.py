@@ -185,3 +185,12 @@ def test_the_default_suite_runs_held_out_questions_only():
     assert suite.size == sum(g.size for g in suite.grids)
     with pytest.raises(ValueError, match="known: default"):
         get_suite("nope")
+
+
+def test_the_report_compares_a_task_with_its_paraphrases_on_the_same_seeds(tmp_path):
+    model = ScriptedModel(_oracle, context_length=8192)
+    grid = Grid(tasks=["sniah", "sniah-paraphrase"], lengths=[1024], methods=["base"], seeds=[0, 1])
+    run_grid(grid, model, model, CONFIG, tmp_path)
+    report = write_report(tmp_path, plots=False).read_text()
+    assert "## Generator wording against paraphrases" in report
+    assert "| sniah | Base model | 100 |" in report
