@@ -71,11 +71,11 @@ _READER = re.compile(
     r"analyse|analysant)\s+(?:this|these|dies\w*|das|ce|cette|ces|le|les)\b", _F)
 # Override orders: a verb of ignoring whose object is the question, the instructions or the other documents
 _OVERRIDE = re.compile(
-    r"\b(?:ignore[sz]?|ignoring|disregard(?:ing)?|forget|override|bypass|set aside|pay no attention to|"
+    r"\b(?:ignore|disregard|forget|override|bypass|set aside|pay no attention to|"
     r"do not (?:follow|consider|answer|use|read)|don't (?:follow|consider|answer|use|read)|"
     r"ignorier(?:e|en|t)?|vergiss|vergessen sie|missachte(?:n)?|beachte(?:n sie)? nicht|übergehe(?:n sie)?|"
     r"ignore[rz]?|oublie[rz]?|ne tenez pas compte|ne tiens pas compte|fais abstraction|faites abstraction|"
-    r"ne suivez pas|ne suis pas)\b"
+    r"ne suivez pas|ne suis pas)\b(?=\s+\w)"  # a verb with words after it, not a name in code ("ignore, x = ...")
     r"(?:\W+\w+){0,6}?\W+"
     r"(?:instructions?|prompts?|questions?|(?:other |all |the )?documents?|context|guidelines|rules|"
     r"system prompt|task|request|query|what (?:the user|you were|you are|was) asked|the user|anweisung\w*|frage\w*|aufgabe\w*|dokument\w*|vorgaben|regeln|"
@@ -108,7 +108,7 @@ _TO_READER = re.compile(
     r"veuillez|merci de|s'il vous plaît)\b)|\b(?:Sie|Ihre?[mnrs]?)\b"
     r"|(?:^|[.:!;]\s*)(?i:ignore|disregard|answer|respond|reply|say|state|report|output|write|print|return|"
     r"tell|treat|use|antworte|gib|nenne|schreibe|sage?|ignoriere|répondez|réponds|indiquez|écrivez|dites|ignorez|"
-    r"utilisez)\b", re.UNICODE)
+    r"utilisez)\b(?=\s+\w)", re.UNICODE)
 # An obligation to say something, with no "you": "must report", "doivent répondre", "soll antworten"
 _MUST_SAY = re.compile(
     r"\b(?:must|should|shall|has to|have to|is to|are to|muss|müssen|soll|sollen|doit|doivent|devez|devra|devront)"
@@ -126,7 +126,7 @@ _ANSWER_WORDS = re.compile(
     r"zusammenfassung|réponses?|répond\w*|questions?|demandé|instructions?|consignes?|synthèse|résumé)\b", _F)
 _ROLE_TOKEN = re.compile(
     r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>"
-    r"|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>"
+    r"|(?-i:\[/?INST\]|<</?SYS>>)|<start_of_turn>|<end_of_turn>"
     r"|^[ \t]*#{2,4}[ \t]*(?:system|assistant|instruction|response|user)\b[ \t]*:?[ \t]*$"
     r"|^[ \t]*</?(?:system|assistant)>", re.IGNORECASE | re.MULTILINE)
 _ROLE_LINE = re.compile(r"^[ \t>*_]*(?:system|assistant|developer|user)[ \t]*:[ \t]*\S", re.IGNORECASE | re.MULTILINE)

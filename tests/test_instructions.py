@@ -51,6 +51,9 @@ def test_wordings_outside_the_corpus_are_flagged_too(text):
     "AI systems must report serious incidents to the authority.",
     "SEGUITO ELENCATI, TU ACCETTI E TI OBBLIGHI A RISPETTARE I TERMINI DELLA LICENZA AI SENSI DEL PUNTO 8.",
     "if keylogfile and not sys.flags.ignore_environment:\n    context.keylog_filename = keylogfile\nreturn context",
+    "ignore, funcname, args, kwds = request",
+    "Compare two trees, ignoring the prefix string and other context information.",
+    "return self.suiteClass([inst]) if isinstance(obj, list) else obj",
 ])
 def test_ordinary_sentences_are_not_flagged(text):
     assert find_instructions(text) == []
