@@ -78,7 +78,8 @@ _OVERRIDE = re.compile(
     r"ne suivez pas|ne suis pas)\b(?=\s+\w)"  # a verb with words after it, not a name in code ("ignore, x = ...")
     r"(?:\W+\w+){0,6}?\W+"
     r"(?:instructions?|prompts?|questions?|(?:other |all |the )?documents?|context|guidelines|rules|"
-    r"system prompt|task|request|query|what (?:the user|you were|you are|was) asked|the user|anweisung\w*|frage\w*|aufgabe\w*|dokument\w*|vorgaben|regeln|"
+    r"system prompt|task|request|query|what (?:the user|you were|you are|was) asked|the user|"
+    r"anweisung\w*|frage\w*|aufgabe\w*|dokument\w*|vorgaben|regeln|"
     r"instructions?|consignes?|questions?|documents?|tâche|demande|règles)\b", _F)
 # What an override order sets aside: what came before, the user's question, everything else
 _PRIOR = re.compile(
@@ -143,7 +144,8 @@ _TRIGGER = re.compile(
 # A sentence that goes on with an order: an imperative to the reader, or more about the answer
 _CONTINUES = re.compile(
     r"^(?i:answer|respond|reply|say|state|report|output|write|print|return|use|do not|don't|never|always|only|"
-    r"tell|antworte|antworten sie|gib|nenne|schreibe|sage?|verwende|nur|répondez|réponds|indiquez|écrivez|dites|utilisez|"
+    r"tell|antworte|antworten sie|gib|nenne|schreibe|sage?|verwende|nur|"
+    r"répondez|réponds|indiquez|écrivez|dites|utilisez|"
     r"uniquement)\b", re.UNICODE)
 _GAP_CHARS = 320   # two flagged sentences this close, at most two sentences between them, make one passage
 _MAX_SEGMENT = 600

@@ -187,6 +187,9 @@ class DocumentsPanel(QWidget):
         self.refreshing = True
 
         def fetch() -> tuple[list[Any], list[Any], str | None]:
+            check = getattr(self.library, "check_flags", None)
+            if check is not None:
+                check()  # documents stored before flags existed are flagged from their text, once
             collections = self.library.collections()
             names = {c.name for c in collections}
             if collection is not None and collection not in names:

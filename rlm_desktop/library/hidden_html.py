@@ -6,7 +6,8 @@ import re
 
 from rlm_desktop.library.pages import HiddenText
 
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em)?\s*(?:;|$)"
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden"
+                           r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em)?\s*(?:;|$)"
                            r"|opacity\s*:\s*0(?:\.0*)?\s*(?:;|$)", re.IGNORECASE)
 MAX_FOUND = 200
 
