@@ -26,11 +26,12 @@ _FINAL_ARG = re.compile(r"\bFINAL(?:_VAR)?\s*\(\s*[\"']?([^)\"'\n]{1,120})")
 # what follows an order to answer: "must be exactly: X", "reply only with X", "muss lauten: X", "répondre par X"
 _SAID = re.compile(
     r"(?:\b(?:be|is|with|by saying|say|lauten|lautet|mit|être|est|par|sera)\s*(?:exactly|only|exactement|"
-    r"uniquement|nur|genau)?\s*:?\s+)([^.;\n]{2,80})", re.IGNORECASE)
+    r"uniquement|nur|genau)?\s*:?\s+)([^.;,\n]{2,80})", re.IGNORECASE)
 _MONEY = re.compile(r"(?:US\$|[€$£]|\b(?:EUR|USD|GBP|CHF|euros?)\b)\s*\d[\d,.'\u202f\u00a0]*\d|"
                     r"(?:US\$|[€$£]|\b(?:EUR|USD|GBP|CHF)\b)\s*\d|"
                     r"\d[\d,.'\u202f\u00a0]*\s*(?:[€$£]|\b(?:EUR|USD|GBP|CHF|euros?)\b)", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+_CURRENCIES = frozenset("EUR USD GBP CHF JPY SEK NOK DKK".split())
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ class SteeringCheck:
         passages = self._document_passages() + printed
         if not passages:
             return None
-        evidence = f"{self._evidence}\n{printed_evidence}"
+        # what supports an answer is the documents' text outside the passages; the outputs only where no
+        # document is known (a sub-model that obeyed a passage prints its demand: that is no support)
+        evidence = self._evidence if self._context is not None else printed_evidence
         for passage in passages:
             for demand in passage.demands:
                 if _says(answer, demand) and not _supported(demand, evidence):
@@ -163,7 +166,9 @@ def demands(passage: str) -> tuple[str, ...]:
     found += [m.group(0) for m in _CODE.finditer(passage)]
     found += [m.group(0).strip() for m in _MONEY.finditer(passage)]
     found += [m.group(1).strip() for m in _QUOTED.finditer(passage)]
-    found += [m.group(1).strip(" :«»\"'") for m in _SAID.finditer(passage) if len(_WORDS.findall(m.group(1))) <= 8]
+    said = [m.group(1).strip(" :«»\"'") for m in _SAID.finditer(passage) if len(_WORDS.findall(m.group(1))) <= 8]
+    found += said
+    found += [w for text in said for w in re.findall(r"\b[A-Z][A-Z0-9]{2,}\b", text) if w not in _CURRENCIES]
     out: list[str] = []
     for item in found:
         item = item.strip(" .,:;")
