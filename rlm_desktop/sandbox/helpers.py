@@ -274,7 +274,9 @@ class ReplHelpers:
                                  f"matches of the looser pattern {loose!r}]\n")
         elif len(re.findall(r"[A-Za-z0-9]+", phrase)) > 1:
             # A phrase of several words the documents never use together: rank passages by its words.
-            hits = self._local_search(phrase, PHRASE_FALLBACK_HITS, width=2 * context_chars + 40)
+            names = {s.name for s in sources} if len(sources) < len(self._sources) else None
+            wanted = PHRASE_FALLBACK_HITS if names is None else PHRASE_FALLBACK_HITS * 20  # ranked, then narrowed
+            hits = self._local_search(phrase, wanted, width=2 * context_chars + 40, names=names)[:PHRASE_FALLBACK_HITS]
             if hits:
                 self._writer().write(f"[grep: no match for {phrase!r}, even loosened; returning the {len(hits)} "
                                      "passages that best match its words, as search() would]\n")
