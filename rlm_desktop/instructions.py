@@ -13,6 +13,7 @@ A leaf module (no imports from the package): library, sandbox, engine and the fa
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -39,7 +40,6 @@ class InstructionSpan:
 
 
 _F = re.IGNORECASE | re.UNICODE
-_W = r"[^\W\d_]"  # a letter
 
 # Who the passage speaks to. The short capitals (AI, KI, IA) are matched case-sensitively: "ai" is French.
 _ADDRESSEE = (
@@ -305,7 +305,6 @@ def _add_segment(text: str, start: int, end: int, out: list[tuple[int, int]]) ->
 def _triggered(text: str, segments: list[tuple[int, int]]) -> list[int]:
     """The segments holding a word that can start a finding (and the one before, for cut passages)."""
     starts = [s for s, _ in segments]
-    import bisect
     found: set[int] = set()
     for match in _TRIGGER.finditer(text):
         index = bisect.bisect_right(starts, match.start()) - 1
@@ -322,7 +321,6 @@ def _joined(text: str, spans: list[InstructionSpan], segments: list[tuple[int, i
     ordered = sorted(spans, key=lambda s: (s.start, -s.end))
     out: list[InstructionSpan] = []
     starts = [s for s, _ in segments]
-    import bisect
     for span in ordered:
         end = span.end
         if text[span.start:end].rstrip().endswith(":"):
@@ -340,7 +338,6 @@ def _joined(text: str, spans: list[InstructionSpan], segments: list[tuple[int, i
 
 
 def _sentences_between(end: int, start: int, starts: list[int]) -> int:
-    import bisect
     return max(0, bisect.bisect_left(starts, start) - bisect.bisect_left(starts, end))
 
 
