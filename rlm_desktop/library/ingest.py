@@ -203,8 +203,8 @@ class Ingestor:
         except OSError as exc:
             return FileResult(path, "failed", reason=f"{path.name}: cannot be read ({exc.strerror})")
         src = replace(_file_source(path), size=stat.st_size, mtime=stat.st_mtime)
-        if src.size == 0:
-            return self._fail(src, None, f"{path.name}: empty file", batch)
+        if src.size == 0:  # nothing went wrong: there is no text to read
+            return src.result("skipped", reason=f"{path.name}: empty file")
         return self._route(src, batch)
 
     def _route(self, src: Source, batch: _Batch, sha: str | None = None, layers: int = 0) -> FileResult:
@@ -246,7 +246,7 @@ class Ingestor:
             except ExtractionError as exc:
                 return self._fail(src, None, f"{src.name}: {exc}", batch)
             if written == 0:
-                return self._fail(src, None, f"{src.name}: empty file", batch)
+                return src.result("skipped", reason=f"{src.name}: empty file")
             batch.budget[0] -= written
             return self._route(replace(src, file=target, name=name), batch, sha, layers + 1)
         finally:
@@ -401,9 +401,9 @@ class Ingestor:
         return links
 
     def _refusal(self, child: Source) -> FileResult | None:
-        """A member that is not read: empty or too large (failed); its content decides the rest."""
+        """A member that is not read: empty (skipped) or too large (failed); its content decides the rest."""
         if child.size == 0:
-            return child.result("failed", reason=f"{child.name}: empty file")
+            return child.result("skipped", reason=f"{child.name}: empty file")
         if child.format not in ("zip", "tar") and child.size > self.limits.max_file_bytes:
             return child.result("failed", reason=f"{child.name}: {child.size / 2**20:.0f} MB is over the "
                                                  f"{self.limits.max_file_bytes / 2**20:.0f} MB limit for one file")

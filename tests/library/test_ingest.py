@@ -12,9 +12,10 @@ def test_good_and_broken_files_in_one_batch(library: Library, good_files, broken
     for path in good_files.values():
         assert by_name[path.name].status == "stored", by_name[path.name]
     reasons = {key: by_name[path.name].reason or "" for key, path in broken_files.items()}
-    unreadable = {key: p for key, p in broken_files.items() if key != "unsupported"}
+    unreadable = {key: p for key, p in broken_files.items() if key not in ("unsupported", "empty")}
     assert all(by_name[p.name].status == "failed" for p in unreadable.values())
     assert by_name["picture.bmp"].status == "skipped"  # no document format: not a failure
+    assert by_name["empty.txt"].status == "skipped"  # no text to read: nothing went wrong
     assert "truncated" in reasons["truncated"]
     assert "not a PDF" in reasons["random"]
     assert "encrypted" in reasons["encrypted"]
@@ -112,12 +113,12 @@ def test_size_limit_and_all_failed(tmp_path: Path):
 
 
 def test_failed_file_retried_after_fix_replaces_failure(library: Library, tmp_path: Path):
-    path = tmp_path / "later.txt"
-    path.write_bytes(b"")
+    path = tmp_path / "later.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)  # a PDF signature over nothing a reader can parse
     assert library.ingest([path]).files[0].status == "failed"
     path.write_text("Now it has text.\n", encoding="utf-8")
     assert library.ingest([path]).files[0].status == "stored"
-    assert [(d.name, d.status) for d in library.documents()] == [("later.txt", "stored")]
+    assert [(d.name, d.status) for d in library.documents()] == [("later.pdf", "stored")]
 
 
 def test_reopening_keeps_everything(tmp_path: Path, good_files):
