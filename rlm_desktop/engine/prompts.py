@@ -168,6 +168,7 @@ _ABSENT_FINAL = ("FINAL(Not stated in the documents: a search for liability and 
                  "liability, about the Oslo lease.)")
 
 _LIST_LIMIT = 20
+_NAMED_LIMIT = 4  # a question naming more documents than this is about a set, not about them one by one
 _CHARS_PER_TOKEN = 3  # conservative for English prose and legal text
 
 
@@ -229,7 +230,8 @@ def first_messages(question: str, context: Context, system: str, *, example: boo
     if example:
         for exchange in _EXAMPLES:
             messages += _exchange(*exchange)
-    messages.append({"role": "user", "content": question_message(question, describe_context(context))})
+    messages.append({"role": "user", "content": question_message(question, describe_context(context),
+                                                                 named_documents(question, context))})
     return messages
 
 
@@ -253,13 +255,38 @@ def _exchange(question: str, turns: tuple[tuple[str, str], ...], final: str) -> 
     return messages + [{"role": "assistant", "content": final}]
 
 
-def question_message(question: str, shape: str) -> str:
-    """The first user turn of a question: the shape of ``context`` (never its text), then the question.
+def named_documents(question: str, context: Context) -> list[tuple[int, str]]:
+    """(index, name) of the documents whose name, or name without its extension, the question writes as a
+    word of its own ("the BSD file", "sqlite3's copyright file", "under MPL-2.0"); none for a str context."""
+    if isinstance(context, str):
+        return []
+    found = []
+    for index, item in enumerate(context):
+        if not isinstance(item, Document):
+            continue
+        stem = item.name.rsplit(".", 1)[0] if "." in item.name[1:] else item.name
+        for name in dict.fromkeys((item.name, stem)):
+            written = re.sub(r"(?:\\-|_|\\ )", r"[-_\\s]?", re.escape(name))  # file names write spaces as - or _
+            if len(name) >= 3 and re.search(rf"(?<![\w-]){written}(?![\w]|[.-]\w)", question, re.IGNORECASE):
+                found.append((index, item.name))
+                break
+    return found
+
+
+def question_message(question: str, shape: str, named: Sequence[tuple[int, str]] = ()) -> str:
+    """The first user turn of a question: the shape of ``context`` (never its text), then the question, and
+    the documents it names by name, so that a search can start in them.
 
     The shape comes first so that everything before the question is the same for every question over
     the same documents: a saved prompt state (backends/prompt_cache.py) then covers all of it.
     """
-    return (f"{shape}\n\nNew question: {question}\n\n"
+    names = ""
+    if 0 < len(named) <= _NAMED_LIMIT:
+        listed = ", ".join(f"context[{i}] ({name!r})" for i, name in named)
+        first = named[0][0]
+        names = (f"The question names {listed}: look in {'it' if len(named) == 1 else 'them'} first, for example "
+                 f"grep(r\"word\", context[{first}]) or context[{first}].pages[0][:1000].\n\n")
+    return (f"{shape}\n\nNew question: {question}\n\n{names}"
             "You have not seen the documents yet. Start by searching them for key words of the question "
             "(grep or search), or by mapping a question over them (extract, filter). "
             "Reply with one sentence and one ```repl block.")

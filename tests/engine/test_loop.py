@@ -649,3 +649,13 @@ def test_extract_and_filter_run_through_the_sub_model_and_the_answer_cites_the_q
     assert len(sub_model.calls) == 3 + 2  # filter read three documents, extract the two leases
     output = next(e.output for e in result.trajectory if e.kind == "cell_output")
     assert "EUR 660,000 (2 documents)" in output
+
+
+def test_grep_in_one_document_that_falls_back_to_ranked_passages_keeps_to_that_document():
+    docs = [Document("BSD", "Redistribution is permitted provided that the following conditions are met."),
+            Document("GPL-2", "numbered clauses and numbered terms and conditions everywhere, numbered.")]
+    root = ScriptedModel([repl("hits = grep('numbered conditions', context[0])\nprint(len(hits), hits[0].document)"),
+                          "FINAL(done)"])
+    RLM(root, config=config()).run("How many conditions?", docs)
+    told = root.calls[1][-1]["content"]
+    assert "1 BSD" in told, told

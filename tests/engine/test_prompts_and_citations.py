@@ -191,3 +191,19 @@ def test_every_question_gets_the_same_prompt_whatever_its_wording():
         assert messages[-1]["content"].endswith(
             "(grep or search), or by mapping a question over them (extract, filter). "
             "Reply with one sentence and one ```repl block.")
+
+
+def test_documents_the_question_names_are_pointed_out_whatever_their_separators():
+    from rlm_desktop.engine.prompts import first_messages, named_documents, system_prompt
+
+    docs = [Document("LGPL-2.1", "a"), Document("GPL-2", "b"), Document("sqlite3.copyright", "c"),
+            Document("board_minutes_march.md", "d")]
+    assert named_documents("Under LGPL 2.1, what is the limit?", docs) == [(0, "LGPL-2.1")]  # not GPL-2 inside it
+    assert named_documents("What licence covers sqlite3?", docs) == [(2, "sqlite3.copyright")]
+    assert named_documents("What did the board minutes march say?", docs) == [(3, "board_minutes_march.md")]
+    assert named_documents("Is GPL-2.0 compatible?", docs) == []  # another version than the file's
+    assert named_documents("Anything?", "a plain string context") == []
+    first = first_messages("Under LGPL 2.1, what is the limit?", docs, system_prompt())[-1]["content"]
+    assert "The question names context[0] ('LGPL-2.1')" in first
+    plain = first_messages("What is the limit?", docs, system_prompt())[-1]["content"]
+    assert "The question names" not in plain
