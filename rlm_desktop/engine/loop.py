@@ -21,6 +21,7 @@ from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Me
 from rlm_desktop.documents import Citation, Context, Document, context_texts
 from rlm_desktop.engine import prompts
 from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE, Seen, contradiction, objection, unchecked_details
+from rlm_desktop.engine.answer_text import app_notes, without_copied_notes
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.document_text import quoted_names, quoted_output
@@ -216,6 +217,7 @@ class RLM:
             if stopped_by == "error":
                 run.emit(ErrorEvent(message=str(exc), depth=run.depth))
             answer = self._answer_from_state(None, run)
+        answer = without_copied_notes(answer, app_notes(run.messages), run.outputs)
         answer = correct_page_citations(answer, context, run.hits)
         answer += "".join(f"\n\n{w}" for w in run.steering.warnings(answer, run.outputs, run.hits))
         run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, unconfirmed=list(run.unconfirmed),
