@@ -294,7 +294,8 @@ def write_report(out_dir: Path, *, plots: bool = True) -> Path:
         sections += ["## Settings of the last invocation", "",
                      f"Started {last['started']}; windows: root {last['root_context_length']:,} tokens, "
                      f"sub {last['sub_context_length']:,} tokens.", "",
-                     f"Code: commit {last.get('commit') or 'unknown'}; machine: {last.get('machine') or 'unknown'}.", "",
+                     f"Code: commit {', '.join(dict.fromkeys(str(e.get('commit') or 'unknown') for e in settings))}; "
+                     f"machine: {last.get('machine') or 'unknown'}.", "",
                      f"Engine: {config}.", ""]
     if plots:
         plot_score_vs_length(rows, out_dir / SCORE_PLOT)

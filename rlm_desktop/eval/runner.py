@@ -146,7 +146,7 @@ def _record_settings(out_dir: Path, grid: Grid, root: LanguageModel, sub: Langua
     entry = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "root_model": root.name, "sub_model": sub.name,
              "root_context_length": root.context_length, "sub_context_length": sub.context_length,
              "grid": dataclasses.asdict(grid), "config": dataclasses.asdict(config),
-             "commit": _source_commit(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"}
+             "commit": _COMMIT_AT_START, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"}
     with (out_dir / SETTINGS_FILE).open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, default=str) + "\n")
 
@@ -162,6 +162,10 @@ def _source_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}+changes" if dirty else head
+
+
+# Read once, when the run's process loads its code: a commit made while a long grid runs is not the code it measures.
+_COMMIT_AT_START = _source_commit()
 
 
 def load_settings(out_dir: Path) -> list[dict[str, Any]]:
