@@ -9,6 +9,7 @@ is ignored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -24,7 +25,6 @@ from rlm_desktop.engine import RLMConfig, RunResult
 from rlm_desktop.errors import RLMDesktopError
 from rlm_desktop.eval.methods import check_methods, run_method
 from rlm_desktop.eval.tasks import Instance, format_length, get_task
-from rlm_desktop.eval.tasks.realdocs import citation_precision
 
 RESULTS_FILE = "results.jsonl"
 SETTINGS_FILE = "settings.jsonl"  # one line per invocation: models, grid and engine configuration
@@ -146,11 +146,14 @@ def _record_settings(out_dir: Path, grid: Grid, root: LanguageModel, sub: Langua
     entry = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "root_model": root.name, "sub_model": sub.name,
              "root_context_length": root.context_length, "sub_context_length": sub.context_length,
              "grid": dataclasses.asdict(grid), "config": dataclasses.asdict(config),
-             "commit": _COMMIT_AT_START, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"}
+             "commit": _source_commit(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}"}
     with (out_dir / SETTINGS_FILE).open("a", encoding="utf-8") as f:
         f.write(json.dumps(entry, default=str) + "\n")
 
 
+# Cached: read at the process's first grid, as its code was loaded; a commit made while a suite runs is not
+# the code it measures.
+@functools.cache
 def _source_commit() -> str | None:
     """The git commit of the code being measured (with "+changes" when the tree differs), if it is a checkout."""
     root = Path(__file__).resolve().parents[2]
@@ -162,10 +165,6 @@ def _source_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}+changes" if dirty else head
-
-
-# Read once, when the run's process loads its code: a commit made while a long grid runs is not the code it measures.
-_COMMIT_AT_START = _source_commit()
 
 
 def load_settings(out_dir: Path) -> list[dict[str, Any]]:
@@ -212,9 +211,9 @@ def evaluate(instance: Instance, method: str, root: LanguageModel, sub: Language
         "error": error,
     }
     row.update(_run_figures(result))
-    if "evidence" in instance.meta:  # a task whose questions carry the lines that prove their answers
+    if task.citation_precision is not None:  # a task whose questions carry the lines that prove their answers
         cited = [dataclasses.asdict(c) for c in result.citations] if result is not None else []
-        row["citation_precision"] = citation_precision(instance, cited)
+        row["citation_precision"] = task.citation_precision(instance, cited)
         row["citations"] = [f"{c['document']} p{c['page']}" for c in cited]
     if trajectory_to is not None and result is not None:
         row["trajectory"] = Path(trajectory_to).as_posix()

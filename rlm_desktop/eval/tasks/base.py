@@ -57,6 +57,8 @@ class TaskSpec:
     generate: Callable[[int, int], Instance]
     score: Callable[[Instance, str], float]
     sized: bool = True  # False: a fixed corpus, the length is ignored and a seed picks a question
+    # (instance, citations as dicts) -> share of citations on a page holding the evidence; None: not scored
+    citation_precision: Callable[[Instance, list[dict[str, Any]]], float | None] | None = None
 
 
 _LENGTH_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")

@@ -130,7 +130,9 @@ def citation_precision(instance: Instance, citations: list[dict[str, Any]]) -> f
 
 
 TASK = TaskSpec(name="realdocs", description="Lawyers' questions over real licence and copyright files (tuning half)",
-                generate=_generate(False, "realdocs"), score=score, sized=False)
+                generate=_generate(False, "realdocs"), score=score, sized=False,
+                citation_precision=citation_precision)
 HELD_OUT_TASK = TaskSpec(name="realdocs-heldout",
                          description="Lawyers' questions over real licence and copyright files (held-out half)",
-                         generate=_generate(True, "realdocs-heldout"), score=score, sized=False)
+                         generate=_generate(True, "realdocs-heldout"), score=score, sized=False,
+                citation_precision=citation_precision)
