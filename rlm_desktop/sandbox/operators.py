@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rlm_desktop.sandbox.values import format_amount, parse_amount, parse_date, parse_number
+from rlm_desktop.sandbox.values import amounts_in, format_amount, parse_amount, parse_date, parse_number
 
 PASSAGE_CHARS = 1200        # one candidate window (about 300 tokens of the sub-model)
 WHOLE_DOCUMENT_CHARS = 1800  # a document this short is read whole
@@ -368,9 +368,8 @@ def amount_for(value: str, unit: str, quote: str) -> tuple[str, float] | None:
     if own is not None:
         return own
     figures = _figures(value)
-    for match in re.finditer(r"\S+(?:\s+\S+){0,3}", quote):
-        found = parse_amount(match.group(0))
-        if found is not None and _figures(match.group(0)) & figures:
+    for found, written in amounts_in(quote):
+        if _figures(written) & figures:
             return found
     return None
 

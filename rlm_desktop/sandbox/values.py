@@ -54,6 +54,16 @@ def parse_amount(text: str) -> tuple[str, float] | None:
     return _SYMBOLS.get(currency, currency.upper()), value * _SCALES.get(scale, 1.0)
 
 
+def amounts_in(text: str) -> list[tuple[tuple[str, float], str]]:
+    """Every amount of money ``text`` writes with its currency, in order, each with the words that write it."""
+    found = []
+    for match in _AMOUNT.finditer(text):
+        amount = parse_amount(match.group(0))
+        if amount is not None:
+            found.append((amount, match.group(0)))
+    return found
+
+
 _MONTHS = {name: number for number, names in enumerate(
     [("january", "jan", "januar", "janvier"), ("february", "feb", "februar", "fevrier", "février"),
      ("march", "mar", "märz", "maerz", "mars"), ("april", "apr", "avril"), ("may", "mai"),

@@ -131,3 +131,13 @@ def test_documents_sharing_no_word_with_the_question_are_left_out_and_the_output
     assert [p.split(",")[0] for p in seen[0][2]] == ["Document: lease_berlin.md", "Document: lease_leeds.md",
                                                      "Document: lease_lyon.md"]  # the minutes never say rent
     assert "1 documents share no word with the question and were not read" in result.output
+
+
+def test_an_amount_is_read_from_its_quote_wherever_the_currency_stands_in_the_sentence():
+    docs = [Document("lease_canal.md", "Clause 4 - Payment. The Tenant pays annual rent of EUR 540,000 per year, "
+                     "in twelve equal monthly instalments.")]
+    answers = {"lease_canal.md": {"quote": "The Tenant pays annual rent of EUR 540,000 per year", "value": "540,000",
+                                  "unit": "per year"}}
+    result = _run("rows = extract('What rent is charged?', context)\nprint(rows.total())", answers, docs=docs)
+    assert result.error is None, result.error
+    assert "EUR 540,000 (1 document)" in result.output

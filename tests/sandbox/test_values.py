@@ -2,7 +2,7 @@
 
 import pytest
 
-from rlm_desktop.sandbox.values import format_amount, parse_amount, parse_date, parse_number
+from rlm_desktop.sandbox.values import amounts_in, format_amount, parse_amount, parse_date, parse_number
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -26,3 +26,8 @@ def test_dates_are_read_as_iso(text, expected):
 def test_numbers_and_formatting():
     assert parse_number("1,000,000") == 1e6 and parse_number("8,5") == 8.5 and parse_number("1,000,5") is None
     assert format_amount("EUR", 8_909_000.0) == "EUR 8,909,000" and format_amount("GBP", 1.5) == "GBP 1.50"
+
+
+def test_every_amount_of_a_text_is_found_with_the_words_that_write_it():
+    text = "Annual rent of EUR 540,000 per year, a deposit of 45.000 € and no fee in dollars."
+    assert amounts_in(text) == [(("EUR", 540_000.0), "EUR 540,000"), (("EUR", 45_000.0), "45.000 €")]
