@@ -18,6 +18,7 @@ from typing import Any
 from rlm_desktop.documents import Context
 from rlm_desktop.engine.grounding import (echo_answer_note, new_names, repeats_question, unchecked_answer_note,
                                           ungrounded_final_note, unsupported_figures, unsupported_names)
+from rlm_desktop.engine.arithmetic import wrong_sum_note
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
                                                unseen_subject_note, unseen_subjects, unshown_name_note,
@@ -60,6 +61,9 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     """The first objection of the checks to ``answer``, or None when every check accepts it."""
     if says_not_stated(answer):
         return _unsearched(seen)
+    wrong_sum = wrong_sum_note(answer)
+    if wrong_sum:  # an answer's own working is wrong: it needs its sum redone before anything else
+        return Objection(wrong_sum, "again")
     names = unsupported_names(answer, seen.cells, question)
     unseen = unsupported_figures(answer, seen.cells, question) + names
     echoes = repeats_question(answer, question)

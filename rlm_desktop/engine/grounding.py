@@ -17,6 +17,8 @@ import re
 import tokenize
 from collections.abc import Iterable, Sequence
 
+from rlm_desktop.engine.arithmetic import computed_results
+
 
 _CITATION_MARK = re.compile(r"\[\d{1,2}\]")
 SOURCE_NOTE = re.compile(r"\(([^()]*\b(?:page|p\.)\s*\d+[^()]*)\)", re.IGNORECASE)
@@ -66,7 +68,7 @@ def unsupported_figures(answer: str, cells: Iterable[tuple[str, str]], question:
     figures = [match.group(0).strip() for match in _FIGURE.finditer(answer)]
     if not figures:
         return []
-    asked = _numbers(question)
+    asked = _numbers(question) | {figure_key(r) for r in computed_results(answer)}  # a right sum rests on its terms
     shown = [_evidence(code, output) for code, output in cells]
     missing = []
     for figure in figures:

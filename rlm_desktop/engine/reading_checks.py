@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rlm_desktop.engine.arithmetic import written_equations
 from rlm_desktop.engine.grounding import without_source_notes
 from rlm_desktop.sandbox.words import singular_word
 
@@ -155,8 +156,24 @@ def question_names(question: str) -> list[str]:
 def unshown_question_names(question: str, outputs: Iterable[str]) -> list[str]:
     """The question's names (:func:`question_names`) that no output has shown, case and plurals aside: an
     answer given then cannot come from a passage about them."""
-    shown = f" {_plain_words(' '.join(outputs))} "
-    return [name for name in question_names(question) if f" {_plain_words(name)} " not in shown]
+    printed = " ".join(outputs)
+    shown = f" {_plain_words(printed)} "
+    return [name for name in question_names(question)
+            if f" {_plain_words(name)} " not in shown and not _spelled_out(name).search(printed)]
+
+
+def _spelled_out(name: str) -> re.Pattern[str]:
+    """``name`` with each of its acronyms also matched by words of those initials: "GNU FDL" is shown by
+    "GNU Free Documentation License", as users shorten the names that documents write in full."""
+    parts = []
+    for word in name.split():
+        core = re.sub(r"\W", "", word)
+        if len(core) >= 2 and core.isupper() and core.isalpha():
+            initials = r"[\s-]+".join(rf"(?-i:{letter})\w*" for letter in core)  # capital initials only
+            parts.append(rf"(?:{re.escape(word)}|{initials})")
+        else:
+            parts.append(re.escape(word))
+    return re.compile(r"(?<!\w)" + r"\W+".join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
 def _plain_words(text: str) -> str:
@@ -382,8 +399,10 @@ def _one_sentence(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def adds_in_writing(answer: str) -> bool:
-    """True when the answer writes out a sum of three or more figures instead of computing it."""
-    return _SUM_IN_WRITING.search(answer) is not None
+    """True when the answer writes out a sum of three or more figures instead of computing it (a sum written
+    with its right result is computed: :mod:`~rlm_desktop.engine.arithmetic` checked it)."""
+    right = [(eq.start, eq.end) for eq in written_equations(answer) if eq.right]
+    return any(not any(lo <= match.start() < hi for lo, hi in right) for match in _SUM_IN_WRITING.finditer(answer))
 
 
 def misreading_note(misreadings: list[Misreading]) -> str:

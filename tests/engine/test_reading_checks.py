@@ -128,3 +128,12 @@ def test_the_names_a_question_writes_are_found_and_checked_against_the_output() 
     # plurals aside: "Licence Agreements" is shown by "licence agreement"
     assert unshown_question_names("Sum the fees under all Licence Agreements.",
                                   ["[total_of: 'fee' in the 3 documents whose name says 'licence agreement']"]) == []
+
+
+def test_a_question_name_shortened_to_an_acronym_is_shown_by_the_words_it_stands_for():
+    from rlm_desktop.engine.reading_checks import unshown_question_names
+
+    question = "Under the GNU FDL 1.2, how many words may a Back-Cover Text have?"
+    printed = "GFDL-1.2 1 GNU Free Documentation License, Version 1.2. A Back-Cover Text may be at most 25 words."
+    assert unshown_question_names(question, [printed]) == []
+    assert "GNU FDL" in unshown_question_names(question, ["the GNU project keeps Free documentation lists"])
