@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench package clean
+.PHONY: run test install bench screenshots package clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/rlm bench core
+
+# The README's pictures, regenerated into docs/screenshots/ (make test saves them to a temp dir).
+screenshots: $(STAMP)
+	RLM_DESKTOP_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/gui/test_screenshots.py \
+		tests/gui/test_models_dialog.py -k "main_window_after_a_run or download_from_the_loopback_hub"
 
 # The Linux artifacts (tar.gz, AppDir; AppImage where appimagetool exists): see packaging/INSTALL.md.
 package: $(STAMP)

@@ -46,3 +46,15 @@ def ingest(qtbot) -> Callable[[Any, list[Path]], Any]:
         return finished.args[0]
 
     return run
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where the GUI tests save their pictures: docs/screenshots/ when RLM_DESKTOP_SCREENSHOTS=1 (``make
+    screenshots``), else a temp dir, so that ``make test`` leaves the checkout as it found it."""
+    import os
+
+    folder = (Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+              if os.environ.get("RLM_DESKTOP_SCREENSHOTS") == "1" else tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -14,7 +14,6 @@ from rlm_desktop.settings import Settings
 
 REPO = "test-org/SmolLM2-135M-Instruct-GGUF"
 FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 # the shipped catalog, plus one entry that the loopback hub serves
 CATALOG = (Path(__file__).resolve().parents[2] / "models" / "catalog.toml").read_text(encoding="utf-8") + f"""
@@ -71,7 +70,7 @@ def installed_names(dialog) -> list[str]:
 
 
 def test_download_from_the_loopback_hub_moves_the_progress_bar_and_installs(
-        qtbot, dialog, loopback_hub, smollm2_path, tmp_path):
+        qtbot, dialog, loopback_hub, smollm2_path, tmp_path, screenshots):
     loopback_hub.add_file(REPO, FILE, smollm2_path, delay=0.003)
     assert catalog_row(dialog, "SmolLM2 135M Instruct (Q4_1)")[3] in ("Fits", "Tight", "Too large")
     assert catalog_row(dialog, "SmolLM2 135M Instruct (Q4_1, demo)")[5] == "Shipped with the app"
@@ -81,8 +80,7 @@ def test_download_from_the_loopback_hub_moves_the_progress_bar_and_installs(
     qtbot.mouseClick(cell.button, Qt.MouseButton.LeftButton)
     assert cell.button.text() == "Cancel"
     qtbot.waitUntil(lambda: any(250 <= v <= 750 for v in cell.values), timeout=120_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOTS / "model-manager.png"))
+    assert dialog.grab().save(str(screenshots / "model-manager.png"))
     qtbot.waitUntil(lambda: cell.label.text() == "Installed", timeout=180_000)
 
     moving = sorted(set(cell.values))

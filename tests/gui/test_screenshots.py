@@ -1,4 +1,4 @@
-"""The main window after a run over the sample data room, saved to docs/screenshots/ for the README.
+"""The main window after a run over the sample data room, saved for the README (docs/screenshots/ with `make screenshots`).
 
 The root model is scripted (the demo models cannot write this code); the sub-model is a scripted
 reader that quotes the sentence of its prompt giving a termination right, so the picture is
@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.gui.theme import resources_dir
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 QUESTION = "Which contracts let the counterparty terminate if Halvard changes control, and on what notice?"
 
 
@@ -58,7 +57,7 @@ def reader(messages: list[dict]) -> str:
     return "No termination right in this passage."
 
 
-def test_main_window_after_a_run_over_the_samples(qtbot, make_window, ingest):
+def test_main_window_after_a_run_over_the_samples(qtbot, make_window, ingest, screenshots):
     root = ScriptedModel(ROOT, name="scripted-root")
     sub = ScriptedModel(reader, name="scripted-reader")
     window = make_window(models=lambda settings: (root, sub))
@@ -85,8 +84,7 @@ def test_main_window_after_a_run_over_the_samples(qtbot, make_window, ingest):
     run.trajectory.verticalScrollBar().setValue(0)
     qtbot.wait(200)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(SCREENSHOTS / "main-window.png"))
+    assert window.grab().save(str(screenshots / "main-window.png"))
 
     window.open_citation(run.answer_view.citations[0])
     viewer = window.viewer
@@ -94,4 +92,4 @@ def test_main_window_after_a_run_over_the_samples(qtbot, make_window, ingest):
     assert "sixty (60) days" in viewer.highlighted_text()
     viewer.resize(900, 700)
     qtbot.wait(100)
-    assert viewer.grab().save(str(SCREENSHOTS / "document-viewer.png"))
+    assert viewer.grab().save(str(screenshots / "document-viewer.png"))
