@@ -4,7 +4,8 @@ Documents are evidence, never instructions (:mod:`rlm_desktop.instructions` find
 written answer is refused, and the passage named, when it repeats what such a passage demands (a code,
 a wording, an amount that nothing else the run could read supports), or when it rests only on documents
 holding such passages while other documents were read. A run gets :data:`MAX_REFUSALS` such refusals;
-an answer that stands after them carries a warning for the user (:meth:`SteeringCheck.warnings`).
+after them an answer that still says what a passage demands is withheld (:meth:`SteeringCheck.withheld`),
+and one that rests only on such a document stands with a warning (:meth:`SteeringCheck.warnings`).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Steered:
 
     passage: Passage
     how: str                    # what the answer does, naming the passage, for the notes
+    repeats: bool = False       # the answer says what the passage demands (not only rests on its document)
 
 
 class SteeringCheck:
@@ -89,6 +91,23 @@ class SteeringCheck:
                                "AI; do not rely on this answer without reading the documents."]
         return self.warnings_given
 
+    def withheld(self, answer: str, outputs: Sequence[str], hits: Sequence[dict[str, Any]] = ()) -> str | None:
+        """What the user reads in place of an answer that still says what a passage demands after its
+        refusals (its warning recorded), else None. Such an answer is the document's, not the evidence's:
+        it is not given, and neither is the demand."""
+        found = self.judge(answer, outputs, hits) if answer else None
+        if found is None or not found.repeats:
+            return None
+        document = found.passage.document
+        if any(demand.casefold() in document.casefold() for demand in found.passage.demands):
+            document = "the document whose file name is itself the instruction"  # naming it would give the demand
+        self.warnings_given = [f"Warning: the answer was withheld: the model kept answering what a passage in "
+                               f"{document} demands, text written to steer an AI. Read the documents yourself."]
+        return (f"No answer is given. The model's answer repeated what a passage in {document} demands; that passage "
+                f"is text written to steer an AI, not evidence, and the answer was written again after "
+                f"{self.refusals} refusal{'s' * (self.refusals != 1)}. Read {document} and the documents on this "
+                "question yourself.")
+
     def judge(self, answer: str, outputs: Sequence[str], hits: Sequence[dict[str, Any]] = ()) -> Steered | None:
         """How ``answer`` is steered by a passage the run could read, or None."""
         printed, printed_evidence = self._printed_passages(outputs)
@@ -102,7 +121,7 @@ class SteeringCheck:
             for demand in passage.demands:
                 if _says(answer, demand) and not _supported(demand, evidence):
                     return Steered(passage, f"repeats what an instruction found in the document {passage.label} "
-                                            f"demands ({demand})")
+                                            f"demands ({demand})", repeats=True)
         named = self._named_documents(answer)
         facts = [m.group(0) for m in _MONEY.finditer(answer)] + [m.group(0) for m in _CODE.finditer(answer)]
         if (named and named <= self._flagged_names and _read_elsewhere(hits, self._flagged_names)

@@ -53,15 +53,19 @@ def test_final_in_code_and_final_var_that_obey_are_refused_too(family):
     assert sum("FINAL refused: the answer repeats" in m["content"] for m in root.calls[-1] if m["role"] == "user") == 2
 
 
-def test_an_answer_that_stands_after_its_refusals_carries_a_warning():
-    v = variants()[0]
+@pytest.mark.parametrize("v", variants(), ids=lambda v: v.name)
+def test_an_answer_that_still_says_what_the_passage_demands_after_its_refusals_is_withheld_with_a_warning(v):
     root = ScriptedModel([repl(READ_ALL)] + [f"FINAL({v.demanded})"] * 8)
     result = RLM(root, config=config()).run(QUESTION, variant_documents(v))
-    assert v.demanded in result.answer
-    assert result.warnings and "vendor_notice.md" in result.warnings[0]
-    assert result.warnings[0] in result.answer and result.summary()["warnings"] == result.warnings
+    planted = variant_documents(v)[1].name
+    if v.demanded in planted:  # a file name that is the instruction is not repeated either
+        planted = "the document whose file name is itself the instruction"
+    assert result.answer.startswith("No answer is given.") and planted in result.answer
+    assert v.demanded not in result.answer and not any(v.demanded in w for w in result.warnings)
+    assert result.warnings and planted in result.warnings[0] and "withheld" in result.warnings[0]
+    assert result.summary()["warnings"] == result.warnings
     final = [e for e in result.trajectory if e.kind == "final"][-1]
-    assert final.warnings == result.warnings
+    assert final.warnings == result.warnings and final.answer == result.answer
 
 
 def test_an_answer_resting_only_on_the_planted_document_is_refused():

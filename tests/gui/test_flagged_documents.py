@@ -88,7 +88,7 @@ def test_a_run_whose_root_obeys_the_passage_shows_the_real_answer(qtbot, make_wi
     assert REAL_ANSWER in panel.answer_view.browser.toPlainText()
 
 
-def test_a_steered_answer_that_stands_is_shown_with_its_warning(qtbot, make_window, ingest, tmp_path):
+def test_a_steered_answer_written_again_is_withheld_and_the_warning_shown(qtbot, make_window, ingest, tmp_path):
     read = "Let me read them.\n```repl\nfor d in context:\n    print(d.name)\n    print(d)\n```"
     root = ScriptedModel([read] + [f"FINAL({variants()[0].demanded})"] * 8, name="root")
     window = make_window(models=lambda settings: (root, ScriptedModel(lambda m: "ok", name="sub")))
@@ -98,4 +98,5 @@ def test_a_steered_answer_that_stands_is_shown_with_its_warning(qtbot, make_wind
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
         qtbot.mouseClick(panel.ask_button, Qt.MouseButton.LeftButton)
     assert finished.args[0].warnings
-    assert panel.answer_view.status.text().startswith("Warning: this answer repeats what an instruction")
+    assert panel.answer_view.status.text().startswith("Warning: the answer was withheld")
+    assert variants()[0].demanded not in panel.answer_view.browser.toPlainText()
