@@ -1,11 +1,14 @@
 """The starter pair over documents no generator wrote, asked in a user's own words.
 
-Real Qwen2.5-Coder 1.5B (root) and 0.5B (sub) on llama.cpp, temperature 0. The contracts are short
-realistic ones written here with the variety of real drafting (amounts before or after the word, per year
-or annual, one lease in another currency, distractors that mention rent without charging it).
+Real Qwen2.5-Coder 1.5B (root) and 0.5B (sub) on llama.cpp, temperature 0, over real licence texts
+(resources/eval/realdocs) and over short realistic contracts written here with the variety of real
+drafting (amounts before or after the word, per year or annual, one lease in another currency,
+distractors that mention rent without charging it).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -54,3 +57,20 @@ def run(pair, question, context):
 def test_a_question_the_documents_do_not_answer_is_said_to_be_not_stated(pair):
     result = run(pair, "What is the liability cap in the warehouse lease?", LEASES)
     assert "not stated" in result.answer.casefold(), result.answer
+
+
+def real_documents(*names):
+    """Files of the real-document corpus (licence texts nobody on this project wrote; resources/eval/realdocs)."""
+    from rlm_desktop.eval.tasks import realdocs
+
+    by_name = {document.name: document for document in realdocs.documents()}
+    return [by_name[name] for name in names]
+
+
+def test_a_list_over_real_licence_texts_names_each_one_that_answers_and_no_other(pair):
+    texts = real_documents("GPL-1", "GPL-2", "GPL-3", "LGPL-2.1", "LGPL-3")
+    result = run(pair, "Which of these GNU licences date from 2007?", texts)
+    answer = result.answer
+    assert re.search(r"(?<![L\w])GPL-3|(?<!Lesser )General Public License,? [Vv]ersion 3", answer), answer
+    assert re.search(r"LGPL-3|Lesser General Public License,? [Vv]ersion 3", answer), answer
+    assert not any(wrong in answer for wrong in ("GPL-1", "GPL-2", "2.1", "1989", "1991", "1999")), answer
