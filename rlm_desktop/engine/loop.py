@@ -219,11 +219,7 @@ class RLM:
             answer = self._answer_from_state(None, run)
         answer = without_copied_notes(answer, app_notes(run.messages), run.outputs)
         answer = correct_page_citations(answer, context, run.hits)
-        withheld = run.steering.withheld(answer, run.outputs, run.hits)
-        if withheld is not None:
-            answer = withheld
-        else:
-            answer += "".join(f"\n\n{w}" for w in run.steering.warnings(answer, run.outputs, run.hits))
+        answer = run.steering.answer_given(answer, run.outputs, run.hits)
         run.emit(FinalAnswer(answer=answer, stopped_by=stopped_by, unconfirmed=list(run.unconfirmed),
                              warnings=list(run.steering.warnings_given), depth=run.depth))
         return _Outcome(answer, stopped_by, run)

@@ -135,4 +135,4 @@ TASK = TaskSpec(name="realdocs", description="Lawyers' questions over real licen
 HELD_OUT_TASK = TaskSpec(name="realdocs-heldout",
                          description="Lawyers' questions over real licence and copyright files (held-out half)",
                          generate=_generate(True, "realdocs-heldout"), score=score, sized=False,
-                citation_precision=citation_precision)
+                         citation_precision=citation_precision)
