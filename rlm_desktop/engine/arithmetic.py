@@ -66,7 +66,7 @@ def wrong_sum_note(answer: str) -> str | None:
 
 
 def _value(text: str) -> float | None:
-    value = parse_number(text.replace("'", ","))
+    value = parse_number(text)
     if value is None:
         digits = re.sub(r"[^\d.]", "", text)
         try:

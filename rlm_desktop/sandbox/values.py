@@ -37,7 +37,10 @@ def parse_number(text: str) -> float | None:
             return None  # "1,000,5" is no number
         whole = re.sub(r"[,.' ]", "", groups.group(1) + groups.group(2))
         return float(whole + ("." + decimals[1:] if decimals else ""))
-    return float(text.replace(",", "."))
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:  # separators of two kinds and no decimals ("1,000 000"): no one number
+        return None
 
 
 def parse_amount(text: str) -> tuple[str, float] | None:

@@ -31,3 +31,7 @@ def test_numbers_and_formatting():
 def test_every_amount_of_a_text_is_found_with_the_words_that_write_it():
     text = "Annual rent of EUR 540,000 per year, a deposit of 45.000 € and no fee in dollars."
     assert amounts_in(text) == [(("EUR", 540_000.0), "EUR 540,000"), (("EUR", 45_000.0), "45.000 €")]
+
+
+def test_a_figure_with_two_kinds_of_separator_is_no_number_and_raises_nothing():
+    assert parse_number("1,000 000") is None and parse_number("1.000.5") is None
