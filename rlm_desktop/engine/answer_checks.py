@@ -95,11 +95,21 @@ def objection(answer: str, question: str, seen: Seen) -> Objection | None:
 
 
 def _unsearched(seen: Seen) -> Objection | None:
-    """A "not stated" answer stands once the run has looked: some cell searched or mapped the documents."""
-    if any(re.search(rf"(?<![\w.])(?:{'|'.join(_SEARCHING)})\s*\(", code) for code, _ in seen.cells):
+    """A "not stated" answer stands once the run has looked and read: some search or map of the documents
+    returned passages. Searches that failed or found nothing prove nothing about the documents: a small
+    root answers "not stated" right after a regex of two exact words ("size limit") that the text words
+    otherwise, or after its own call raised a TypeError."""
+    if any(hit.get("source") in _SEARCHING for hit in seen.hits):
         return None
-    return Objection("FINAL refused: you have not searched the documents yet, so you cannot know that they do "
-                     "not say. Search for the key words of the question first (grep, search or extract).", "code")
+    searched = any(re.search(rf"(?<![\w.])(?:{'|'.join(_SEARCHING)})\s*\(", code) for code, _ in seen.cells)
+    if not searched:
+        return Objection("FINAL refused: you have not searched the documents yet, so you cannot know that they "
+                         "do not say. Search for the key words of the question first (grep, search or extract).",
+                         "code")
+    return Objection("FINAL refused: no search so far has returned a passage (each one failed or found nothing), "
+                     "so you cannot know that the documents do not say. Rank passages by the question's key "
+                     "words and read them, e.g.\nfor h in search(\"two or three key words\", k=5):\n"
+                     "    print(h.document, h.page, h.snippet)", "code")
 
 
 def contradiction(answer: str, question: str) -> Objection | None:

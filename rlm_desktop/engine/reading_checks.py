@@ -22,7 +22,7 @@ wrong period or written arithmetic its next turn must be code (see engine/loop.p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from rlm_desktop.engine.arithmetic import written_equations
@@ -158,8 +158,26 @@ def unshown_question_names(question: str, outputs: Iterable[str]) -> list[str]:
     answer given then cannot come from a passage about them."""
     printed = " ".join(outputs)
     shown = f" {_plain_words(printed)} "
+
+    def is_shown(name: str) -> bool:
+        return f" {_plain_words(name)} " in shown or _spelled_out(name).search(printed) is not None
+
+    # "GPL-1 and GPL-2" names two things: shown when each one is, as a listing by document shows them
     return [name for name in question_names(question)
-            if f" {_plain_words(name)} " not in shown and not _spelled_out(name).search(printed)]
+            if not is_shown(name) and not _each_shown(_conjuncts(name), is_shown)]
+
+
+_CONJUNCTION = re.compile(r"\s+(?:and|&)\s+")
+
+
+def _each_shown(parts: list[str], is_shown: Callable[[str], bool]) -> bool:
+    return bool(parts) and all(is_shown(part) for part in parts)
+
+
+def _conjuncts(name: str) -> list[str]:
+    """The parts of a name joined by "and" or "&" ("GPL-1 and GPL-2"), or [] when it has none."""
+    parts = _CONJUNCTION.split(name)
+    return parts if len(parts) > 1 else []
 
 
 def _spelled_out(name: str) -> re.Pattern[str]:

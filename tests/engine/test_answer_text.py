@@ -20,7 +20,8 @@ def test_a_sentence_copied_from_a_note_is_dropped_and_one_from_the_documents_kep
 
 def test_the_run_answer_leaves_out_a_copied_note():
     docs = [Document("memo.md", "The board met on Monday and discussed the budget.")]
-    root = ScriptedModel(["Search.\n```repl\nprint(grep('zqxv'))\n```",
+    root = ScriptedModel(["Search.\n```repl\nprint(grep('zqxv'))\n```", "FINAL(Not stated.)",
+                          "Rank passages.\n```repl\nprint(search('liability cap budget'))\n```",
                           "FINAL(Not stated in the documents: no liability cap is mentioned. That is not proof of "
                           "absence: try one distinctive word.)"])
     result = RLM(root, config=RLMConfig(sandbox=SandboxLimits(timeout_s=20.0))).run("What is the cap?", docs)

@@ -659,3 +659,26 @@ def test_grep_in_one_document_that_falls_back_to_ranked_passages_keeps_to_that_d
     RLM(root, config=config()).run("How many conditions?", docs)
     told = root.calls[1][-1]["content"]
     assert "1 BSD" in told, told
+
+
+def test_not_stated_is_refused_until_a_search_returns_a_passage():
+    docs = [Document("MPL-1.1", "8.1. Termination. This License terminates if You fail to cure such breach within "
+                                "30 days of becoming aware of the breach.")]
+    root = ScriptedModel([repl("print(grep('cure', context[0][:60]))"),            # raises TypeError
+                          "FINAL(Not stated in the documents: the search failed.)",
+                          repl("print(grep('zqxv'))"),                            # finds nothing
+                          "FINAL(Not stated in the documents: nothing mentions a cure period.)",
+                          repl("for h in search('cure breach', k=3):\n    print(h.document, h.page, h.snippet)"),
+                          "FINAL(30 days (MPL-1.1, page 1))"])
+    result = RLM(root, config=config()).run("How long is the cure period?", docs)
+    refusals = [m for m in root.calls[-1] if "no search so far has returned a passage" in m["content"]]
+    assert len(refusals) == 2
+    assert result.answer.startswith("30 days")
+
+
+def test_not_stated_stands_once_a_search_has_returned_passages():
+    docs = [Document("memo.md", "The board met on Monday and discussed the budget.")]
+    root = ScriptedModel([repl("print(search('liability cap budget'))"),
+                          "FINAL(Not stated in the documents: the memo sets no liability cap.)"])
+    result = RLM(root, config=config()).run("What is the liability cap?", docs)
+    assert result.answer == "Not stated in the documents: the memo sets no liability cap." and result.iterations == 2

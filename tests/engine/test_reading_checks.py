@@ -137,3 +137,14 @@ def test_a_question_name_shortened_to_an_acronym_is_shown_by_the_words_it_stands
     printed = "GFDL-1.2 1 GNU Free Documentation License, Version 1.2. A Back-Cover Text may be at most 25 words."
     assert unshown_question_names(question, [printed]) == []
     assert "GNU FDL" in unshown_question_names(question, ["the GNU project keeps Free documentation lists"])
+
+
+def test_names_joined_by_and_are_shown_when_each_one_is():
+    from rlm_desktop.engine.reading_checks import unshown_question_names
+
+    question = "Compare GPL-1 and GPL-2 on the written offer: how long must it be valid under each?"
+    both = "GPL-2 1 written offer, valid for at least three years\nGPL-1 1 You may charge a fee"
+    assert unshown_question_names(question, [both]) == []
+    assert "GPL-1 and GPL-2" in unshown_question_names(question, ["GPL-2 1 written offer, valid for three years"])
+    assert unshown_question_names("Did Holm & Co and Nordic Mills sign?", ["Holm & Co signed"]) == \
+        ["Holm & Co and Nordic Mills"]
