@@ -224,6 +224,8 @@ def calls_in_answer(answer: str, names: Iterable[str]) -> list[str]:
         if close is None:
             continue
         call = answer[match.start():close + 1]
+        if not answer[match.end():close].strip():
+            continue  # "or search() with key words": a helper named in prose, no value to compute
         try:
             ast.parse(call, mode="eval")
         except SyntaxError:

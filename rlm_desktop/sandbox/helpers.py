@@ -203,7 +203,7 @@ class ReplHelpers:
         return hit
 
     def _grep_fn(self) -> Callable[..., list[Hit]]:
-        def grep(pattern: Any, *where: Any, context_chars: Any = 80, max_hits: int = 200, ignore_case: bool = True,
+        def grep(pattern: Any, *where: Any, context_chars: Any = None, max_hits: int = 200, ignore_case: bool = True,
                  documents: Any = None) -> list[Hit]:
             """Regex ``pattern`` over every document, or over ``documents`` (case-insensitive unless ignore_case=False).
 
@@ -211,7 +211,9 @@ class ReplHelpers:
             those documents only: a document (or a list of documents or hits) given after the pattern
             is taken as ``documents``; numbers there are ``context_chars`` then ``max_hits``.
             One hit per passage: a match that lies inside the previous hit's snippet is not
-            returned again (count exact matches with ``len(re.findall(...))``)."""
+            returned again (count exact matches with ``len(re.findall(...))``). Without
+            ``context_chars``, snippets hold 80 characters either side, or 300 when there are
+            only a few hits, so that a clause or list that a few hits point to is read whole."""
             documents, numbers = _split_where(where, documents, "grep")
             if numbers:
                 context_chars = numbers[0]
@@ -256,13 +258,29 @@ class ReplHelpers:
                 names.add(str(item))
             elif isinstance(item, str) and (same := [s.name for s in self._sources if s.text is item or s.text == item]):
                 names.update(same)  # grep(pattern, context) where context is one str: that text
+            elif isinstance(item, str) and (joined := self._joined_documents(item)):
+                names.update(joined)  # grep(pattern, context[3] + context[7]): "+" joined their texts
+                self._writer().write(f"[grep: searching {', '.join(repr(n) for n in joined)}; to search several "
+                                     "documents give a list, e.g. [context[3], context[7]]]\n")
             else:
                 raise TypeError("grep(pattern, documents): documents must be a document such as context[0], "
                                 f"a document name, a hit, or a list of them; got {type(item).__name__} (to search "
                                 "a text of your own, use re.finditer)")
         return [source for source in self._sources if source.name in names]
 
-    def _phrase_fallback(self, phrase: str, flags: int, context_chars: int, max_hits: int,
+    def _joined_documents(self, text: str) -> list[str]:
+        """The names of the documents whose texts, end to end, are ``text`` ([] when it is anything else)."""
+        names: list[str] = []
+        at = 0
+        while at < len(text):
+            part = next((s for s in self._sources if s.text and text.startswith(s.text, at)), None)
+            if part is None:
+                return []
+            names.append(part.name)
+            at += len(part.text)
+        return names if len(names) > 1 else []
+
+    def _phrase_fallback(self, phrase: str, flags: int, context_chars: int | None, max_hits: int,
                          sources: list[Source]) -> list[Hit]:
         """Hits for a plain phrase that matched nothing: its looser pattern, else the passages ranked by its words."""
         loose = loose_pattern(phrase)
@@ -276,26 +294,34 @@ class ReplHelpers:
             # A phrase of several words the documents never use together: rank passages by its words.
             names = {s.name for s in sources} if len(sources) < len(self._sources) else None
             wanted = PHRASE_FALLBACK_HITS if names is None else PHRASE_FALLBACK_HITS * 20  # ranked, then narrowed
-            hits = self._local_search(phrase, wanted, width=2 * context_chars + 40, names=names)[:PHRASE_FALLBACK_HITS]
+            hits = self._local_search(phrase, wanted, width=lambda n: 2 * _snippet_chars(context_chars, n) + 40,
+                                      names=names, most=PHRASE_FALLBACK_HITS)
             if hits:
                 self._writer().write(f"[grep: no match for {phrase!r}, even loosened; returning the {len(hits)} "
                                      "passages that best match its words, as search() would]\n")
         return hits
 
-    def _grep_hits(self, regex: re.Pattern, context_chars: int, max_hits: int, sources: list[Source]) -> list[Hit]:
-        hits: list[Hit] = []
+    def _grep_hits(self, regex: re.Pattern, context_chars: int | None, max_hits: int,
+                   sources: list[Source]) -> list[Hit]:
+        """One hit per passage; ``context_chars`` None: :data:`GREP_CONTEXT_CHARS`, wider for a few hits."""
+        matches: list[tuple[Source, int, int]] = []
+        narrow = GREP_CONTEXT_CHARS if context_chars is None else context_chars
         for source in sources:
             text = source.text
             shown_to = -1
             for match in regex.finditer(text):
-                if len(hits) >= max_hits:
-                    return hits
+                if len(matches) >= max_hits:
+                    break
                 start, end = match.span()
                 if end <= shown_to:
                     continue
-                lo, hi = _word_bounds(text, max(0, start - context_chars), end + context_chars)
-                shown_to = hi
-                hits.append(self._hit(source, start, end, str.__getitem__(text, slice(lo, hi)), "grep"))
+                shown_to = _word_bounds(text, max(0, start - narrow), end + narrow)[1]
+                matches.append((source, start, end))
+        width = _snippet_chars(context_chars, len(matches))
+        hits = []
+        for source, start, end in matches:
+            lo, hi = _word_bounds(source.text, max(0, start - width), end + width)
+            hits.append(self._hit(source, start, end, str.__getitem__(source.text, slice(lo, hi)), "grep"))
         return hits
 
     def _search_fn(self) -> Callable[..., list[Hit]]:
@@ -322,18 +348,26 @@ class ReplHelpers:
         self._on_hit(hit.to_dict("search"))
         return hit
 
-    def _local_search(self, query: str, k: int, width: int = 300, names: set[str] | None = None) -> list[Hit]:
+    def _local_search(self, query: str, k: int, width: int | Callable[[int], int] = 300,
+                      names: set[str] | None = None, most: int | None = None) -> list[Hit]:
+        """The best ``k`` passages (of the documents ``names``), at most ``most``; ``width``: each excerpt's
+        characters, or a function of how many passages there are."""
         if self._index is None:
             self._index = BM25Index([s.text for s in self._sources], [s.page_starts for s in self._sources])
-        hits = []
         weights = self._index.term_weights(query)
-        for passage, _score in self._index.query(query, k):
+        passages = []
+        # Narrowed to some documents, every passage is ranked: their best ones may rank low among all.
+        for passage, _score in self._index.query(query, k if names is None else len(self._index.passages)):
             source = self._sources[passage.doc_index]
             if names is not None and source.name not in names:
                 continue
-            text = str.__getitem__(source.text, slice(passage.start, passage.end))
-            hits.append(self._hit(source, passage.start, passage.end, best_excerpt(text, weights, width), "search"))
-        return hits
+            if len(passages) >= min(k, most if most is not None else k):
+                break
+            passages.append((source, passage))
+        chars = width(len(passages)) if callable(width) else width
+        return [self._hit(source, passage.start, passage.end,
+                          best_excerpt(str.__getitem__(source.text, slice(passage.start, passage.end)), weights, chars),
+                          "search") for source, passage in passages]
 
     def _source_named(self, document: Any, caller: str = "cite") -> Source:
         if isinstance(document, Doc):
@@ -685,6 +719,18 @@ TABLE_SNIPPET_CHARS = 600
 """How much of a table a table() call records as the passage it read (for citations)."""
 PHRASE_FALLBACK_HITS = 5
 """Passages grep returns, ranked by the phrase's words, when a phrase matches nowhere."""
+GREP_CONTEXT_CHARS = 80
+"""Characters either side of a grep match, unless the call says otherwise."""
+FEW_HITS = 3
+FEW_HITS_CONTEXT_CHARS = 300
+"""Characters either side of each of at most FEW_HITS grep matches: the clause or list they point to."""
+
+
+def _snippet_chars(asked: int | None, hits: int) -> int:
+    """Characters either side of a match: what the call asked for, else wider for a few hits."""
+    if asked is not None:
+        return int(asked)
+    return FEW_HITS_CONTEXT_CHARS if hits <= FEW_HITS else GREP_CONTEXT_CHARS
 ASK_PAGE_CHARS = 6000
 ASK_CHARS = 6000  # the sentences one ask() reads
 ASK_SHOWN = 5  # sentences printed when ask() found no answer in them
@@ -740,8 +786,20 @@ def loose_pattern(pattern: str) -> str | None:
     words = re.findall(r"[A-Za-z0-9]+", phrase)
     if not words or (len(words) == 1 and len(words[0]) < 5):
         return None
-    stems = [w[:-1] if len(w) > 3 and w.lower().endswith("s") else w for w in words]
-    return r"\W+".join(re.escape(stem) + r"\w*" for stem in stems)
+    return r"\W+".join(re.escape(_word_stem(word)) + r"\w*" for word in words)
+
+
+_SUFFIX = re.compile(r"(?:ations?|ions?|ings?|ments?|ities|ity|ies|ed|es|e|s)$", re.IGNORECASE)
+_MIN_STEM = 5
+
+
+def _word_stem(word: str) -> str:
+    """A word without its inflection or derivation ending, kept at least five letters long: "redistribution"
+    -> "redistribut" (finds "redistribute"), "terminated" -> "terminat", "rents" -> "rent"."""
+    cut = _SUFFIX.sub("", word)
+    if len(cut) >= _MIN_STEM:
+        return cut
+    return word[:-1] if len(word) > 3 and word.lower().endswith("s") else word
 
 
 def page_prompt(question: str, document: str, page: int, text: str) -> str:

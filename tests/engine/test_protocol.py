@@ -133,6 +133,7 @@ def test_calls_in_answer_finds_whole_repl_calls_written_inside_an_answer():
     assert calls_in_answer('x = share_of(table(context[5]), "Kestrel (A/S)")', names) == [
         'share_of(table(context[5]), "Kestrel (A/S)")']  # the outer call only, quotes respected
     assert calls_in_answer("See the table (page 2); grep( is broken", names) == []
+    assert calls_in_answer("Not stated: try a word stem, or search() with key words.", names + ["search"]) == []
     assert calls_in_answer("Kestrel, 31.6% (EUR 7,420,000)", names) == []
     assert calls_in_answer("my_grep(x)", names) == []
 

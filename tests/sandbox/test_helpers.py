@@ -167,6 +167,39 @@ def test_a_phrase_found_nowhere_returns_the_passages_that_best_match_its_words()
     assert grep("zebra crossing") == []  # no word of it anywhere: still nothing
 
 
+def test_a_few_grep_hits_show_the_clause_around_them_and_many_hits_a_line():
+    bsd = ("Redistribution and use in source and binary forms, with or without modification, are permitted "
+           "provided that the following conditions are met:\n1. Redistributions of source code must retain the "
+           "above copyright notice.\n2. Redistributions in binary form must reproduce the above copyright notice."
+           "\n3. Neither the name of the author nor the names of contributors may be used to endorse products.")
+    grep, _written = local_grep(bsd_txt=bsd, notes_md="A condition of sale. " * 40)
+    few = grep("following conditions")
+    assert len(few) == 1 and "3. Neither the name" in few[0].snippet
+    assert "3. Neither" not in grep("following conditions", context_chars=80)[0].snippet  # as the call asks
+    many = grep("condition")
+    assert len(many) > 3 and all(len(h.snippet) <= 2 * 80 + 40 for h in many)
+
+
+def test_a_word_found_nowhere_is_looked_for_by_its_stem():
+    zlib = ("Permission is granted to anyone to use this software for any purpose, and to alter it and "
+            "redistribute it freely, subject to the following restrictions:")
+    grep, written = local_grep(zlib_copyright=zlib)
+    hits = grep("redistribution")
+    assert len(hits) == 1 and "redistribute it freely" in hits[0].snippet
+    assert "looser pattern 'redistribut\\\\w*'" in "".join(written)
+
+
+def test_a_phrase_found_nowhere_in_the_documents_given_ranks_their_passages_only():
+    other = "The inline size limit of the office sign applies. " * 10  # outranks every passage of lgpl.txt
+    lgpl = ("If such an object file uses only numerical parameters, data structure layouts and accessors, "
+            "and small macros and small inline functions (ten lines or less in length), then the use of "
+            "the object file is unrestricted. ") + "Other terms follow. " * 30
+    grep, _written = local_grep(**{f"lease_{i}_md": other for i in range(150)}, lgpl_txt=lgpl)
+    hits = grep("inline size limit", documents=["lgpl.txt"])
+    assert hits and {h.document for h in hits} == {"lgpl.txt"}
+    assert "ten lines or less" in hits[0].snippet
+
+
 def test_search_snippets_show_the_window_where_the_rarer_query_words_are():
     from rlm_desktop.sandbox.helpers import best_excerpt
 
@@ -199,6 +232,16 @@ def test_grep_in_one_document_given_where_context_chars_goes(repl: SandboxSessio
                       "grep('rent', 2.5)")
     assert result.output.splitlines()[:3] == ["['notes.txt']", "['lease.pdf']", "2"]
     assert "documents must be a document such as context[0]" in result.error
+
+
+def test_grep_given_documents_joined_by_plus_searches_each_of_them() -> None:
+    with SandboxSession([LEASE, NOTES]) as session:
+        result = session.run("print(sorted({h.document for h in grep('rent', context[0] + context[1])}))")
+        mixed = session.run("grep('rent', context[0] + 'extra text')")
+    assert result.error is None, result.error
+    assert result.output.splitlines()[-1] == "['lease.pdf', 'notes.txt']"
+    assert "give a list, e.g. [context[3], context[7]]" in result.output
+    assert "documents must be a document such as context[0]" in (mixed.error or "")
 
 
 def test_grep_given_the_whole_context_searches_all_of_it() -> None:
