@@ -19,6 +19,8 @@ from rlm_desktop.documents import Context
 from rlm_desktop.engine.grounding import (echo_answer_note, new_names, repeats_question, unchecked_answer_note,
                                           ungrounded_final_note, unsupported_figures, unsupported_names)
 from rlm_desktop.engine.arithmetic import wrong_sum_note
+from rlm_desktop.engine.denied_mentions import (denied_but_shown, denied_mention_note, denied_results_note,
+                                                denies_printed_results, read_more_code)
 from rlm_desktop.engine.reading_checks import (adds_in_writing, arithmetic_note, comparison_note, misread_figures,
                                                misreading_note, period_mismatch, period_note, unresolved_notes,
                                                unseen_subject_note, unseen_subjects, unshown_name_note,
@@ -49,7 +51,8 @@ class Objection:
     """Why a written answer is refused and what the next turn must be."""
 
     note: str
-    next_turn: str                     # "code" or "again"
+    next_turn: str                     # "code", "again", or "read": run ``code`` for the root, then "again"
+    code: str = ""                     # for "read": what the engine runs and shows before the answer is redone
 
 
 def says_not_stated(answer: str) -> bool:
@@ -60,7 +63,7 @@ def says_not_stated(answer: str) -> bool:
 def objection(answer: str, question: str, seen: Seen) -> Objection | None:
     """The first objection of the checks to ``answer``, or None when every check accepts it."""
     if says_not_stated(answer):
-        return _unsearched(seen)
+        return _unsearched(seen) or _denies_output(answer, seen)
     wrong_sum = wrong_sum_note(answer)
     if wrong_sum:  # an answer's own working is wrong: it needs its sum redone before anything else
         return Objection(wrong_sum, "again")
@@ -110,6 +113,20 @@ def _unsearched(seen: Seen) -> Objection | None:
                      "so you cannot know that the documents do not say. Rank passages by the question's key "
                      "words and read them, e.g.\nfor h in search(\"two or three key words\", k=5):\n"
                      "    print(h.document, h.page, h.snippet)", "code")
+
+
+def _denies_output(answer: str, seen: Seen) -> Objection | None:
+    """A "not stated" answer that says a search found nothing, or that the documents do not mention a term,
+    when the output printed passages or that term."""
+    shown = denies_printed_results(answer, seen.hits, seen.outputs[-1]) if seen.outputs else []
+    if shown:  # the passages are on screen: the answer needs rereading, not more code
+        return Objection(denied_results_note(shown), "again")
+    denied = denied_but_shown(answer, seen.hits, seen.outputs)
+    if denied is None:
+        return None
+    # The engine prints more of that page itself: told to, the root printed it and wrote its refused answer
+    # again beside it, turn after turn.
+    return Objection(denied_mention_note(denied), "read", read_more_code(denied))
 
 
 def contradiction(answer: str, question: str) -> Objection | None:

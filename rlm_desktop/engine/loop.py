@@ -262,7 +262,7 @@ class RLM:
                 feedback.append(prompts.early_final_note())  # written before the code's output was seen
             elif turn.final is not None and not run.budget.tripped and (calls := self._calls_in_final(turn.final, run)):
                 feedback.extend(self._run_calls_in_final(calls, sandbox, iteration, run))
-            elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration):
+            elif turn.final is not None and not run.budget.tripped and self._refused_before(turn.final, run, iteration, question):
                 run.messages.pop()  # the same answer again, as if unread: taken back, and the next turn sampled
                 run.sample_next = run.verify_next = True
                 run.emit(TurnTakenBack(iteration=iteration, reason="refused_again", next_sampled=True,
@@ -270,16 +270,18 @@ class RLM:
                 continue
             elif turn.final is not None and not run.budget.tripped:
                 answer, problem = self._resolve_final(turn.final, sandbox, run)
-                next_turn = "any"
+                next_turn, read = "any", ""
                 if answer is not None and not _names_a_variable(turn.final, run):
-                    problem, next_turn = self._check_grounded(answer, question, run)
+                    problem, next_turn, read = self._check_grounded(answer, question, run)
                     if problem:
                         run.refused_answers.add(turn.final.value)
                     answer = None if problem else answer + self._unchecked(answer, question, run)
                     code_only = next_turn == "code" and self.config.max_iterations - iteration > 1
                 if answer is not None:
                     return answer
-                if next_turn == "again" and not turn.code_blocks and not stopped_because:
+                if next_turn == "read":  # the engine prints what the root is to read, then it answers again
+                    problem = "\n\n".join([problem, self._engine_cell(read, sandbox, iteration, run)])
+                if next_turn in ("again", "read") and not turn.code_blocks and not stopped_because:
                     _take_back(run, problem)
                     run.emit(TurnTakenBack(iteration=iteration, reason="answer_again", note=problem, depth=run.depth))
                     continue
@@ -405,29 +407,39 @@ class RLM:
             return False
         return objection(final.value, question, _seen(run)) is None
 
-    def _refused_before(self, final: FinalDirective, run: _Run, iteration: int) -> bool:
-        """A written FINAL identical to one refused before: once a run, it is not taken (nor counted as refused)."""
+    def _refused_before(self, final: FinalDirective, run: _Run, iteration: int, question: str) -> bool:
+        """A written FINAL identical to one refused before, that the checks still refuse: once a run, it is not
+        taken (nor counted as refused). One the checks now accept (a "not stated" refused before any search
+        returned passages, written again after one did) is judged as any other answer."""
         if _names_a_variable(final, run) or final.value not in run.refused_answers or run.resampled:
             return False
         if self.config.max_iterations - iteration < 1:
             return False
+        if run.refused_finals < _MAX_REFUSED_FINALS and objection(final.value, question, _seen(run)) is None:
+            return False
         run.resampled = True
         return True
 
-    def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str]:
-        """("", "any") if a written FINAL passes the checks (or was refused enough already), else (why it is
-        refused, what the next turn is: "code" = code only, "again" = any, with the refused FINAL taken back)."""
+    def _check_grounded(self, answer: str, question: str, run: _Run) -> tuple[str, str, str]:
+        """("", "any", "") if a written FINAL passes the checks (or was refused enough already), else (why it is
+        refused, what the next turn is, the code to run first for "read"): "code" = code only, "again" = any,
+        with the refused FINAL taken back; "read" = as "again", after the engine ran that code."""
         if run.refused_finals >= _MAX_REFUSED_FINALS:
             found = None if run.refused_past_cap else contradiction(answer, question)
             if found is None:
-                return "", "any"
+                return "", "any", ""
             run.refused_past_cap = True  # an answer at odds with itself: refused once more, not more
-            return found.note, found.next_turn
+            return found.note, found.next_turn, found.code
         found = objection(answer, question, _seen(run))
         if found is None:
-            return "", "any"
+            return "", "any", ""
         run.refused_finals += 1
-        return found.note, found.next_turn
+        return found.note, found.next_turn, found.code
+
+    def _engine_cell(self, code: str, sandbox: SandboxSession, iteration: int, run: _Run) -> str:
+        """Run ``code`` that the engine wrote for the root, as a cell of the run, and return its feedback."""
+        cell = self._run_cell(sandbox, code, iteration, 0, run)
+        return self._feedback(0, cell, run, 1, code)
 
     def _unchecked(self, answer: str, question: str, run: _Run) -> str:
         """One plain sentence for the user when a FINAL is taken after its refusals and the checks still object

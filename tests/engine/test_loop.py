@@ -682,3 +682,14 @@ def test_not_stated_stands_once_a_search_has_returned_passages():
                           "FINAL(Not stated in the documents: the memo sets no liability cap.)"])
     result = RLM(root, config=config()).run("What is the liability cap?", docs)
     assert result.answer == "Not stated in the documents: the memo sets no liability cap." and result.iterations == 2
+
+
+def test_an_answer_refused_before_a_search_found_passages_is_taken_when_written_again_after():
+    docs = [Document("memo.md", "The board met on Monday and discussed the budget.")]
+    not_stated = "FINAL(Not stated in the documents: the memo sets no liability cap.)"
+    root = ScriptedModel([repl("print(grep('zqxv'))"), not_stated,
+                          repl("for h in search('liability cap budget'):\n    print(h.document, h.page, h.snippet)"),
+                          not_stated, "FINAL(some other answer)"])
+    result = RLM(root, config=config()).run("What is the liability cap?", docs)
+    assert result.answer == "Not stated in the documents: the memo sets no liability cap."
+    assert "refused_again" not in [getattr(e, "reason", "") for e in result.trajectory]
