@@ -37,14 +37,22 @@ def test_a_denied_term_counts_only_where_a_printed_hit_shows_it():
     assert denied_but_shown("Not stated: it does not mention an escrow.", [hit], [printed]) is None
 
 
+def run_scripted(document: Document, turns: list[str], question: str) -> tuple[ScriptedModel, object]:
+    """The root's ``turns`` over one document: (the scripted root, the run's result)."""
+    root = ScriptedModel(turns)
+    result = RLM(root, config=RLMConfig(sandbox=SandboxLimits(timeout_s=20.0))).run(question, [document])
+    return root, result
+
+
+def show_hits(call: str) -> str:
+    return f"Read.\n```repl\nfor h in {call}:\n    print(h.document, h.page, h.snippet)\n```"
+
+
 def test_the_engine_prints_more_of_the_page_when_an_answer_denies_a_mention_it_printed():
-    docs = [Document("openssl.copyright", OPENSSL)]
-    root = ScriptedModel([
-        "Find it.\n```repl\nfor h in grep('Text-Template', context_chars=40):\n    print(h.document, h.page, h.snippet)\n```",
+    root, result = run_scripted(Document("openssl.copyright", OPENSSL), [
+        show_hits("grep('Text-Template', context_chars=40)"),
         "FINAL(Not stated in the documents: the OpenSSL copyright does not mention Text-Template.)",
-        "FINAL(Artistic or GPL-1+ (openssl.copyright, page 1))"])
-    config = RLMConfig(sandbox=SandboxLimits(timeout_s=20.0))
-    result = RLM(root, config=config).run("Which licences cover the Text-Template module in OpenSSL?", docs)
+        "FINAL(Artistic or GPL-1+ (openssl.copyright, page 1))"], "Which licences cover the Text-Template module?")
     seen = root.calls[2]
     assert "you say the documents do not mention 'Text-Template'" in seen[-1]["content"]
     assert "License: Artistic or GPL-1+" in seen[-1]["content"]  # more of the page, printed by the engine
@@ -57,13 +65,10 @@ def test_the_engine_prints_more_of_the_page_when_an_answer_denies_a_mention_it_p
 def test_an_answer_saying_the_search_found_nothing_under_printed_passages_is_answered_again():
     mpl = ("8.1. This License and the rights granted hereunder will terminate automatically if You fail to comply "
            "with terms herein and fail to cure such breach within 30 days of becoming aware of the breach.")
-    docs = [Document("MPL-1.1", mpl)]
-    root = ScriptedModel([
-        "Rank passages.\n```repl\nfor h in search('breach cure', k=3):\n    print(h.document, h.page, h.snippet)\n```",
+    root, result = run_scripted(Document("MPL-1.1", mpl), [
+        show_hits("search('breach cure', k=3)"),
         "FINAL(Not stated in the documents: a search for breach, cure found nothing.)",
-        "FINAL(30 days (MPL-1.1, page 1))"])
-    config = RLMConfig(sandbox=SandboxLimits(timeout_s=20.0))
-    result = RLM(root, config=config).run("How many days does MPL 1.1 give to cure a breach?", docs)
+        "FINAL(30 days (MPL-1.1, page 1))"], "How many days does MPL 1.1 give to cure a breach?")
     assert "your answer says the search found nothing, but the output above shows 1 passage" in \
         root.calls[2][-1]["content"]
     assert all("found nothing.)" not in m["content"] for m in root.calls[2])  # the refused answer taken back
