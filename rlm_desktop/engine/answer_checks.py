@@ -3,7 +3,8 @@
 Each check judges the answer against what the run's output showed (figures, names, comparisons, the
 passages it read), never against how the question is worded. The first check that objects refuses the
 FINAL: its note tells the root why, and says what the next turn must be ("code": search or compute
-first; "again": answer the same output again, the refused answer taken back). The loop caps how many
+first; "again": answer the same output again, the refused answer taken back; "read": the same, after
+the engine has printed what the note points to). The loop caps how many
 refusals a run gets (engine/loop.py); an answer taken after that carries one plain sentence for the
 user (:data:`UNCONFIRMED_SENTENCE`), and the details go to the trajectory (:func:`unchecked_details`).
 """
