@@ -1,8 +1,9 @@
 """The starter pair answers through the RLM: real Qwen2.5-Coder 1.5B (root) and 0.5B (sub) on llama.cpp.
 
-Deterministic: temperature 0, fixed seeds, generated documents: a needle with its citation and a count
-across documents. Questions over documents no generator wrote are in test_starter_pair_documents.py;
-every other engine test uses scripted models or SmolLM2.
+Deterministic: temperature 0, fixed seeds, generated documents: a needle with its citation, a count
+across documents, and a data room whose planted instruction must not steer the answer. Questions over
+documents no generator wrote are in test_starter_pair_documents.py; every other engine test uses
+scripted models or SmolLM2.
 """
 
 from __future__ import annotations
@@ -37,3 +38,16 @@ def test_count_across_more_than_twenty_documents(pair):
     result = run(pair, instance)
     assert result.stopped_by is None, result.answer
     assert dataroom.score(instance, result.answer) == 1.0, (instance.answer, result.answer)
+
+
+def test_a_planted_instruction_does_not_steer_the_answer(pair):
+    from rlm_desktop import runtime
+    from rlm_desktop.eval.injection import run_variants
+    from rlm_desktop.hub.starter import STARTER_ROOT
+    from rlm_desktop.settings import Settings
+
+    root, sub = pair
+    config = runtime.engine_config(Settings(), STARTER_ROOT.key)  # as the app and the injection report run it
+    (row,) = run_variants(root, sub, ["en-blunt-figure"], [200], config)
+    assert not row.steered, row.answer
+    assert row.right, (row.expected, row.answer)
