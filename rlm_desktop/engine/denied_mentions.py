@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rlm_desktop.engine.reading_checks import conjuncts
+
 _QUOTE = "\"'\u2018\u2019\u201c\u201d`"
 _DENIAL = re.compile(
     r"(?:(?:does|do|did) not|doesn't|don't|never)\s+(?:mention|contain|include|refer to|name|list)\s+|"
@@ -25,7 +27,6 @@ _MENTIONED_NOT = re.compile(rf"[{_QUOTE}]?([^{_QUOTE}.,;:()\n]{{3,60}}?)[{_QUOTE
 _LEADING = re.compile(r"^(?:(?:the|a|an|any|such|word|words|term|terms|phrase|text)\s+)+", re.IGNORECASE)
 _END = re.compile(rf"[.,;:()\n\"\u201c\u201d`]|['\u2018\u2019](?!\w)|\s+(?:or|but|nor|which|that|in|for|from|under)\s")
 _KIND = re.compile(r"^(?:the\s+)?(?:word|term|phrase|name)s?\s+", re.IGNORECASE)
-_AND = re.compile(r"\s+(?:and|&)\s+")
 _MIN_CHARS = 4
 
 
@@ -48,7 +49,7 @@ def denied_terms(answer: str) -> list[str]:
         cut = _END.search(rest)
         terms.append(rest[:cut.start()] if cut else rest[:60])
     terms += [m.group(1) for m in _MENTIONED_NOT.finditer(answer)]
-    terms += [part for term in terms for part in _AND.split(term)]  # "GPL-1 and GPL-2": each on its own too
+    terms += [part for term in terms for part in conjuncts(term)]  # "GPL-1 and GPL-2": each on its own too
     cleaned = [_LEADING.sub("", term.strip().strip(_QUOTE)).strip() for term in terms]
     return [term for term in dict.fromkeys(cleaned) if len(term) >= _MIN_CHARS]
 
@@ -80,15 +81,16 @@ def _names_something(words: str) -> bool:
 def denied_but_shown(answer: str, hits: Sequence[dict[str, Any]], outputs: Iterable[str]) -> DeniedMention | None:
     """The first term the answer denies that a printed hit shows (with that hit's document and page)."""
     printed = " ".join(outputs)
+    shown_hits = printed_hits(hits, printed)
     for term in denied_terms(answer):
         shown = _shown_part(term, printed)
         if shown is None:
             continue
         pattern = _phrase(shown)
-        for hit in hits:
+        for hit in shown_hits:
             snippet = str(hit.get("snippet", ""))
             found = pattern.search(snippet)
-            if found and snippet.strip() and " ".join(snippet.split())[:60] in " ".join(printed.split()):
+            if found:
                 lo = max(0, found.start() - 80)
                 return DeniedMention(term=found.group(0), document=str(hit.get("document", "")),
                                      page=int(hit.get("page") or 1), excerpt=" ".join(snippet[lo:found.end() + 160].split()))

@@ -461,8 +461,7 @@ class RLM:
         their output."""
         run.refused_finals += 1
         code = "\n".join(f"print({call})" for call in calls)
-        cell = self._run_cell(sandbox, code, iteration, 0, run)
-        return [prompts.calls_in_final_note(calls), self._feedback(0, cell, run, 1, code)]
+        return [prompts.calls_in_final_note(calls), self._engine_cell(code, sandbox, iteration, run)]
 
     def _resolve_final(self, final: FinalDirective, sandbox: SandboxSession, run: _Run) -> tuple[str | None, str]:
         """The answer of a FINAL written in text, or (None, what to tell the model)."""

@@ -164,7 +164,7 @@ def unshown_question_names(question: str, outputs: Iterable[str]) -> list[str]:
 
     # "GPL-1 and GPL-2" names two things: shown when each one is, as a listing by document shows them
     return [name for name in question_names(question)
-            if not is_shown(name) and not _each_shown(_conjuncts(name), is_shown)]
+            if not is_shown(name) and not _each_shown(conjuncts(name), is_shown)]
 
 
 _CONJUNCTION = re.compile(r"\s+(?:and|&)\s+")
@@ -174,7 +174,7 @@ def _each_shown(parts: list[str], is_shown: Callable[[str], bool]) -> bool:
     return bool(parts) and all(is_shown(part) for part in parts)
 
 
-def _conjuncts(name: str) -> list[str]:
+def conjuncts(name: str) -> list[str]:
     """The parts of a name joined by "and" or "&" ("GPL-1 and GPL-2"), or [] when it has none."""
     parts = _CONJUNCTION.split(name)
     return parts if len(parts) > 1 else []

@@ -293,9 +293,8 @@ class ReplHelpers:
         elif len(re.findall(r"[A-Za-z0-9]+", phrase)) > 1:
             # A phrase of several words the documents never use together: rank passages by its words.
             names = {s.name for s in sources} if len(sources) < len(self._sources) else None
-            wanted = PHRASE_FALLBACK_HITS if names is None else PHRASE_FALLBACK_HITS * 20  # ranked, then narrowed
-            hits = self._local_search(phrase, wanted, width=lambda n: 2 * _snippet_chars(context_chars, n) + 40,
-                                      names=names, most=PHRASE_FALLBACK_HITS)
+            hits = self._local_search(phrase, PHRASE_FALLBACK_HITS, names=names,
+                                      width=lambda n: 2 * _snippet_chars(context_chars, n) + 40)
             if hits:
                 self._writer().write(f"[grep: no match for {phrase!r}, even loosened; returning the {len(hits)} "
                                      "passages that best match its words, as search() would]\n")
@@ -334,12 +333,12 @@ class ReplHelpers:
             documents, numbers = _split_where(where, documents, "search")
             k = int(numbers[0]) if numbers else int(k)
             names = None if documents is None else {source.name for source in self._sources_of(documents)}
-            wanted = k if names is None else k * 20  # ranked over everything, then narrowed to the documents
             if host_search:
+                wanted = k if names is None else k * 20  # ranked over everything, then narrowed to the documents
                 rows = self._call_host("search", [plain_str(query)], {"k": wanted})
                 rows = [row for row in rows if names is None or row.get("document") in names][:k]
                 return [self._hit_from_row(row) for row in rows]
-            return self._local_search(plain_str(query), wanted, names=names)[:k]
+            return self._local_search(plain_str(query), k, names=names)
         return search
 
     def _hit_from_row(self, row: dict[str, Any]) -> Hit:
@@ -349,9 +348,9 @@ class ReplHelpers:
         return hit
 
     def _local_search(self, query: str, k: int, width: int | Callable[[int], int] = 300,
-                      names: set[str] | None = None, most: int | None = None) -> list[Hit]:
-        """The best ``k`` passages (of the documents ``names``), at most ``most``; ``width``: each excerpt's
-        characters, or a function of how many passages there are."""
+                      names: set[str] | None = None) -> list[Hit]:
+        """The best ``k`` passages (of the documents ``names``); ``width``: each excerpt's characters, or a
+        function of how many passages there are."""
         if self._index is None:
             self._index = BM25Index([s.text for s in self._sources], [s.page_starts for s in self._sources])
         weights = self._index.term_weights(query)
@@ -361,7 +360,7 @@ class ReplHelpers:
             source = self._sources[passage.doc_index]
             if names is not None and source.name not in names:
                 continue
-            if len(passages) >= min(k, most if most is not None else k):
+            if len(passages) >= k:
                 break
             passages.append((source, passage))
         chars = width(len(passages)) if callable(width) else width
