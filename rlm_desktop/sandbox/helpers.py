@@ -303,25 +303,32 @@ class ReplHelpers:
     def _grep_hits(self, regex: re.Pattern, context_chars: int | None, max_hits: int,
                    sources: list[Source]) -> list[Hit]:
         """One hit per passage; ``context_chars`` None: :data:`GREP_CONTEXT_CHARS`, wider for a few hits."""
-        matches: list[tuple[Source, int, int]] = []
-        narrow = GREP_CONTEXT_CHARS if context_chars is None else context_chars
-        for source in sources:
-            text = source.text
-            shown_to = -1
-            for match in regex.finditer(text):
-                if len(matches) >= max_hits:
-                    break
-                start, end = match.span()
-                if end <= shown_to:
-                    continue
-                shown_to = _word_bounds(text, max(0, start - narrow), end + narrow)[1]
-                matches.append((source, start, end))
+        matches = self._grep_matches(regex, GREP_CONTEXT_CHARS if context_chars is None else context_chars,
+                                     max_hits, sources)
         width = _snippet_chars(context_chars, len(matches))
         hits = []
         for source, start, end in matches:
             lo, hi = _word_bounds(source.text, max(0, start - width), end + width)
             hits.append(self._hit(source, start, end, str.__getitem__(source.text, slice(lo, hi)), "grep"))
         return hits
+
+    @staticmethod
+    def _grep_matches(regex: re.Pattern, context_chars: int, max_hits: int,
+                      sources: list[Source]) -> list[tuple[Source, int, int]]:
+        """(source, start, end) of the first ``max_hits`` matches, one per passage of ``context_chars``."""
+        matches: list[tuple[Source, int, int]] = []
+        for source in sources:
+            text = source.text
+            shown_to = -1
+            for match in regex.finditer(text):
+                if len(matches) >= max_hits:
+                    return matches
+                start, end = match.span()
+                if end <= shown_to:
+                    continue
+                shown_to = _word_bounds(text, max(0, start - context_chars), end + context_chars)[1]
+                matches.append((source, start, end))
+        return matches
 
     def _search_fn(self) -> Callable[..., list[Hit]]:
         host_search = "search" in self._host_names
