@@ -55,6 +55,9 @@ _RUN_OPTIONS: list[Callable[[Any], Any]] = [
                  help="Keep the root's evaluated prompt states, as `rlm ask` and the app do: the turn after a "
                       "classify() whose examples the root wrote restores its conversation instead of evaluating it "
                       "again (states persist on disk, so a base-model question over documents seen before is not cold)."),
+    click.option("--plan", is_flag=True,
+                 help="The first root turn begins with a plan line (the question's shape and what to look for, "
+                      "constrained by a grammar)."),
     click.option("--no-report", is_flag=True, help="Do not write report.md and plots at the end."),
 ]
 
@@ -138,7 +141,7 @@ def show_command(out_dir: Path, task: str, length: str, seed: int, method: str) 
 def _run(*, suite: str | None, tasks: tuple[str, ...], lengths: str, methods: str, root_spec: str | None, sub_spec: str | None,
          seeds: int, first_seed: int, out_dir: Path, threads: int | None, n_ctx: int | None, max_iterations: int,
          max_sub_calls: int, max_seconds: float, root_max_tokens: int, sub_max_tokens: int, no_grammar: bool,
-         prompt_cache: bool, no_report: bool) -> None:
+         prompt_cache: bool, plan: bool, no_report: bool) -> None:
     from rlm_desktop import runtime
     from rlm_desktop.eval.report import write_report
     from rlm_desktop.eval.runner import Grid, run_grid
@@ -161,7 +164,8 @@ def _run(*, suite: str | None, tasks: tuple[str, ...], lengths: str, methods: st
     config = runtime.engine_config(settings, root_spec)
     config = dataclasses.replace(config, max_iterations=max_iterations, max_sub_calls=max_sub_calls,
                                  max_seconds=max_seconds, root_max_tokens=root_max_tokens,
-                                 sub_max_tokens=sub_max_tokens, grammar=config.grammar and not no_grammar)
+                                 sub_max_tokens=sub_max_tokens, grammar=config.grammar and not no_grammar,
+                                 plan=plan)
     if runtime.is_demo_model(root_spec) or runtime.is_demo_model(sub_spec):
         from rlm_desktop.hub.demo import DEMO_WARNING
 

@@ -35,6 +35,19 @@ CODE_TURN_GRAMMAR = ROOT_TURN_GRAMMAR.replace(
     "root      ::= ( note \"\\n\" ){0,2} block\n"
     "note      ::= [^`\\nFf] [^`\\n]{0,239} | [Ff] | [Ff] [^`\\nIi] [^`\\n]{0,238}")
 
+# The first turn of a run with a plan (RLMConfig.plan): a line that names the question's shape and fills its
+# slots, then a code turn. A question through two facts names both. Slots end at a semicolon (document
+# names hold full stops).
+PLAN_KINDS = ("lookup", "list", "count", "total", "comparison", "two-step")
+PLAN_TURN_GRAMMAR = ROOT_TURN_GRAMMAR.replace(
+    "root      ::= reasoning ( block | final )",
+    "root      ::= plan \"\\n\" ( line \"\\n\" ){0,3} block\n"
+    "plan      ::= \"Plan: \" ( single | twostep )\n"
+    "single    ::= ( " + " | ".join(f'\"{k}\"' for k in PLAN_KINDS if k != "two-step")
+    + " ) \"; look for: \" slot \"; in: \" slot\n"
+    "twostep   ::= \"two-step; first find: \" slot \"; then find: \" slot\n"
+    "slot      ::= [^`\\n;] [^`\\n;]{0,159}")
+
 FINAL_TURN_GRAMMAR = r"""
 root      ::= reasoning final
 reasoning ::= ( line "\n" ){0,3}

@@ -27,7 +27,7 @@ from rlm_desktop.engine.citations import choose_citations
 from rlm_desktop.engine.document_text import quoted_names, quoted_output
 from rlm_desktop.engine.events import (CellOutput, CodeCell, ErrorEvent, Event, EventCallback, FinalAnswer,
                                        RootMessages, RootTurn, RunStarted, TurnTakenBack)
-from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, root_grammar
+from rlm_desktop.engine.grammar import FINAL_TURN_GRAMMAR, PLAN_TURN_GRAMMAR, root_grammar
 from rlm_desktop.engine.page_citations import correct_page_citations
 from rlm_desktop.engine.profiles import get_profile
 from rlm_desktop.engine.protocol import (FinalDirective, ParsedTurn, calls_in_answer, literal_assignments, parse_turn,
@@ -64,6 +64,7 @@ class RLMConfig:
     root_max_tokens: int = 640       # a code turn fits; a degenerate one is stopped earlier by TurnGuard
     sampling_seed: int | None = 0    # sampled root turns use seeds 0, 1, 2, ... in a run (reproducible); None: random
     sub_max_tokens: int = 512
+    plan: bool = False               # the first turn begins with a plan line: the question's shape and slots
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
 
 
@@ -151,6 +152,8 @@ class RLM:
         self.cache = sub_call_cache
         self._profile = get_profile(self.config.prompt_profile)
         self._system = system_prompt or self._profile.system(self.sub.context_length, self.config.sub_max_tokens)
+        # A model tuned on the paper's scaffold keys on its protocol: the plan line is ours.
+        self._plans = self.config.plan and self._profile.name == "default"
 
     # --- public ---------------------------------------------------------------------
     def run(self, question: str, context: Context, *, on_event: EventCallback | None = None,
@@ -230,6 +233,9 @@ class RLM:
         if not run.messages:  # a resumed run comes with its conversation
             run.messages = quoted_names(self._profile.first_messages(question, context, self._system),
                                         _names(context))
+            if self._plans:
+                run.messages[-1] = {**run.messages[-1],
+                                    "content": f"{run.messages[-1]['content']}\n\n{prompts.plan_request()}"}
         code_only = False  # after a FINAL refused as ungrounded, the next turn must be code
         stuck = False  # after a block that repeated the last one and its output, the next turn must answer
         for iteration in range(run.iterations + 1, self.config.max_iterations + 1):
@@ -305,6 +311,8 @@ class RLM:
         grammar = root_grammar(self.config.grammar, self.root.supports_grammar, code_only=code_only)
         if final_only and grammar is not None:
             grammar = FINAL_TURN_GRAMMAR
+        elif grammar is not None and self._plans and not code_only and prompts.turns_since_question(run.messages) == 0:
+            grammar = PLAN_TURN_GRAMMAR
         tries, run.verify_next = (VERIFIED_SAMPLES if run.verify_next and run.sample_next else 1), False
         for attempt in range(1, tries + 1):
             run.sample_next = run.sample_next or attempt > 1

@@ -292,6 +292,14 @@ def question_message(question: str, shape: str, named: Sequence[tuple[int, str]]
             "Reply with one sentence and one ```repl block.")
 
 
+def plan_request() -> str:
+    """What the first turn begins with when the run plans (RLMConfig.plan; its grammar is PLAN_TURN_GRAMMAR)."""
+    return ("Begin your reply with one plan line: \"Plan: <lookup, list, count, total or comparison>; look for: "
+            "<what would answer the question>; in: <which documents>\", or, when one fact is needed to find "
+            "another, \"Plan: two-step; first find: <the first fact>; then find: <the second>\". Then write the "
+            "```repl block.")
+
+
 def turns_since_question(messages: Sequence[Message]) -> int:
     """Assistant turns after the run's question (the worked examples' turns before it do not count)."""
     starts = [i for i, m in enumerate(messages)

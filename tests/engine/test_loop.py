@@ -11,7 +11,7 @@ from rlm_desktop.backends.scripted import ScriptedModel
 from rlm_desktop.documents import Document
 from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE
 from rlm_desktop.engine import RLM, RLMConfig
-from rlm_desktop.engine.grammar import CODE_TURN_GRAMMAR, FINAL_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
+from rlm_desktop.engine.grammar import CODE_TURN_GRAMMAR, FINAL_TURN_GRAMMAR, PLAN_TURN_GRAMMAR, ROOT_TURN_GRAMMAR
 from rlm_desktop.sandbox import SandboxLimits
 
 
@@ -265,6 +265,23 @@ def test_grammar_can_be_turned_off():
     root = GrammarModel(["FINAL(1)"])
     RLM(root, config=config(grammar=False)).run("q", "x")
     assert root.options[0]["grammar"] is None
+
+
+def test_a_planned_run_asks_for_a_plan_line_in_its_first_turn_only():
+    class GrammarModel(ScriptedModel):
+        supports_grammar = True
+
+    plan = "Plan: lookup; look for: the rent; in: lease.md"
+    root = GrammarModel([repl("print(context[:20])", plan), "FINAL(EUR 5)"])
+    result = RLM(root, config=config(plan=True)).run("What is the rent?", "The rent is EUR 5 a year.")
+    assert result.answer.startswith("EUR 5")
+    assert root.options[0]["grammar"] == PLAN_TURN_GRAMMAR and root.options[1]["grammar"] == ROOT_TURN_GRAMMAR
+    assert "Plan: two-step; first find:" in root.calls[0][-1]["content"]
+    assert plan in root.calls[1][-2]["content"]  # the plan stays in the conversation the next turns read
+    unplanned = GrammarModel(["FINAL(1)"])
+    RLM(unplanned, config=config()).run("q", "x")
+    assert unplanned.options[0]["grammar"] == ROOT_TURN_GRAMMAR
+    assert "Plan:" not in unplanned.calls[0][-1]["content"]
 
 
 def test_max_sub_calls_stops_after_the_cell_and_names_the_guard():

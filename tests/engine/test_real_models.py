@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 from pathlib import Path
 
@@ -136,3 +137,17 @@ def test_a_second_run_over_the_same_documents_starts_at_the_question(smollm2_pat
     # 10% of the first one's prompt.
     assert after.prompt_tokens_evaluated <= before.prompt_tokens // 10
     assert after.prompt_tokens_evaluated + after.prompt_tokens_restored == after.prompt_tokens
+
+
+def test_the_plan_grammar_holds_a_real_model_to_a_plan_line_and_one_code_block(smollm2_path: Path):
+    from rlm_desktop.engine.grammar import PLAN_KINDS, PLAN_TURN_GRAMMAR
+
+    root = LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=2)
+    try:
+        completion = root.chat([{"role": "user", "content": "Which licence covers git? Plan, then write code."}],
+                               max_tokens=160, temperature=0.0, grammar=PLAN_TURN_GRAMMAR)
+    finally:
+        root.close()
+    first = completion.text.split("\n", 1)[0]
+    assert re.match(rf"Plan: ({'|'.join(PLAN_KINDS)}); ", first), completion.text
+    assert completion.finish_reason == "length" or "```repl\n" in completion.text, completion.text
