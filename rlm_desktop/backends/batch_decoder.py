@@ -25,7 +25,7 @@ from llama_cpp import _internals as llama_internals
 
 from rlm_desktop.backends.base import Completion, Usage
 from rlm_desktop.backends.batch_request import BatchRequest, GenerationSteps, cancelled_completion
-from rlm_desktop.backends.llama_generation import StopFilter, token_logprobs
+from rlm_desktop.backends.llama_generation import StopFilter, aligned, token_logprobs
 from rlm_desktop.errors import BackendError
 
 _set_abort_callback = llama_cpp.llama_cpp._lib.llama_set_abort_callback
@@ -184,18 +184,20 @@ class BatchDecoder:
 
     def _start(self, seq: _Sequence, request: BatchRequest) -> None:
         tokens = request.tokens
-        keep = min(_common(seq.cached, tokens), len(tokens) - 1)
+        # Prefixes are reused up to a multiple of ALIGN tokens (llama_generation.ALIGN): the answer then
+        # does not depend on what the sequences held before.
+        keep = _reusable(seq.cached, tokens)
         # The longest prefix another sequence holds now, or will hold once its prompt is filled.
         donor, donor_len, leader, leader_len = None, keep, None, keep
         for other in self._seqs:
             if other is seq:
                 continue
-            held = min(_common(other.cached, tokens), len(tokens) - 1)
+            held = _reusable(other.cached, tokens)
             if held > donor_len and held >= MIN_SHARED_PREFIX:
                 donor, donor_len = other, held
         for other in self._seqs:
             if other is not seq and other.filling:
-                shared = min(_common(other.request.tokens, tokens), len(tokens) - 1)
+                shared = _reusable(other.request.tokens, tokens)
                 if shared > max(donor_len, leader_len) and shared >= MIN_SHARED_PREFIX:
                     leader, leader_len = other, shared
         seq.request = request
@@ -399,3 +401,9 @@ def _common(cached: Sequence[int], tokens: Sequence[int]) -> int:
     while i < n and cached[i] == tokens[i]:
         i += 1
     return i
+
+
+def _reusable(cached: Sequence[int], tokens: Sequence[int]) -> int:
+    """How many leading tokens of ``tokens`` to take from ``cached``: the shared prefix, ending on an ALIGN
+    boundary, short of the last token (whose logits must be computed)."""
+    return aligned(min(_common(cached, tokens), len(tokens) - 1))

@@ -70,14 +70,31 @@ def common_prefix_length(cached: np.ndarray, tokens: Sequence[int]) -> int:
     return int(diff[0]) if len(diff) else n
 
 
+# A cached prefix is reused from a multiple of this many tokens. llama.cpp's CPU kernels compute the
+# rows of a batch in groups (4 rows at a time for repacked k-quants, the rest one by one), so a
+# token's values depend on where its batch starts: a prompt evaluated afresh from 0 and one evaluated
+# from a reused prefix then put every token in the same place of a group, and greedy decoding gives
+# the same text with the prompt cache cold or warm. It costs at most ALIGN - 1 tokens a reuse.
+ALIGN = 32
+
+
+def aligned(reused: int) -> int:
+    """The longest reusable prefix of ``reused`` tokens that ends on a multiple of :data:`ALIGN`."""
+    return reused - reused % ALIGN
+
+
 def prefill(llama: llama_cpp.Llama, tokens: list[int], cancel: CancelToken | None) -> tuple[int, bool]:
     """Make the context hold exactly ``tokens``, evaluating only what is not cached.
 
     Returns ``(tokens evaluated, cancelled)``. At least the last token is evaluated so
-    that fresh logits exist for sampling. With a cancel token, llama.cpp checks it
-    during evaluation and aborts the decode at once.
+    that fresh logits exist for sampling. A prefix that departs from the cached tokens is
+    reused only up to a multiple of :data:`ALIGN`, so that the evaluation does not depend
+    on what was cached. With a cancel token, llama.cpp checks it during evaluation and
+    aborts the decode at once.
     """
     reuse = min(common_prefix_length(llama._input_ids, tokens), len(tokens) - 1)
+    if reuse < llama.n_tokens:
+        reuse = aligned(reuse)
     if reuse < llama.n_tokens and not llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
         llama.reset()  # this memory type cannot drop a suffix: start over
         reuse = 0

@@ -181,10 +181,12 @@ def restore_prompt(llama: Any, tokens: list[int], cache: PromptStateCache, kv_sh
 
     import llama_cpp
 
+    from rlm_desktop.backends.llama_generation import aligned
+
     found = cache.best(tokens)
     if found is None:
         return 0
-    shared = min(found[0], len(tokens) - 1)
+    shared = aligned(min(found[0], len(tokens) - 1))  # what prefill() will reuse of it
     if shared < kv_shared + RESTORE_MIN_TOKENS:
         return 0
     state = cache.load(found[1])

@@ -151,3 +151,27 @@ def test_the_plan_grammar_holds_a_real_model_to_a_plan_line_and_one_code_block(s
     first = completion.text.split("\n", 1)[0]
     assert re.match(rf"Plan: ({'|'.join(PLAN_KINDS)}); ", first), completion.text
     assert completion.finish_reason == "length" or "```repl\n" in completion.text, completion.text
+
+
+def test_the_same_question_gets_the_same_run_with_the_prompt_cache_cold_or_warm(smollm2_path: Path, tmp_path: Path):
+    docs = [Document(p.name, p.read_text(encoding="utf-8")) for p in sorted(SAMPLES.iterdir())]
+    config = RLMConfig(max_iterations=3, root_max_tokens=96, sandbox=SandboxLimits(timeout_s=30))
+
+    def ask(root: LlamaCppModel) -> tuple[list[str], str, int]:
+        with LlamaCppModel(smollm2_path, n_ctx=2048, n_threads=1) as sub:
+            result = RLM(root, sub, config).run("When does the office lease expire?", docs)
+        turns = [e for e in result.trajectory if e.kind == "root_turn"]
+        for thread in threading.enumerate():  # the state is written to disk in the background
+            if thread.name == "rlm-prompt-cache":
+                thread.join()
+        return [e.text for e in turns], result.answer, turns[0].prompt_tokens_restored
+
+    MEMORY.clear()
+    with LlamaCppModel(smollm2_path, n_ctx=4096, n_threads=2, prompt_cache_dir=tmp_path) as root:
+        cold = ask(root)
+    MEMORY.clear()  # an app restart: only the saved state on disk can help
+    with LlamaCppModel(smollm2_path, n_ctx=4096, n_threads=2, prompt_cache_dir=tmp_path) as root:
+        from_disk = ask(root)
+        in_context = ask(root)  # the context still holds the last run: it reuses its own cache
+    assert cold[2] == 0 and from_disk[2] > 0
+    assert from_disk[:2] == cold[:2] and in_context[:2] == cold[:2]
