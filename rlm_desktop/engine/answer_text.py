@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 
 from rlm_desktop.backends.base import Message
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+# A sentence ends at . ! or ? before a space or the end, or at a line break: "MPL 1.1" and "e.g." do not
+# end one (splitting them left "MPL 1. 1" and a stray "g." in the answer once a copied note was dropped).
+_SENTENCE = re.compile(r"(?:\b(?:e\.g|i\.e)\.|[^.!?\n]|[.!?](?!\s|$))+(?:[.!?]+(?=\s|$))?")
 _OUTPUT_BLOCK = re.compile(r"```text\n.*?```", re.DOTALL)
 _MIN_WORDS = 5  # a short phrase ("found nothing.") is as likely the model's own words
 

@@ -18,6 +18,15 @@ def test_a_sentence_copied_from_a_note_is_dropped_and_one_from_the_documents_kep
     assert without_copied_notes("Try one distinctive word, a synonym.", notes, []) == "Try one distinctive word, a synonym."
 
 
+def test_dropping_a_copied_note_leaves_version_numbers_and_abbreviations_whole():
+    notes = ["FINAL refused: no search so far has returned a passage. Rank passages by the question's key words and "
+             "read them, e.g.\nfor h in search(\"two or three key words\", k=5):"]
+    answer = ("Not stated in the documents: a search for days in MPL 1.1 found nothing. Rank passages by the "
+              "question's key words and read them, e.g.")
+    assert without_copied_notes(answer, notes, []) == ("Not stated in the documents: a search for days in MPL 1.1 "
+                                                       "found nothing.")
+
+
 def test_the_run_answer_leaves_out_a_copied_note():
     docs = [Document("memo.md", "The board met on Monday and discussed the budget.")]
     root = ScriptedModel(["Search.\n```repl\nprint(grep('zqxv'))\n```", "FINAL(Not stated.)",
