@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             same += equal
             cold_seconds.append(cold["seconds"])
             warm_seconds.append(warm[seed]["seconds"])
-            lines.append(f"| {seed} | {'yes' if equal else 'no'} | {cold['prediction'] == warm[seed]['prediction']} "
+            lines.append(f"| {seed} | {'yes' if equal else 'no'} | {'yes' if cold['prediction'] == warm[seed]['prediction'] else 'no'} "
                          f"| {cold['seconds']:.0f} | {warm[seed]['seconds']:.0f} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
