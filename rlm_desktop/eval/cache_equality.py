@@ -2,9 +2,9 @@
 
 Each question is asked once cold (its own process, an empty data dir, so nothing is cached) and
 then all of them again in one process, as the app asks one question after another: from the second
-question on, the root restores the saved prompt state of the earlier ones and reuses its own context. The report counts the
-questions whose trajectories (root turns, cell outputs, sub-calls, answer) are identical. One
-command writes it::
+question on, the root restores the saved prompt state of the earlier ones and reuses its own context.
+The report counts the questions whose trajectories (root turns, cell outputs, sub-calls, answer) are
+identical, and names the commit the runs recorded. One command writes it::
 
     python -m rlm_desktop.eval.cache_equality --task realdocs --seeds 6 --out docs/eval/cache-equality.md
 """
@@ -48,6 +48,10 @@ def _trajectory(out: Path, seed: int) -> list[tuple[str, str]]:
             for e in events if e["kind"] in _COMPARED]
 
 
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def _rows(out: Path) -> dict[int, dict[str, Any]]:
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines() if line]
     return {row["seed"]: row for row in rows}
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("docs/eval/cache-equality.md"))
     args = parser.parse_args(argv)
+    from rlm_desktop.eval.runner import load_settings
     from rlm_desktop.settings import models_dir
 
     models = models_dir().resolve()
@@ -70,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         warm_home = _home(work, "warm", models)
         _run(args.task, 0, args.seeds, warm_home, work / "warm", args.threads)
         lines, same = [], 0
+        runs = [f"cold-{seed}" for seed in range(args.seeds)] + ["warm"]
+        commits = sorted({str(entry.get("commit")) for name in runs for entry in load_settings(work / name)})
         warm = _rows(work / "warm")
         cold_seconds, warm_seconds = [], []
         for seed in range(args.seeds):
@@ -78,14 +85,14 @@ def main(argv: list[str] | None = None) -> None:
             same += equal
             cold_seconds.append(cold["seconds"])
             warm_seconds.append(warm[seed]["seconds"])
-            lines.append(f"| {seed} | {'yes' if equal else 'no'} | {'yes' if cold['prediction'] == warm[seed]['prediction'] else 'no'} "
+            lines.append(f"| {seed} | {_yes(equal)} | {_yes(cold['prediction'] == warm[seed]['prediction'])} "
                          f"| {cold['seconds']:.0f} | {warm[seed]['seconds']:.0f} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     report = "\n".join([
         "# The same question with the prompt cache cold or warm", "",
-        f"{args.task} seeds 0-{args.seeds - 1}, default models, {args.threads} CPU threads, commit {commit}. Each "
+        f"{args.task} seeds 0-{args.seeds - 1}, default models, {args.threads} CPU threads, "
+        f"commit {', '.join(commits)}. Each "
         "question asked cold in its own process with an empty data dir, then all of them one after another in "
         "one process, where each question after the first restores the saved prompt state of the earlier ones "
         "and reuses the context's own cache (seed 0 is cold there too). Produced by "
