@@ -25,7 +25,7 @@ from llama_cpp import _internals as llama_internals
 
 from rlm_desktop.backends.base import Completion, Usage
 from rlm_desktop.backends.batch_request import BatchRequest, GenerationSteps, cancelled_completion
-from rlm_desktop.backends.llama_generation import StopFilter, aligned, token_logprobs
+from rlm_desktop.backends.llama_generation import StopFilter, aligned, common_prefix_length, token_logprobs
 from rlm_desktop.errors import BackendError
 
 _set_abort_callback = llama_cpp.llama_cpp._lib.llama_set_abort_callback
@@ -179,7 +179,7 @@ class BatchDecoder:
             if not free:
                 break
             request = self._pending.popleft()
-            seq = max(free, key=lambda s: _common(s.cached, request.tokens))
+            seq = max(free, key=lambda s: common_prefix_length(s.cached, request.tokens))
             self._start(seq, request)
 
     def _start(self, seq: _Sequence, request: BatchRequest) -> None:
@@ -339,7 +339,7 @@ class BatchDecoder:
             leader = seq.waiting_for
             if leader is None:
                 continue
-            if len(leader.cached) >= seq.shared and _common(leader.cached, seq.request.tokens) >= seq.shared:
+            if len(leader.cached) >= seq.shared and common_prefix_length(leader.cached, seq.request.tokens) >= seq.shared:
                 seq.waiting_for = None
                 self._copy(leader, seq, seq.shared)
             elif leader.request is None or not leader.filling:
@@ -395,15 +395,7 @@ class BatchDecoder:
         request.finish(Completion(text="".join(seq.pieces), finish_reason=reason, usage=usage, scores=seq.scores))
 
 
-def _common(cached: Sequence[int], tokens: Sequence[int]) -> int:
-    n = min(len(cached), len(tokens))
-    i = 0
-    while i < n and cached[i] == tokens[i]:
-        i += 1
-    return i
-
-
 def _reusable(cached: Sequence[int], tokens: Sequence[int]) -> int:
     """How many leading tokens of ``tokens`` to take from ``cached``: the shared prefix, ending on an ALIGN
     boundary, short of the last token (whose logits must be computed)."""
-    return aligned(min(_common(cached, tokens), len(tokens) - 1))
+    return aligned(min(common_prefix_length(cached, tokens), len(tokens) - 1))

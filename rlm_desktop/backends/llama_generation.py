@@ -61,12 +61,12 @@ def _overlap(text: str, stop: str) -> int:
     return 0
 
 
-def common_prefix_length(cached: np.ndarray, tokens: Sequence[int]) -> int:
-    """How many leading tokens of ``tokens`` the context already holds."""
+def common_prefix_length(cached: np.ndarray | Sequence[int], tokens: Sequence[int]) -> int:
+    """How many leading tokens of ``tokens`` the context (or a sequence's cache) already holds."""
     n = min(len(cached), len(tokens))
     if n == 0:
         return 0
-    diff = np.nonzero(cached[:n] != np.asarray(tokens[:n], dtype=cached.dtype))[0]
+    diff = np.nonzero(np.asarray(cached[:n], dtype=np.int64) != np.asarray(tokens[:n], dtype=np.int64))[0]
     return int(diff[0]) if len(diff) else n
 
 
