@@ -339,7 +339,8 @@ class BatchDecoder:
             leader = seq.waiting_for
             if leader is None:
                 continue
-            if len(leader.cached) >= seq.shared and common_prefix_length(leader.cached, seq.request.tokens) >= seq.shared:
+            if (len(leader.cached) >= seq.shared
+                    and common_prefix_length(leader.cached, seq.request.tokens) >= seq.shared):
                 seq.waiting_for = None
                 self._copy(leader, seq, seq.shared)
             elif leader.request is None or not leader.filling:

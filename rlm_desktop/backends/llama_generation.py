@@ -66,7 +66,7 @@ def common_prefix_length(cached: np.ndarray | Sequence[int], tokens: Sequence[in
     n = min(len(cached), len(tokens))
     if n == 0:
         return 0
-    diff = np.nonzero(np.asarray(cached[:n], dtype=np.int64) != np.asarray(tokens[:n], dtype=np.int64))[0]
+    diff = np.nonzero(np.asarray(cached[:n]) != np.asarray(tokens[:n]))[0]  # a context's ids are compared in place
     return int(diff[0]) if len(diff) else n
 
 
