@@ -20,7 +20,8 @@ from typing import Any
 from rlm_desktop.backends.base import CancelToken, Completion, LanguageModel, Message, Usage
 from rlm_desktop.documents import Citation, Context, Document, context_texts
 from rlm_desktop.engine import prompts
-from rlm_desktop.engine.answer_checks import UNCONFIRMED_SENTENCE, Seen, contradiction, objection, unchecked_details
+from rlm_desktop.engine.answer_checks import (UNCONFIRMED_SENTENCE, Objection, Seen, contradiction, objection,
+                                             unchecked_details)
 from rlm_desktop.engine.answer_text import app_notes, without_copied_notes
 from rlm_desktop.engine.budget import GuardHit, RunBudget
 from rlm_desktop.engine.citations import choose_citations
@@ -128,6 +129,7 @@ class _Run:
     cells: list[tuple[str, str]] = field(default_factory=list)  # (code, output) of every cell run
     recorded: int = 0                 # messages already stored in RootMessages events
     pending_turn: str | None = None   # a resumed run's stored turn whose cells run again
+    judged: dict[tuple, Objection | None] = field(default_factory=dict)  # the checks' verdicts, by answer and state
     callables: frozenset[str] = frozenset(HELPER_NAMES)  # the REPL's functions, host functions included
     steering: SteeringCheck = field(default_factory=SteeringCheck)  # answers done as a document demands
 
@@ -413,7 +415,7 @@ class RLM:
             return False
         if final.value in _ANSWER_VARIABLES or calls_in_answer(final.value, run.callables):
             return False
-        return objection(final.value, question, _seen(run)) is None
+        return _objection(final.value, question, run) is None
 
     def _refused_before(self, final: FinalDirective, run: _Run, iteration: int, question: str) -> bool:
         """A written FINAL identical to one refused before, that the checks still refuse: once a run, it is not
@@ -423,7 +425,7 @@ class RLM:
             return False
         if self.config.max_iterations - iteration < 1:
             return False
-        if run.refused_finals < _MAX_REFUSED_FINALS and objection(final.value, question, _seen(run)) is None:
+        if run.refused_finals < _MAX_REFUSED_FINALS and _objection(final.value, question, run) is None:
             return False
         run.resampled = True
         return True
@@ -438,7 +440,7 @@ class RLM:
                 return "", "any", ""
             run.refused_past_cap = True  # an answer at odds with itself: refused once more, not more
             return found.note, found.next_turn, found.code
-        found = objection(answer, question, _seen(run))
+        found = _objection(answer, question, run)
         if found is None:
             return "", "any", ""
         run.refused_finals += 1
@@ -568,6 +570,15 @@ class RLM:
             return outcome.answer, run.usage
 
         return run_child
+
+
+def _objection(answer: str, question: str, run: _Run) -> Objection | None:
+    """The checks' objection to ``answer`` given what the run has seen, judged once per answer and state: a
+    refused answer written again is checked before it is judged, and the same verdict serves both."""
+    key = (answer, question, len(run.cells), len(run.outputs), len(run.hits), run.searched_empty)
+    if key not in run.judged:
+        run.judged[key] = objection(answer, question, _seen(run))
+    return run.judged[key]
 
 
 def _seen(run: _Run) -> Seen:

@@ -710,3 +710,24 @@ def test_an_answer_refused_before_a_search_found_passages_is_taken_when_written_
     result = RLM(root, config=config()).run("What is the liability cap?", docs)
     assert result.answer == "Not stated in the documents: the memo sets no liability cap."
     assert "refused_again" not in [getattr(e, "reason", "") for e in result.trajectory]
+
+
+def test_a_refused_answer_written_again_is_judged_by_one_run_of_the_checks(monkeypatch):
+    from rlm_desktop.engine import loop
+
+    judged: list[str] = []
+
+    def counting(answer, question, seen):
+        judged.append(answer)
+        return objection(answer, question, seen)
+
+    objection = loop.objection
+    monkeypatch.setattr(loop, "objection", counting)
+    docs = [Document("memo.md", "The board met on Monday and discussed the budget.")]
+    not_stated = "FINAL(Not stated in the documents: the memo sets no liability cap.)"
+    root = ScriptedModel([repl("print(grep('zqxv'))"), not_stated,
+                          repl("for h in search('liability cap budget'):\n    print(h.document, h.page, h.snippet)"),
+                          not_stated])
+    result = RLM(root, config=config()).run("What is the liability cap?", docs)
+    assert result.answer == "Not stated in the documents: the memo sets no liability cap."
+    assert judged.count("Not stated in the documents: the memo sets no liability cap.") == 2  # once per state
