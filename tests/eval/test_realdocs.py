@@ -47,6 +47,8 @@ def test_a_seed_is_a_question_of_its_half() -> None:
 def test_scoring_names_alternatives_wrong_terms_numbers_and_not_stated() -> None:
     assert score_answer({"all": [["public domain", "public-domain"]]}, "The files are in the Public  Domain.") == 1.0
     assert score_answer({"all": [["MIT"]], "none": ["GPL"]}, "MIT, or maybe GPL") == 0.0
+    assert score_answer({"all": [["June 1991"]]}, "GPL-2 is dated June, 1991 (GPL-2, page 1).") == 1.0
+    assert score_answer({"all": [["June 1991"]]}, "June 19, 1991") == 0.0
     assert score_answer({"number": 3}, "Three files (GPL-2, LGPL-2.1 and MPL-2.0).") == 1.0
     assert score_answer({"number": 2}, "There are 3 of them.") == 0.0
     assert score_answer({"not_stated": True}, "The documents do not state it.") == 1.0

@@ -82,9 +82,15 @@ def numbers_in(answer: str) -> set[int]:
     return found
 
 
+def _flat(text: str) -> str:
+    """``text`` as the scorer compares it: case, spacing and a comma or colon between words aside
+    ("June, 1991" writes "June 1991")."""
+    return " ".join(re.sub(r"[,;:](?=\s)", " ", text.casefold()).split())
+
+
 def score_answer(expect: dict[str, Any], answer: str) -> float:
     """1.0 for a right answer, 0.0 for a wrong one; a list scores the share of its items named."""
-    said = " ".join(answer.casefold().split())
+    said = _flat(answer)
     if expect.get("not_stated"):
         return 1.0 if says_not_stated(answer) else 0.0
     if says_not_stated(answer[:80]):  # an answer that opens by saying the documents do not answer is no answer
@@ -96,7 +102,7 @@ def score_answer(expect: dict[str, Any], answer: str) -> float:
     groups = expect.get("all", [])
     if not groups:
         return 0.0
-    named = sum(1 for group in groups if any(" ".join(alt.casefold().split()) in said for alt in group))
+    named = sum(1 for group in groups if any(_flat(alt) in said for alt in group))
     if expect.get("partial", len(groups) > 2):
         return named / len(groups)
     return 1.0 if named == len(groups) else 0.0
