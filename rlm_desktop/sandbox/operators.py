@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rlm_desktop.sandbox.values import amounts_in, format_amount, parse_amount, parse_date, parse_number
+from rlm_desktop.sandbox.values import (amounts_in, format_amount, format_count, parse_amount, parse_count, parse_date,
+                                         same_unit)
 
 PASSAGE_CHARS = 1200        # one candidate window (about 300 tokens of the sub-model)
 WHOLE_DOCUMENT_CHARS = 1800  # a document this short is read whole
@@ -122,33 +123,48 @@ class Rows(list):
 
     def total(self, per_document: bool = True) -> str:
         """The amounts added per currency (one per document unless ``per_document=False``), e.g.
-        "EUR 8,909,000 (5 documents)"; rows without an amount are left out and counted."""
+        "EUR 8,909,000 (5 documents)"; rows without an amount are left out and counted. Rows that give no
+        amount of money add their numbers per unit instead: "90 days (2 documents)"."""
+        money = [row for row in self if row.amount is not None and row.currency is not None]
+        if money:
+            keyed = [(row.currency, row.amount, row.currency, row) for row in money]
+            return self._added(keyed, len(self) - len(money), per_document, "an amount",
+                               lambda unit, value: format_amount(unit, value))
+        counted = []
+        for row in self:
+            count = parse_count(row.value, row.unit)
+            if count is not None:
+                counted.append((same_unit(count[1]), count[0], count[1], row))
+        if not counted:
+            return "no amount of money or number in these rows"
+        return self._added(counted, len(self) - len(counted), per_document, "a number",
+                           lambda unit, value: format_count(value, unit))
+
+    def _added(self, keyed: list[tuple[str, float, str, Row]], missing: int, per_document: bool, what: str,
+               shown: Callable[[str, float], str]) -> str:
+        """Sums of (key, value, unit as written, row) per key, one row per document and key when
+        ``per_document``; each added row is reported with the sum it went into."""
         sums: dict[str, float] = {}
+        units: dict[str, str] = {}
         added: dict[str, list[Row]] = {}
         seen: set[tuple[str, str]] = set()
-        missing = 0
-        for row in self:
-            if row.amount is None or row.currency is None:
-                missing += 1
+        for key, value, unit, row in keyed:
+            if per_document and (row.document, key) in seen:
                 continue
-            if per_document and (row.document, row.currency) in seen:
-                continue
-            seen.add((row.document, row.currency))
-            sums[row.currency] = sums.get(row.currency, 0.0) + row.amount
-            added.setdefault(row.currency, []).append(row)
-        if not sums:
-            return "no amount of money in these rows"
+            seen.add((row.document, key))
+            sums[key] = sums.get(key, 0.0) + value
+            units.setdefault(key, unit)
+            added.setdefault(key, []).append(row)
         parts = []
-        for currency, value in sums.items():
-            shown = format_amount(currency, value)
-            count = len(added[currency])
-            parts.append(f"{shown} ({count} document{'s' * (count != 1)})" if per_document else
-                         f"{shown} ({count} row{'s' * (count != 1)})")
+        for key, value in sums.items():
+            count = len(added[key])
+            parts.append(f"{shown(units[key], value)} ({count} document{'s' * (count != 1)})" if per_document else
+                         f"{shown(units[key], value)} ({count} row{'s' * (count != 1)})")
             if self._report is not None:
-                for row in added[currency]:
+                for row in added[key]:
                     self._report(row, {"total": f"{value:,.2f}".rstrip("0").rstrip(".")})
         if missing:
-            parts.append(f"{missing} row{'s' * (missing != 1)} without an amount left out")
+            parts.append(f"{missing} row{'s' * (missing != 1)} without {what} left out")
         return "; ".join(parts)
 
     def max(self) -> Row | None:
@@ -351,12 +367,12 @@ def row_of(candidate: Candidate, parsed: dict[str, Any], *, mode: str) -> tuple[
     if mode != "filter" and not value_in_quote(value, quoted, text):
         return None, "value not in its quote"
     amount = amount_for(value, unit, quoted)
-    number_match = re.search(r"\d[\d,.]*", value)
+    count = parse_count(value, unit)
     return Row(document=candidate.source.name, page=candidate.page, value=value, unit=unit, quote=" ".join(quoted.split()),
                start=candidate.start + span[0], end=candidate.start + span[1],
                currency=amount[0] if amount else None, amount=amount[1] if amount else None,
                date=parse_date(value) or (parse_date(quoted) if _figures(value) else None),
-               number=parse_number(number_match.group(0).rstrip(".,")) if number_match else None), ""
+               number=count[0] if count else None), ""
 
 
 def amount_for(value: str, unit: str, quote: str) -> tuple[str, float] | None:

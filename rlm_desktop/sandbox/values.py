@@ -104,6 +104,54 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+_NUMBER_WORDS = {word: number for number, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                      "ninety": 90, "hundred": 100})
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_WORD_NUMBER = rf"\b{_TENS}[- ](?:one|two|three|four|five|six|seven|eight|nine)\b|" + \
+    r"\b(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
+_COUNT = re.compile(rf"(?P<digits>{_NUMBER})|(?P<words>{_WORD_NUMBER})", re.IGNORECASE)
+_UNIT_WORD = re.compile(r"\s*(?:\(\d+\)\s*)?(?P<unit>[A-Za-z]{2,20})")
+_NO_UNIT = {"per", "a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "each", "every", "after", "before",
+            "within", "from", "for", "than", "more", "less", "up", "at", "most", "least"}
+
+
+def parse_count(value: str, unit: str = "") -> tuple[float, str] | None:
+    """The first number ``value`` writes, in digits or in words ("five words", "30 days", "twenty-five"),
+    with the unit that follows it or, failing that, the first word of ``unit``: ``(30.0, "days")``.
+    The unit is "" when neither names one; None when ``value`` writes no number."""
+    match = _COUNT.search(value)
+    if match is None:
+        return None
+    if match.group("digits"):
+        number = parse_number(match.group("digits"))
+        if number is None:
+            return None
+    else:
+        words = re.split(r"[- ]", match.group("words").casefold())
+        number = float(sum(_NUMBER_WORDS[word] for word in words))
+    after = _UNIT_WORD.match(value, match.end())
+    named = after.group("unit") if after and after.group("unit").casefold() not in _NO_UNIT else ""
+    if not named:
+        first = re.match(r"\s*([A-Za-z]{2,20})", unit)
+        named = first.group(1) if first and first.group(1).casefold() not in _NO_UNIT else ""
+    return number, named.casefold()
+
+
+def same_unit(unit: str) -> str:
+    """The form under which counts of one unit are added: "day" and "Days" are one unit."""
+    unit = unit.casefold()
+    return unit[:-1] if len(unit) > 3 and unit.endswith("s") and not unit.endswith("ss") else unit
+
+
+def format_count(value: float, unit: str) -> str:
+    """``90 days`` (no decimals for whole numbers; the unit as the rows wrote it)."""
+    shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{shown} {unit}".strip()
+
+
 def format_amount(currency: str, value: float) -> str:
     """``EUR 8,909,000`` (no decimals for whole amounts)."""
     shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"

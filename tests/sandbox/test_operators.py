@@ -141,3 +141,30 @@ def test_an_amount_is_read_from_its_quote_wherever_the_currency_stands_in_the_se
     result = _run("rows = extract('What rent is charged?', context)\nprint(rows.total())", answers, docs=docs)
     assert result.error is None, result.error
     assert "EUR 540,000 (1 document)" in result.output
+
+
+def test_rows_without_money_total_their_numbers_per_unit_written_in_digits_or_words():
+    docs = [Document("licence_a.txt", "A Front-Cover Text may be at most five words. Notice must be given "
+                     "within 30 days."),
+            Document("licence_b.txt", "You have sixty days after notice to comply."),
+            Document("licence_c.txt", "A Back-Cover Text may be at most 25 words.")]
+    answers = {"licence_a.txt": {"quote": "Notice must be given within 30 days.", "value": "30 days", "unit": ""},
+               "licence_b.txt": {"quote": "You have sixty days after notice", "value": "sixty", "unit": "days"},
+               "licence_c.txt": {"quote": "at most 25 words", "value": "25", "unit": "words"}}
+    result = _run("rows = extract('How long is the period?', context)\nprint(rows.total())\n"
+                  "print(rows.max().document, rows[1].number)", answers, docs=docs)
+    assert result.error is None, result.error
+    assert "90 days (2 documents); 25 words (1 document)" in result.output
+    assert "licence_b.txt 60.0" in result.output
+    cited = {hit["document"] for hit in result.hits if hit["source"] == "extract" and hit.get("total")}
+    assert cited == {"licence_a.txt", "licence_b.txt", "licence_c.txt"}
+
+
+def test_a_total_of_rows_with_money_leaves_out_rows_that_give_only_a_number():
+    answers = {"lease_berlin.md": {"quote": "The Tenant pays a rent of EUR 540,000 per year", "value": "540,000",
+                                   "unit": "EUR"},
+               "lease_leeds.md": {"quote": "The landlord insures.", "value": "none stated", "unit": ""},
+               "lease_lyon.md": {"quote": "indexed each year", "value": "1 year", "unit": ""}}
+    result = _run("rows = extract('What is the annual rent?', context)\nprint(rows.total())", answers)
+    assert result.error is None, result.error
+    assert "EUR 540,000 (1 document); 1 row without an amount left out" in result.output

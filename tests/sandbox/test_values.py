@@ -35,3 +35,16 @@ def test_every_amount_of_a_text_is_found_with_the_words_that_write_it():
 
 def test_a_figure_with_two_kinds_of_separator_is_no_number_and_raises_nothing():
     assert parse_number("1,000 000") is None and parse_number("1.000.5") is None
+
+
+def test_parse_count_reads_a_number_in_digits_or_words_with_its_unit():
+    from rlm_desktop.sandbox.values import parse_count, same_unit
+
+    assert parse_count("five words") == (5.0, "words")
+    assert parse_count("up to twenty-five words") == (25.0, "words")
+    assert parse_count("30", "days after notice") == (30.0, "days")
+    assert parse_count("three (3) years") == (3.0, "years")
+    assert parse_count("2", "per year") == (2.0, "")
+    assert parse_count("1,250 employees") == (1250.0, "employees")
+    assert parse_count("not stated") is None
+    assert same_unit("Days") == same_unit("day") and same_unit("class") == "class"
