@@ -34,8 +34,9 @@ MODEL_MIN_PROBABILITY = 0.4  # the draft model stops guessing when its own top t
 
 # The draft mode that `rlm bench decode` measured to win per (root GGUF, sub GGUF) file stem, speed and
 # output equal to plain decoding on nearly every turn; a sub of None means any. A pair not listed decodes
-# plainly under "auto". The starter pair is not listed: on 2 CPU threads prompt lookup generated 1.2x as fast
-# but 3 of 8 recorded turns left plain decoding's text at a near tie, and the 0.5B draft was slower.
+# plainly under "auto". The starter pair is not listed: on 2 CPU threads prompt lookup generated 1.03x as fast
+# (docs/eval/decode.md) and 3 of 8 recorded turns left plain decoding's text at a near tie; the 0.5B draft
+# generated 0.46x as fast.
 MEASURED_BEST: dict[tuple[str, str | None], str] = {}
 
 
