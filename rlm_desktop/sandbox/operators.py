@@ -128,8 +128,7 @@ class Rows(list):
         money = [row for row in self if row.amount is not None and row.currency is not None]
         if money:
             keyed = [(row.currency, row.amount, row.currency, row) for row in money]
-            return self._added(keyed, len(self) - len(money), per_document, "an amount",
-                               lambda unit, value: format_amount(unit, value))
+            return self._added(keyed, len(self) - len(money), per_document, "an amount", format_amount)
         counted = []
         for row in self:
             count = parse_count(row.value, row.unit)

@@ -110,12 +110,13 @@ _NUMBER_WORDS = {word: number for number, word in enumerate(
 _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                       "ninety": 90, "hundred": 100})
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
-_WORD_NUMBER = rf"\b{_TENS}[- ](?:one|two|three|four|five|six|seven|eight|nine)\b|" + \
+_DIGIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_WORD_NUMBER = rf"\b{_DIGIT_WORD}[- ]hundred\b|\b{_TENS}[- ]{_DIGIT_WORD}\b|" + \
     r"\b(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
 _COUNT = re.compile(rf"(?P<digits>{_NUMBER})|(?P<words>{_WORD_NUMBER})", re.IGNORECASE)
 _UNIT_WORD = re.compile(r"\s*(?:\(\d+\)\s*)?(?P<unit>[A-Za-z]{2,20})")
 _NO_UNIT = {"per", "a", "an", "the", "of", "and", "or", "to", "in", "on", "at", "each", "every", "after", "before",
-            "within", "from", "for", "than", "more", "less", "up", "at", "most", "least"}
+            "within", "from", "for", "than", "more", "less", "up", "most", "least"}
 
 
 def parse_count(value: str, unit: str = "") -> tuple[float, str] | None:
@@ -131,7 +132,8 @@ def parse_count(value: str, unit: str = "") -> tuple[float, str] | None:
             return None
     else:
         words = re.split(r"[- ]", match.group("words").casefold())
-        number = float(sum(_NUMBER_WORDS[word] for word in words))
+        number = float(_NUMBER_WORDS[words[0]] * 100 if words[-1] == "hundred" and len(words) > 1 else
+                       sum(_NUMBER_WORDS[word] for word in words))
     after = _UNIT_WORD.match(value, match.end())
     named = after.group("unit") if after and after.group("unit").casefold() not in _NO_UNIT else ""
     if not named:

@@ -46,5 +46,6 @@ def test_parse_count_reads_a_number_in_digits_or_words_with_its_unit():
     assert parse_count("three (3) years") == (3.0, "years")
     assert parse_count("2", "per year") == (2.0, "")
     assert parse_count("1,250 employees") == (1250.0, "employees")
+    assert parse_count("one hundred words") == (100.0, "words")
     assert parse_count("not stated") is None
     assert same_unit("Days") == same_unit("day") and same_unit("class") == "class"
